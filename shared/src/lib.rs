@@ -1,0 +1,11 @@
+//! The signaling protocol between the Sprechstunde client and relay.
+//!
+//! Every message that crosses the WebSocket is one of the enums in [`protocol`], serialized as
+//! JSON. Both sides use these types; there are no duplicated message structs anywhere.
+//! The written description is `docs/PROTOCOL.md`.
+
+pub mod names;
+pub mod protocol;
+
+pub use names::{DisplayName, NameError, RoomName};
+pub use protocol::*;

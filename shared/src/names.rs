@@ -1,0 +1,110 @@
+//! Validation of room names and display names, shared so that the client can tell the user
+//! before the relay refuses.
+
+use std::fmt;
+
+pub const ROOM_NAME_MAX: usize = 64;
+pub const DISPLAY_NAME_MAX: usize = 64;
+
+/// A room name: 1-64 ASCII letters, digits, `-` and `_`; case-insensitive, so stored in
+/// lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomName(String);
+
+/// A display name with control and bidi-override characters removed and whitespace
+/// collapsed; 1-64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    TooLong,
+    InvalidCharacter,
+}
+
+impl RoomName {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if raw.chars().count() > ROOM_NAME_MAX {
+            return Err(NameError::TooLong);
+        }
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(NameError::InvalidCharacter);
+        }
+        Ok(RoomName(raw.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Characters that would let a name reorder or hide surrounding text.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let cleaned: String = raw
+            .chars()
+            .filter(|c| !c.is_control() && !is_bidi_control(*c))
+            .collect();
+        let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+        if collapsed.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if collapsed.chars().count() > DISPLAY_NAME_MAX {
+            return Err(NameError::TooLong);
+        }
+        Ok(DisplayName(collapsed))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_are_case_insensitive_and_limited() {
+        assert_eq!(RoomName::parse("Beratung_7-A").map(|r| r.0), Ok("beratung_7-a".into()));
+        assert_eq!(RoomName::parse(" x ").map(|r| r.0), Ok("x".into()));
+        assert_eq!(RoomName::parse(""), Err(NameError::Empty));
+        assert_eq!(RoomName::parse(&"a".repeat(64)).is_ok(), true);
+        assert_eq!(RoomName::parse(&"a".repeat(65)), Err(NameError::TooLong));
+        for bad in ["a b", "../etc", "räume", "a/b", "a?b", "a.b"] {
+            assert_eq!(RoomName::parse(bad), Err(NameError::InvalidCharacter), "{bad}");
+        }
+    }
+
+    #[test]
+    fn display_names_lose_controls_and_bidi_overrides() {
+        let name = DisplayName::parse("  Ay\u{202E}şe\n\t Yılmaz\u{0007} ").map(|n| n.0);
+        assert_eq!(name, Ok("Ayşe Yılmaz".into()));
+        assert_eq!(DisplayName::parse("محمد").map(|n| n.0), Ok("محمد".into()));
+        assert_eq!(DisplayName::parse(" \u{202E} "), Err(NameError::Empty));
+        assert_eq!(DisplayName::parse(&"ü".repeat(64)).is_ok(), true);
+        assert_eq!(DisplayName::parse(&"ü".repeat(65)), Err(NameError::TooLong));
+    }
+}
