@@ -1,1 +1,163 @@
-fn main() {}
+//! Sprechstunde relay: serves the app, carries WebSocket signaling and forwards media.
+
+mod assets;
+mod config;
+mod metrics;
+mod sfu;
+mod signaling;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use str0m::Candidate;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::config::{Config, ConfigArgs};
+use crate::metrics::Metrics;
+use crate::sfu::io::{Inbox, MediaSocket, INBOX_CAPACITY};
+use crate::sfu::{Command, Sfu};
+
+#[derive(Parser)]
+#[command(name = "sprechstunde-relay", version, about = "Sprechstunde relay: app, signaling and media forwarding")]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Option<Action>,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Run the relay (the default).
+    Serve,
+    /// Print the effective configuration and exit.
+    CheckConfig,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sprechstunde-relay: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log);
+    let result = match cli.command.unwrap_or(Action::Serve) {
+        Action::CheckConfig => {
+            println!("{config:#?}");
+            Ok(())
+        }
+        Action::Serve => serve(config),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sprechstunde-relay: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn serve(config: Config) -> anyhow::Result<()> {
+    str0m::crypto::from_feature_flags().install_process_default();
+
+    let media = bind_media(&config).await?;
+    let candidates = media
+        .iter()
+        .map(|m| Candidate::host(m.advertised, "udp"))
+        .collect::<Result<Vec<_>, _>>()
+        .context("media address is not usable as an ICE candidate")?;
+    let listener = TcpListener::bind(config.http)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http))?;
+    let http = listener.local_addr()?;
+
+    let metrics = Arc::new(Metrics::default());
+    let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
+    let sfu = Sfu::new(candidates, metrics.clone());
+    let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
+    let sfu_task = tokio::spawn(sfu::io::run(media, sfu, inbox_rx, metrics.clone()));
+
+    let app = web::router(web::AppState {
+        inbox: inbox_tx.clone(),
+        metrics,
+    });
+    info!(%http, media = ?advertised, "relay ready");
+    // Machine-readable line for scripts and tests that start the relay on port 0.
+    println!("listening http://{http} media {}", advertised.join(","));
+
+    let shutdown_inbox = inbox_tx.clone();
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            info!("shutting down: telling clients");
+            let _ = shutdown_inbox.send(Inbox::Command(Command::Shutdown)).await;
+            // Give connections a moment to deliver the close, then stop regardless.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        })
+        .await
+        .context("HTTP server failed")?;
+    drop(inbox_tx);
+    if tokio::time::timeout(Duration::from_secs(2), sfu_task).await.is_err() {
+        warn!("media loop did not stop in time");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn bind_media(config: &Config) -> anyhow::Result<Vec<MediaSocket>> {
+    let mut port = config.media_port;
+    let mut sockets = Vec::new();
+    for (bind, advertise) in &config.media_addresses {
+        let address = SocketAddr::new(*bind, port);
+        let socket = UdpSocket::bind(address)
+            .await
+            .with_context(|| format!("cannot bind media port {address}"))?;
+        // With port 0 the first socket picks; the others use the same port.
+        port = socket.local_addr()?.port();
+        sockets.push(MediaSocket {
+            socket,
+            advertised: SocketAddr::new(*advertise, port),
+        });
+    }
+    Ok(sockets)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

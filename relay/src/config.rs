@@ -1,0 +1,183 @@
+//! Configuration: defaults that need no file, overridden by a TOML file, then by environment
+//! variables, then by command-line flags.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::Deserialize;
+
+/// Settings given on the command line or in the environment. `None` means "not given here".
+#[derive(Debug, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "SPRECHSTUNDE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address for HTTP and WebSocket signaling [default: 127.0.0.1:8080].
+    #[arg(long, env = "SPRECHSTUNDE_HTTP")]
+    pub http: Option<SocketAddr>,
+    /// UDP port for all media [default: 10000; 0 picks a free one].
+    #[arg(long, env = "SPRECHSTUNDE_MEDIA_PORT")]
+    pub media_port: Option<u16>,
+    /// IP addresses to bind the media port on [default: this machine's interface addresses].
+    #[arg(long = "media-ip", env = "SPRECHSTUNDE_MEDIA_IPS", value_delimiter = ',')]
+    pub media_ips: Option<Vec<IpAddr>>,
+    /// Addresses announced to browsers as ICE candidates, one per media IP, in the same order
+    /// (for 1:1 NAT) [default: the media IPs].
+    #[arg(long = "media-advertise", env = "SPRECHSTUNDE_MEDIA_ADVERTISE", value_delimiter = ',')]
+    pub media_advertise: Option<Vec<IpAddr>>,
+    /// Directory for the relay's files [default: ./data].
+    #[arg(long, env = "SPRECHSTUNDE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log filter in tracing's syntax [default: info].
+    #[arg(long, env = "SPRECHSTUNDE_LOG")]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    http: Option<SocketAddr>,
+    media_port: Option<u16>,
+    media_ips: Option<Vec<IpAddr>>,
+    media_advertise: Option<Vec<IpAddr>>,
+    data_dir: Option<PathBuf>,
+    log: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http: SocketAddr,
+    pub media_port: u16,
+    /// (bind address, advertised address) per media socket.
+    pub media_addresses: Vec<(IpAddr, IpAddr)>,
+    pub data_dir: PathBuf,
+    pub log: String,
+}
+
+pub const DEFAULT_HTTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+pub const DEFAULT_MEDIA_PORT: u16 = 10000;
+
+/// The machine's own non-loopback addresses, so that a browser on this machine or the LAN
+/// can reach the media port without configuration; loopback if there are none.
+fn interface_addresses() -> Vec<IpAddr> {
+    let mut found: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        .filter(|ip| match ip {
+            // Link-local IPv6 needs a scope id, which ICE candidates cannot carry.
+            IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+            IpAddr::V4(_) => true,
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        found.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    found
+}
+
+impl Config {
+    pub fn load(args: ConfigArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let media_ips = args
+            .media_ips
+            .or(file.media_ips)
+            .unwrap_or_else(interface_addresses);
+        if media_ips.is_empty() {
+            bail!("media-ip: give at least one address");
+        }
+        if let Some(ip) = media_ips.iter().find(|ip| ip.is_unspecified()) {
+            bail!("media-ip {ip}: bind the media port on concrete addresses (ICE needs to know which one a packet arrived on)");
+        }
+        let advertised = args.media_advertise.or(file.media_advertise);
+        let media_addresses = match advertised {
+            None => media_ips.iter().map(|ip| (*ip, *ip)).collect(),
+            Some(advertised) if advertised.len() == media_ips.len() => {
+                media_ips.into_iter().zip(advertised).collect()
+            }
+            Some(advertised) => bail!(
+                "media-advertise has {} addresses but media-ip has {}: give one per media IP",
+                advertised.len(),
+                media_ips.len()
+            ),
+        };
+        Ok(Config {
+            http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),
+            media_port: args.media_port.or(file.media_port).unwrap_or(DEFAULT_MEDIA_PORT),
+            media_addresses,
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let config = Config::load(ConfigArgs {
+            media_ips: Some(vec!["127.0.0.1".parse().expect("ip")]),
+            ..Default::default()
+        })
+        .expect("defaults load");
+        assert_eq!(config.http, DEFAULT_HTTP);
+        assert_eq!(config.media_port, DEFAULT_MEDIA_PORT);
+        assert_eq!(config.log, "info");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = std::env::temp_dir().join(format!("sprechstunde-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("relay.toml");
+        std::fs::write(&path, "http = \"127.0.0.1:9000\"\nmedia_port = 4000\nmedia_ips = [\"127.0.0.1\"]\n")
+            .expect("write");
+        let config = Config::load(ConfigArgs {
+            config: Some(path.clone()),
+            media_port: Some(5000),
+            ..Default::default()
+        })
+        .expect("load");
+        assert_eq!(config.http, "127.0.0.1:9000".parse().expect("addr"));
+        assert_eq!(config.media_port, 5000);
+        std::fs::write(&path, "htttp = \"x\"\n").expect("write");
+        let err = Config::load(ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        });
+        assert!(err.is_err(), "a misspelled key is an error, not silently ignored");
+    }
+
+    #[test]
+    fn unspecified_and_mismatched_media_addresses_are_refused() {
+        let err = Config::load(ConfigArgs {
+            media_ips: Some(vec!["0.0.0.0".parse().expect("ip")]),
+            ..Default::default()
+        });
+        assert!(err.is_err());
+        let err = Config::load(ConfigArgs {
+            media_ips: Some(vec!["127.0.0.1".parse().expect("ip")]),
+            media_advertise: Some(vec![]),
+            ..Default::default()
+        });
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! Counters the relay exposes at `/metrics` (Prometheus text format). Only totals: no room
+//! names, no participant ids, nothing about a person.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub datagrams_received: AtomicU64,
+    pub datagrams_sent: AtomicU64,
+    /// Datagrams nobody accepted or that failed to parse.
+    pub datagrams_dropped: AtomicU64,
+    /// Outgoing datagrams the socket refused (full buffer): media may drop.
+    pub datagrams_send_failed: AtomicU64,
+    pub media_samples_received: AtomicU64,
+    pub media_samples_forwarded: AtomicU64,
+    pub media_bytes_forwarded: AtomicU64,
+    pub keyframe_requests_sent: AtomicU64,
+    pub participants: AtomicU64,
+    pub rooms: AtomicU64,
+    pub signaling_errors: AtomicU64,
+}
+
+pub fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+pub fn set(gauge: &AtomicU64, n: u64) {
+    gauge.store(n, Ordering::Relaxed);
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let rows: [(&str, &str, &AtomicU64); 11] = [
+            ("datagrams_received_total", "counter", &self.datagrams_received),
+            ("datagrams_sent_total", "counter", &self.datagrams_sent),
+            ("datagrams_dropped_total", "counter", &self.datagrams_dropped),
+            ("datagrams_send_failed_total", "counter", &self.datagrams_send_failed),
+            ("media_samples_received_total", "counter", &self.media_samples_received),
+            ("media_samples_forwarded_total", "counter", &self.media_samples_forwarded),
+            ("media_bytes_forwarded_total", "counter", &self.media_bytes_forwarded),
+            ("keyframe_requests_sent_total", "counter", &self.keyframe_requests_sent),
+            ("participants", "gauge", &self.participants),
+            ("rooms", "gauge", &self.rooms),
+            ("signaling_errors_total", "counter", &self.signaling_errors),
+        ];
+        let mut text = String::new();
+        for (name, kind, value) in rows {
+            let _ = writeln!(text, "# TYPE sprechstunde_{name} {kind}");
+            let _ = writeln!(text, "sprechstunde_{name} {}", value.load(Ordering::Relaxed));
+        }
+        text
+    }
+}

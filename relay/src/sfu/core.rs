@@ -1,0 +1,466 @@
+//! The SFU as a sans-IO state machine: every input (a signaling command, a datagram, the
+//! passing of time) goes in through a `handle_*` method with the current time; everything
+//! to do comes out of [`Sfu::poll_output`]. The tokio loop in `io.rs` only moves bytes.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sprechstunde_shared::{
+    close_code, DisplayName, ErrorCode, Participant, ParticipantId, RoomName, ServerMessage,
+    PROTOCOL_VERSION,
+};
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
+use str0m::net::{Protocol, Receive, Transmit};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
+
+use super::peer::{Peer, PeerError};
+use super::rooms::{Rooms, TrackKey, TrackKind};
+use crate::metrics::{self, Metrics};
+
+/// Keyframe requests for one track closer together than this are sent once: several
+/// receivers starting at the same moment cost the sender one keyframe.
+const KEYFRAME_COALESCE: Duration = Duration::from_millis(300);
+/// Longest sleep of the I/O loop when no participant needs a timer.
+const IDLE_WAKEUP: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub enum Command {
+    Join {
+        id: ParticipantId,
+        room: RoomName,
+        name: DisplayName,
+    },
+    Offer {
+        id: ParticipantId,
+        sdp: String,
+    },
+    Answer {
+        id: ParticipantId,
+        sdp: String,
+    },
+    Candidate {
+        id: ParticipantId,
+        candidate: String,
+    },
+    Leave {
+        id: ParticipantId,
+    },
+    /// The relay shuts down: tell everyone, then forget them.
+    Shutdown,
+}
+
+#[derive(Debug)]
+pub enum Output {
+    Transmit(Transmit),
+    Signal(ParticipantId, ServerMessage),
+    /// Close this participant's signaling connection with a close code.
+    Close(ParticipantId, u16),
+}
+
+pub struct Sfu {
+    rooms: Rooms<Mid>,
+    peers: HashMap<ParticipantId, Peer>,
+    /// Cache of which participant a remote address belongs to, checked with `accepts`.
+    by_source: HashMap<SocketAddr, ParticipantId>,
+    local_candidates: Vec<Candidate>,
+    last_keyframe_request: HashMap<TrackKey<Mid>, Instant>,
+    outputs: VecDeque<Output>,
+    metrics: Arc<Metrics>,
+}
+
+fn track_kind(kind: MediaKind) -> TrackKind {
+    match kind {
+        MediaKind::Audio => TrackKind::Audio,
+        MediaKind::Video => TrackKind::Video,
+    }
+}
+
+impl Sfu {
+    pub fn new(local_candidates: Vec<Candidate>, metrics: Arc<Metrics>) -> Sfu {
+        Sfu {
+            rooms: Rooms::default(),
+            peers: HashMap::new(),
+            by_source: HashMap::new(),
+            local_candidates,
+            last_keyframe_request: HashMap::new(),
+            outputs: VecDeque::new(),
+            metrics,
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    pub fn has_no_output(&self) -> bool {
+        self.outputs.is_empty()
+    }
+
+    /// When `handle_timeout` must be called next.
+    pub fn next_timeout(&self, now: Instant) -> Instant {
+        self.peers
+            .values()
+            .map(|p| p.next_timeout)
+            .min()
+            .unwrap_or(now + IDLE_WAKEUP)
+            .min(now + IDLE_WAKEUP)
+    }
+
+    pub fn participant_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    pub fn handle_command(&mut self, now: Instant, command: Command) {
+        let mut work = Vec::new();
+        match command {
+            Command::Join { id, room, name } => self.join(now, id, &room, name),
+            Command::Offer { id, sdp } => {
+                let Some(peer) = self.peers.get_mut(&id) else {
+                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                };
+                match peer.accept_offer(&sdp) {
+                    Ok(answer) => self.signal(id, ServerMessage::Answer { sdp: answer }),
+                    Err(e) => self.refuse_peer_error(id, e),
+                }
+                work.push(id);
+            }
+            Command::Answer { id, sdp } => {
+                let Some(peer) = self.peers.get_mut(&id) else {
+                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                };
+                match peer.accept_answer(&sdp) {
+                    Ok(opened) => {
+                        for track in opened {
+                            self.rooms.add_forward(track.key, id, track.out_mid);
+                            if track.kind == TrackKind::Video {
+                                // Whoever starts receiving a video gets a keyframe at once.
+                                self.request_keyframe(now, track.key, KeyframeRequestKind::Pli);
+                                work.push(track.key.origin);
+                            }
+                        }
+                    }
+                    Err(e) => self.refuse_peer_error(id, e),
+                }
+                work.push(id);
+            }
+            Command::Candidate { id, candidate } => {
+                let Some(peer) = self.peers.get_mut(&id) else {
+                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                };
+                if let Err(e) = peer.add_remote_candidate(&candidate) {
+                    self.refuse_peer_error(id, e);
+                }
+                work.push(id);
+            }
+            Command::Leave { id } => self.remove(id, false, &mut work),
+            Command::Shutdown => {
+                let ids: Vec<ParticipantId> = self.peers.keys().copied().collect();
+                for id in ids {
+                    self.outputs
+                        .push_back(Output::Close(id, close_code::SHUTTING_DOWN));
+                    self.remove(id, false, &mut work);
+                }
+            }
+        }
+        self.drive(now, work);
+    }
+
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) {
+        metrics::add(&self.metrics.datagrams_received, 1);
+        let Ok(contents) = bytes.try_into() else {
+            metrics::add(&self.metrics.datagrams_dropped, 1);
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        let cached = self
+            .by_source
+            .get(&source)
+            .copied()
+            .filter(|id| self.peers.get(id).is_some_and(|p| p.rtc.accepts(&input)));
+        let owner = cached.or_else(|| {
+            self.peers
+                .iter()
+                .find(|(_, p)| p.rtc.accepts(&input))
+                .map(|(id, _)| *id)
+        });
+        let Some(id) = owner else {
+            metrics::add(&self.metrics.datagrams_dropped, 1);
+            return;
+        };
+        self.by_source.insert(source, id);
+        if let Some(peer) = self.peers.get_mut(&id) {
+            if peer.rtc.handle_input(input).is_err() {
+                peer.rtc.disconnect();
+            }
+        }
+        self.drive(now, vec![id]);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        for (id, peer) in &mut self.peers {
+            if peer.next_timeout <= now {
+                if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+                    peer.rtc.disconnect();
+                }
+                due.push(*id);
+            }
+        }
+        self.drive(now, due);
+    }
+
+    fn join(&mut self, now: Instant, id: ParticipantId, room: &RoomName, name: DisplayName) {
+        if self.peers.contains_key(&id) {
+            return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
+        }
+        let name = name.into_string();
+        let Ok(joined) = self.rooms.join(room, id, name.clone()) else {
+            return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
+        };
+        let mut peer = Peer::new(now, &self.local_candidates);
+        for (key, kind) in joined.tracks_to_receive {
+            peer.offer_track(key, kind);
+        }
+        self.peers.insert(id, peer);
+        for other in &joined.others {
+            self.signal(
+                other.id,
+                ServerMessage::ParticipantJoined {
+                    participant: Participant {
+                        id,
+                        name: name.clone(),
+                    },
+                },
+            );
+        }
+        self.signal(
+            id,
+            ServerMessage::Welcome {
+                version: PROTOCOL_VERSION,
+                participant_id: id,
+                room: room.to_string(),
+                participants: joined.others,
+            },
+        );
+        self.update_gauges();
+    }
+
+    /// Remove a participant and everything it held. `failed`: its media connection died.
+    fn remove(&mut self, id: ParticipantId, failed: bool, work: &mut Vec<ParticipantId>) {
+        let Some(mut peer) = self.peers.remove(&id) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        self.by_source.retain(|_, owner| *owner != id);
+        if let Some(left) = self.rooms.leave(id) {
+            for other in left.remaining {
+                self.signal(other, ServerMessage::ParticipantLeft { participant_id: id });
+                if let Some(peer) = self.peers.get_mut(&other) {
+                    peer.stop_tracks_from(id);
+                    work.push(other);
+                }
+            }
+            for key in left.tracks_removed {
+                self.last_keyframe_request.remove(&key);
+            }
+        }
+        if failed {
+            self.signal(
+                id,
+                ServerMessage::error(ErrorCode::MediaFailed, "media connection lost"),
+            );
+            self.outputs
+                .push_back(Output::Close(id, close_code::MEDIA_FAILED));
+        }
+        self.update_gauges();
+    }
+
+    /// Poll every participant in `work` (and those their events touch) until idle.
+    fn drive(&mut self, now: Instant, mut work: Vec<ParticipantId>) {
+        while let Some(id) = work.pop() {
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            if let Some(sdp) = peer.create_offer_if_needed() {
+                self.signal(id, ServerMessage::Offer { sdp });
+            }
+            let (events, alive) = self.poll_peer(id);
+            for event in events {
+                self.handle_event(now, id, event, &mut work);
+            }
+            if !alive {
+                self.remove(id, true, &mut work);
+            }
+        }
+    }
+
+    fn poll_peer(&mut self, id: ParticipantId) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return (events, true);
+        };
+        loop {
+            if !peer.rtc.is_alive() {
+                return (events, false);
+            }
+            match peer.rtc.poll_output() {
+                Ok(RtcOutput::Timeout(at)) => {
+                    peer.next_timeout = at;
+                    return (events, true);
+                }
+                Ok(RtcOutput::Transmit(transmit)) => {
+                    self.outputs.push_back(Output::Transmit(transmit));
+                }
+                Ok(RtcOutput::Event(event)) => events.push(event),
+                Err(_) => {
+                    peer.rtc.disconnect();
+                    return (events, false);
+                }
+            }
+        }
+    }
+
+    fn handle_event(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        event: Event,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        match event {
+            Event::MediaAdded(added) if added.direction.is_receiving() => {
+                let key = TrackKey {
+                    origin: id,
+                    mid: added.mid,
+                };
+                let kind = track_kind(added.kind);
+                for receiver in self.rooms.publish(key, kind) {
+                    if let Some(peer) = self.peers.get_mut(&receiver) {
+                        peer.offer_track(key, kind);
+                        work.push(receiver);
+                    }
+                }
+            }
+            Event::MediaData(data) => {
+                metrics::add(&self.metrics.media_samples_received, 1);
+                let key = TrackKey {
+                    origin: id,
+                    mid: data.mid,
+                };
+                if !data.contiguous && self.rooms.track_kind(&key) == Some(TrackKind::Video) {
+                    self.request_keyframe(now, key, KeyframeRequestKind::Fir);
+                    work.push(id);
+                }
+                let Sfu {
+                    rooms,
+                    peers,
+                    metrics,
+                    ..
+                } = self;
+                for (receiver, out_mid) in rooms.forwards(&key) {
+                    let Some(writer) = peers.get_mut(receiver).and_then(|p| p.rtc.writer(*out_mid))
+                    else {
+                        continue;
+                    };
+                    let Some(pt) = writer.match_params(data.params) else {
+                        continue;
+                    };
+                    let bytes = data.data.len() as u64;
+                    if writer
+                        .write(pt, data.network_time, data.time, data.data.clone())
+                        .is_ok()
+                    {
+                        metrics::add(&metrics.media_samples_forwarded, 1);
+                        metrics::add(&metrics.media_bytes_forwarded, bytes);
+                    }
+                    work.push(*receiver);
+                }
+            }
+            Event::KeyframeRequest(request) => {
+                let track = self.peers.get(&id).and_then(|p| p.track_on(request.mid));
+                if let Some(key) = track {
+                    self.request_keyframe(now, key, request.kind);
+                    work.push(key.origin);
+                }
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.rtc.disconnect();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn request_keyframe(&mut self, now: Instant, key: TrackKey<Mid>, kind: KeyframeRequestKind) {
+        if let Some(last) = self.last_keyframe_request.get(&key) {
+            if now.saturating_duration_since(*last) < KEYFRAME_COALESCE {
+                return;
+            }
+        }
+        let Some(mut writer) = self
+            .peers
+            .get_mut(&key.origin)
+            .and_then(|p| p.rtc.writer(key.mid))
+        else {
+            return;
+        };
+        if writer.request_keyframe(None, kind).is_ok() {
+            self.last_keyframe_request.insert(key, now);
+            metrics::add(&self.metrics.keyframe_requests_sent, 1);
+        }
+    }
+
+    fn signal(&mut self, id: ParticipantId, message: ServerMessage) {
+        self.outputs.push_back(Output::Signal(id, message));
+    }
+
+    fn refuse(&mut self, id: ParticipantId, code: ErrorCode, message: &str) {
+        metrics::add(&self.metrics.signaling_errors, 1);
+        self.signal(id, ServerMessage::error(code, message));
+    }
+
+    fn refuse_peer_error(&mut self, id: ParticipantId, error: PeerError) {
+        let (code, message) = match error {
+            PeerError::InvalidSdp(e) => (ErrorCode::InvalidSdp, format!("invalid SDP: {e}")),
+            PeerError::InvalidCandidate => {
+                (ErrorCode::InvalidSdp, "invalid ICE candidate".to_string())
+            }
+            PeerError::UnexpectedAnswer => {
+                (ErrorCode::OutOfOrder, "answer without an offer".to_string())
+            }
+            PeerError::Rejected(e) => (ErrorCode::InvalidSdp, format!("SDP not accepted: {e}")),
+        };
+        self.refuse(id, code, &message);
+    }
+
+    fn update_gauges(&self) {
+        metrics::set(&self.metrics.participants, self.peers.len() as u64);
+        metrics::set(&self.metrics.rooms, self.rooms.room_count() as u64);
+    }
+
+    /// Whom `id` currently receives media from (for tests).
+    #[cfg(test)]
+    pub fn receiving_from(&self, id: ParticipantId) -> Vec<ParticipantId> {
+        self.peers
+            .get(&id)
+            .map(|p| p.receiving_from())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,240 @@
+//! One participant's peer connection with the relay: a str0m `Rtc` plus the state of the
+//! SDP negotiation for the tracks the relay sends to this participant.
+//!
+//! The client offers first (its own tracks); after that only the relay offers, whenever
+//! tracks of others come or go. One relay offer is in flight at a time; changes made
+//! meanwhile wait for the next round.
+
+use std::time::Instant;
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, MediaKind, Mid};
+use str0m::{Candidate, Rtc};
+
+use super::rooms::{TrackKey, TrackKind};
+use sprechstunde_shared::ParticipantId;
+
+#[derive(Debug)]
+pub enum PeerError {
+    InvalidSdp(String),
+    InvalidCandidate,
+    /// An answer came without an offer from the relay.
+    UnexpectedAnswer,
+    /// An offer came before the first one was answered, or the media connection is gone.
+    Rejected(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    ToOpen,
+    Negotiating(Mid),
+    Open(Mid),
+    ToStop(Mid),
+    NegotiatingStop(Mid),
+}
+
+#[derive(Debug)]
+struct OutTrack {
+    key: TrackKey<Mid>,
+    kind: TrackKind,
+    state: OutState,
+}
+
+impl OutTrack {
+    fn mid(&self) -> Option<Mid> {
+        match self.state {
+            OutState::ToOpen => None,
+            OutState::Negotiating(m)
+            | OutState::Open(m)
+            | OutState::ToStop(m)
+            | OutState::NegotiatingStop(m) => Some(m),
+        }
+    }
+}
+
+pub struct Peer {
+    pub rtc: Rtc,
+    /// The client's first offer has been answered; the relay may offer from now on.
+    negotiated: bool,
+    pending: Option<SdpPendingOffer>,
+    outgoing: Vec<OutTrack>,
+    pub next_timeout: Instant,
+}
+
+/// A track the relay now sends on `out_mid` after a completed negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenedTrack {
+    pub key: TrackKey<Mid>,
+    pub kind: TrackKind,
+    pub out_mid: Mid,
+}
+
+fn media_kind(kind: TrackKind) -> MediaKind {
+    match kind {
+        TrackKind::Audio => MediaKind::Audio,
+        TrackKind::Video => MediaKind::Video,
+    }
+}
+
+impl Peer {
+    pub fn new(now: Instant, local_candidates: &[Candidate]) -> Peer {
+        let mut rtc = Rtc::builder()
+            .enable_bwe(None)
+            // A fresh DTLS certificate per connection: nothing to commit or to leak.
+            .build(now);
+        for candidate in local_candidates {
+            rtc.add_local_candidate(candidate.clone());
+        }
+        Peer {
+            rtc,
+            negotiated: false,
+            pending: None,
+            outgoing: Vec::new(),
+            next_timeout: now,
+        }
+    }
+
+    pub fn is_negotiated(&self) -> bool {
+        self.negotiated
+    }
+
+    /// Answer the client's offer. Returns the answer SDP.
+    pub fn accept_offer(&mut self, sdp: &str) -> Result<String, PeerError> {
+        let offer =
+            SdpOffer::from_sdp_string(sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| PeerError::Rejected(e.to_string()))?;
+        // Accepting an offer invalidates our own pending one: redo it in the next round.
+        if self.pending.take().is_some() {
+            for track in &mut self.outgoing {
+                track.state = match track.state {
+                    OutState::Negotiating(_) => OutState::ToOpen,
+                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
+                    other => other,
+                };
+            }
+        }
+        self.negotiated = true;
+        Ok(answer.to_sdp_string())
+    }
+
+    /// Take the client's answer to our offer. Returns the tracks that are now open.
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<Vec<OpenedTrack>, PeerError> {
+        let Some(pending) = self.pending.take() else {
+            return Err(PeerError::UnexpectedAnswer);
+        };
+        let answer =
+            SdpAnswer::from_sdp_string(sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| PeerError::Rejected(e.to_string()))?;
+        let mut opened = Vec::new();
+        for track in &mut self.outgoing {
+            if let OutState::Negotiating(mid) = track.state {
+                track.state = OutState::Open(mid);
+                opened.push(OpenedTrack {
+                    key: track.key,
+                    kind: track.kind,
+                    out_mid: mid,
+                });
+            }
+        }
+        self.outgoing
+            .retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        Ok(opened)
+    }
+
+    pub fn add_remote_candidate(&mut self, candidate: &str) -> Result<(), PeerError> {
+        let line = candidate.strip_prefix("a=").unwrap_or(candidate);
+        let candidate = Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
+        self.rtc.add_remote_candidate(candidate);
+        Ok(())
+    }
+
+    /// Queue a track of another participant to be offered to this one.
+    pub fn offer_track(&mut self, key: TrackKey<Mid>, kind: TrackKind) {
+        if self.outgoing.iter().any(|t| t.key == key) {
+            return;
+        }
+        self.outgoing.push(OutTrack {
+            key,
+            kind,
+            state: OutState::ToOpen,
+        });
+    }
+
+    /// Stop sending everything that came from `origin` (it left).
+    pub fn stop_tracks_from(&mut self, origin: sprechstunde_shared::ParticipantId) {
+        self.outgoing.retain_mut(|track| {
+            if track.key.origin != origin {
+                return true;
+            }
+            match track.state {
+                // Never offered: just forget it.
+                OutState::ToOpen => false,
+                OutState::Negotiating(m) | OutState::Open(m) => {
+                    track.state = OutState::ToStop(m);
+                    true
+                }
+                OutState::ToStop(_) | OutState::NegotiatingStop(_) => true,
+            }
+        });
+    }
+
+    /// Build the next relay offer if anything changed and nothing is in flight.
+    pub fn create_offer_if_needed(&mut self) -> Option<String> {
+        if !self.negotiated || self.pending.is_some() || !self.rtc.is_alive() {
+            return None;
+        }
+        let mut change = self.rtc.sdp_api();
+        for track in &mut self.outgoing {
+            match track.state {
+                OutState::ToOpen => {
+                    let mid = change.add_media(
+                        media_kind(track.kind),
+                        Direction::SendOnly,
+                        Some(track.key.origin.stream_id()),
+                        None,
+                        None,
+                    );
+                    track.state = OutState::Negotiating(mid);
+                }
+                OutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    track.state = OutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        if !change.has_changes() {
+            return None;
+        }
+        let (offer, pending) = change.apply()?;
+        self.pending = Some(pending);
+        Some(offer.to_sdp_string())
+    }
+
+    /// The other participant's track that this participant receives on `out_mid`.
+    pub fn track_on(&self, out_mid: Mid) -> Option<TrackKey<Mid>> {
+        self.outgoing
+            .iter()
+            .find(|t| t.mid() == Some(out_mid) && matches!(t.state, OutState::Open(_)))
+            .map(|t| t.key)
+    }
+
+    /// Ids of everyone whose tracks this participant receives (for tests and status).
+    pub fn receiving_from(&self) -> Vec<ParticipantId> {
+        let mut ids: Vec<ParticipantId> = self
+            .outgoing
+            .iter()
+            .filter(|t| matches!(t.state, OutState::Open(_)))
+            .map(|t| t.key.origin)
+            .collect();
+        ids.dedup();
+        ids
+    }
+}
