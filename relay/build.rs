@@ -12,13 +12,17 @@ fn main() {
         Ok(dir) => PathBuf::from(dir),
         Err(_) if dist.join("index.html").exists() => dist,
         Err(_) => {
-            let placeholder = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("no-client");
+            let placeholder =
+                PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("no-client");
             let _ = std::fs::create_dir_all(&placeholder);
             placeholder
         }
     };
     if folder.join("index.html").exists() {
-        println!("cargo:rerun-if-changed={}", folder.join("index.html").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            folder.join("index.html").display()
+        );
     }
     println!("cargo:rustc-env=SPRECHSTUNDE_ASSETS={}", folder.display());
 }

@@ -1,1 +1,17 @@
-fn main() {}
+//! Sprechstunde client: a Yew single-page app that talks to the relay over one WebSocket and
+//! one peer connection.
+
+mod app;
+mod components;
+mod i18n;
+mod media;
+mod pages;
+mod route;
+mod session;
+mod settings;
+mod signaling;
+mod state;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -21,11 +21,19 @@ pub struct ConfigArgs {
     #[arg(long, env = "SPRECHSTUNDE_MEDIA_PORT")]
     pub media_port: Option<u16>,
     /// IP addresses to bind the media port on [default: this machine's interface addresses].
-    #[arg(long = "media-ip", env = "SPRECHSTUNDE_MEDIA_IPS", value_delimiter = ',')]
+    #[arg(
+        long = "media-ip",
+        env = "SPRECHSTUNDE_MEDIA_IPS",
+        value_delimiter = ','
+    )]
     pub media_ips: Option<Vec<IpAddr>>,
     /// Addresses announced to browsers as ICE candidates, one per media IP, in the same order
     /// (for 1:1 NAT) [default: the media IPs].
-    #[arg(long = "media-advertise", env = "SPRECHSTUNDE_MEDIA_ADVERTISE", value_delimiter = ',')]
+    #[arg(
+        long = "media-advertise",
+        env = "SPRECHSTUNDE_MEDIA_ADVERTISE",
+        value_delimiter = ','
+    )]
     pub media_advertise: Option<Vec<IpAddr>>,
     /// Directory for the relay's files [default: ./data].
     #[arg(long, env = "SPRECHSTUNDE_DATA_DIR")]
@@ -85,8 +93,9 @@ impl Config {
     pub fn load(args: ConfigArgs) -> anyhow::Result<Config> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file {}", path.display())
+                })?;
                 toml::from_str::<FileConfig>(&text)
                     .with_context(|| format!("invalid configuration file {}", path.display()))?
             }
@@ -116,7 +125,10 @@ impl Config {
         };
         Ok(Config {
             http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),
-            media_port: args.media_port.or(file.media_port).unwrap_or(DEFAULT_MEDIA_PORT),
+            media_port: args
+                .media_port
+                .or(file.media_port)
+                .unwrap_or(DEFAULT_MEDIA_PORT),
             media_addresses,
             data_dir: args
                 .data_dir
@@ -148,8 +160,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sprechstunde-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("relay.toml");
-        std::fs::write(&path, "http = \"127.0.0.1:9000\"\nmedia_port = 4000\nmedia_ips = [\"127.0.0.1\"]\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "http = \"127.0.0.1:9000\"\nmedia_port = 4000\nmedia_ips = [\"127.0.0.1\"]\n",
+        )
+        .expect("write");
         let config = Config::load(ConfigArgs {
             config: Some(path.clone()),
             media_port: Some(5000),
@@ -163,7 +178,10 @@ mod tests {
             config: Some(path),
             ..Default::default()
         });
-        assert!(err.is_err(), "a misspelled key is an error, not silently ignored");
+        assert!(
+            err.is_err(),
+            "a misspelled key is an error, not silently ignored"
+        );
     }
 
     #[test]

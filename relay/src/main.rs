@@ -24,7 +24,11 @@ use crate::sfu::io::{Inbox, MediaSocket, INBOX_CAPACITY};
 use crate::sfu::{Command, Sfu};
 
 #[derive(Parser)]
-#[command(name = "sprechstunde-relay", version, about = "Sprechstunde relay: app, signaling and media forwarding")]
+#[command(
+    name = "sprechstunde-relay",
+    version,
+    about = "Sprechstunde relay: app, signaling and media forwarding"
+)]
 struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
@@ -105,18 +109,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("listening http://{http} media {}", advertised.join(","));
 
     let shutdown_inbox = inbox_tx.clone();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            info!("shutting down: telling clients");
-            let _ = shutdown_inbox.send(Inbox::Command(Command::Shutdown)).await;
-            // Give connections a moment to deliver the close, then stop regardless.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        })
-        .await
-        .context("HTTP server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        info!("shutting down: telling clients");
+        let _ = shutdown_inbox.send(Inbox::Command(Command::Shutdown)).await;
+        // Give connections a moment to deliver the close, then stop regardless.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    })
+    .await
+    .context("HTTP server failed")?;
     drop(inbox_tx);
-    if tokio::time::timeout(Duration::from_secs(2), sfu_task).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(2), sfu_task)
+        .await
+        .is_err()
+    {
         warn!("media loop did not stop in time");
     }
     info!("stopped");

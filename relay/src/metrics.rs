@@ -32,14 +32,42 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 impl Metrics {
     pub fn render(&self) -> String {
         let rows: [(&str, &str, &AtomicU64); 11] = [
-            ("datagrams_received_total", "counter", &self.datagrams_received),
+            (
+                "datagrams_received_total",
+                "counter",
+                &self.datagrams_received,
+            ),
             ("datagrams_sent_total", "counter", &self.datagrams_sent),
-            ("datagrams_dropped_total", "counter", &self.datagrams_dropped),
-            ("datagrams_send_failed_total", "counter", &self.datagrams_send_failed),
-            ("media_samples_received_total", "counter", &self.media_samples_received),
-            ("media_samples_forwarded_total", "counter", &self.media_samples_forwarded),
-            ("media_bytes_forwarded_total", "counter", &self.media_bytes_forwarded),
-            ("keyframe_requests_sent_total", "counter", &self.keyframe_requests_sent),
+            (
+                "datagrams_dropped_total",
+                "counter",
+                &self.datagrams_dropped,
+            ),
+            (
+                "datagrams_send_failed_total",
+                "counter",
+                &self.datagrams_send_failed,
+            ),
+            (
+                "media_samples_received_total",
+                "counter",
+                &self.media_samples_received,
+            ),
+            (
+                "media_samples_forwarded_total",
+                "counter",
+                &self.media_samples_forwarded,
+            ),
+            (
+                "media_bytes_forwarded_total",
+                "counter",
+                &self.media_bytes_forwarded,
+            ),
+            (
+                "keyframe_requests_sent_total",
+                "counter",
+                &self.keyframe_requests_sent,
+            ),
             ("participants", "gauge", &self.participants),
             ("rooms", "gauge", &self.rooms),
             ("signaling_errors_total", "counter", &self.signaling_errors),
@@ -47,7 +75,11 @@ impl Metrics {
         let mut text = String::new();
         for (name, kind, value) in rows {
             let _ = writeln!(text, "# TYPE sprechstunde_{name} {kind}");
-            let _ = writeln!(text, "sprechstunde_{name} {}", value.load(Ordering::Relaxed));
+            let _ = writeln!(
+                text,
+                "sprechstunde_{name} {}",
+                value.load(Ordering::Relaxed)
+            );
         }
         text
     }

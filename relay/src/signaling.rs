@@ -44,7 +44,9 @@ impl Session {
     async fn handle(&mut self, text: &str, outbox: &mpsc::Sender<ToClient>) -> Verdict {
         let message = match ClientMessage::from_json(text) {
             Ok(message) => message,
-            Err(e) => return Verdict::Refuse(ErrorCode::Malformed, format!("malformed message: {e}")),
+            Err(e) => {
+                return Verdict::Refuse(ErrorCode::Malformed, format!("malformed message: {e}"))
+            }
         };
         let command = match message {
             ClientMessage::Ping => return Verdict::Continue(Some(ServerMessage::Pong)),
@@ -66,7 +68,10 @@ impl Session {
                     );
                 };
                 let Ok(name) = DisplayName::parse(&name) else {
-                    return Verdict::Refuse(ErrorCode::InvalidName, "names have 1-64 characters".into());
+                    return Verdict::Refuse(
+                        ErrorCode::InvalidName,
+                        "names have 1-64 characters".into(),
+                    );
                 };
                 if self
                     .inbox
@@ -81,9 +86,15 @@ impl Session {
                 }
                 self.joined = true;
                 info!(participant = %self.id, room = %room, "join");
-                Command::Join { id: self.id, room, name }
+                Command::Join {
+                    id: self.id,
+                    room,
+                    name,
+                }
             }
-            _ if !self.joined => return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into()),
+            _ if !self.joined => {
+                return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into())
+            }
             ClientMessage::Offer { sdp } => Command::Offer { id: self.id, sdp },
             ClientMessage::Answer { sdp } => Command::Answer { id: self.id, sdp },
             ClientMessage::Candidate { candidate } => Command::Candidate {
@@ -119,7 +130,11 @@ where
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
-pub async fn serve_connection(socket: WebSocket, inbox: mpsc::Sender<Inbox>, metrics: std::sync::Arc<Metrics>) {
+pub async fn serve_connection(
+    socket: WebSocket,
+    inbox: mpsc::Sender<Inbox>,
+    metrics: std::sync::Arc<Metrics>,
+) {
     let id = ParticipantId(NEXT_PARTICIPANT.fetch_add(1, Ordering::Relaxed));
     let (outbox_tx, mut outbox_rx) = mpsc::channel::<ToClient>(OUTBOX_CAPACITY);
     let (mut sink, mut stream) = socket.split();

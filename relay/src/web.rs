@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 
 use crate::assets::{Assets, NO_CLIENT_PAGE};
 use crate::metrics::Metrics;
-use crate::signaling;
 use crate::sfu::io::Inbox;
+use crate::signaling;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -76,7 +76,10 @@ async fn asset(uri: Uri) -> Response {
                 [
                     (header::CONTENT_TYPE, mime),
                     // Trunk puts a content hash in every asset name.
-                    (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_string()),
+                    (
+                        header::CACHE_CONTROL,
+                        "public, max-age=31536000, immutable".to_string(),
+                    ),
                 ],
                 file.data.into_owned(),
             )

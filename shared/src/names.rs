@@ -88,13 +88,20 @@ mod tests {
 
     #[test]
     fn room_names_are_case_insensitive_and_limited() {
-        assert_eq!(RoomName::parse("Beratung_7-A").map(|r| r.0), Ok("beratung_7-a".into()));
+        assert_eq!(
+            RoomName::parse("Beratung_7-A").map(|r| r.0),
+            Ok("beratung_7-a".into())
+        );
         assert_eq!(RoomName::parse(" x ").map(|r| r.0), Ok("x".into()));
         assert_eq!(RoomName::parse(""), Err(NameError::Empty));
         assert_eq!(RoomName::parse(&"a".repeat(64)).is_ok(), true);
         assert_eq!(RoomName::parse(&"a".repeat(65)), Err(NameError::TooLong));
         for bad in ["a b", "../etc", "räume", "a/b", "a?b", "a.b"] {
-            assert_eq!(RoomName::parse(bad), Err(NameError::InvalidCharacter), "{bad}");
+            assert_eq!(
+                RoomName::parse(bad),
+                Err(NameError::InvalidCharacter),
+                "{bad}"
+            );
         }
     }
 

@@ -35,7 +35,12 @@ impl ParticipantId {
 
 /// Messages from a browser (or any client) to the relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ClientMessage {
     /// First message on a connection.
     Join {
@@ -57,7 +62,12 @@ pub enum ClientMessage {
 
 /// Messages from the relay to a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ServerMessage {
     /// Answer to `Join`: who you are and who is already in the room.
     Welcome {
@@ -66,14 +76,25 @@ pub enum ServerMessage {
         room: String,
         participants: Vec<Participant>,
     },
-    ParticipantJoined { participant: Participant },
-    ParticipantLeft { participant_id: ParticipantId },
+    ParticipantJoined {
+        participant: Participant,
+    },
+    ParticipantLeft {
+        participant_id: ParticipantId,
+    },
     /// The relay renegotiates (people joined or left); the client answers.
-    Offer { sdp: String },
+    Offer {
+        sdp: String,
+    },
     /// The relay's answer to the client's offer.
-    Answer { sdp: String },
+    Answer {
+        sdp: String,
+    },
     /// Something the client sent was refused. The connection stays open unless it repeats.
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
     Pong,
 }
 
@@ -157,8 +178,12 @@ mod tests {
                 room: "beratung-1".into(),
                 name: "Ayşe Yılmaz".into(),
             },
-            ClientMessage::Offer { sdp: "v=0\r\n".into() },
-            ClientMessage::Answer { sdp: "v=0\r\n".into() },
+            ClientMessage::Offer {
+                sdp: "v=0\r\n".into(),
+            },
+            ClientMessage::Answer {
+                sdp: "v=0\r\n".into(),
+            },
             ClientMessage::Candidate {
                 candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".into(),
             },
@@ -183,8 +208,12 @@ mod tests {
             ServerMessage::ParticipantLeft {
                 participant_id: ParticipantId(7),
             },
-            ServerMessage::Offer { sdp: "v=0\r\n".into() },
-            ServerMessage::Answer { sdp: "v=0\r\n".into() },
+            ServerMessage::Offer {
+                sdp: "v=0\r\n".into(),
+            },
+            ServerMessage::Answer {
+                sdp: "v=0\r\n".into(),
+            },
             ServerMessage::error(ErrorCode::OutOfOrder, "join first"),
             ServerMessage::Pong,
         ]
@@ -194,7 +223,11 @@ mod tests {
     fn every_client_message_round_trips() {
         for message in client_samples() {
             let json = message.to_json();
-            assert_eq!(ClientMessage::from_json(&json).ok(), Some(message), "{json}");
+            assert_eq!(
+                ClientMessage::from_json(&json).ok(),
+                Some(message),
+                "{json}"
+            );
         }
     }
 
@@ -202,7 +235,11 @@ mod tests {
     fn every_server_message_round_trips() {
         for message in server_samples() {
             let json = message.to_json();
-            assert_eq!(ServerMessage::from_json(&json).ok(), Some(message), "{json}");
+            assert_eq!(
+                ServerMessage::from_json(&json).ok(),
+                Some(message),
+                "{json}"
+            );
         }
     }
 
@@ -214,7 +251,10 @@ mod tests {
             name: "b".into(),
         }
         .to_json();
-        assert_eq!(json, r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#
+        );
     }
 
     #[test]

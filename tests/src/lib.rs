@@ -1,0 +1,49 @@
+//! End-to-end test harness: the real relay binary, headless Chromium driven over WebDriver,
+//! and an independent WebRTC client built on webrtc-rs. Everything talks over loopback only.
+
+pub mod browser;
+pub mod relay;
+pub mod synthetic;
+pub mod vp8;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Poll `check` until it returns `Some`, or fail after `timeout` with the last state seen.
+pub async fn eventually<T, S, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut check: F,
+) -> anyhow::Result<T>
+where
+    S: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Result<T, S>>>,
+{
+    let start = Instant::now();
+    loop {
+        let state = check().await?;
+        match state {
+            Ok(value) => return Ok(value),
+            Err(last) if start.elapsed() > timeout => {
+                anyhow::bail!(
+                    "timed out after {timeout:?} waiting for {what}; last state: {last:?}"
+                )
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (for chromedriver).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}

@@ -1,1 +1,238 @@
-fn main() {}
+//! `cargo xtask run | test | build`: install what is missing, build, run.
+//!
+//! Every step checks first and installs only what is absent or at the wrong version, so a
+//! second run installs nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run     install the build tools if missing, build the client, start the relay
+          at http://127.0.0.1:8080 (extra arguments go to the relay)
+  test    install the build and browser tools if missing, check formatting and
+          lints, build everything and run every test, browser tests included
+  build   install the build tools if missing and build the client and relay";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("build") => build_all(true).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+/// Run a command in the workspace root; fail with its name if it fails.
+fn sh(program: &str, args: &[&str]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
+                return Ok(version.trim_matches('"').to_string());
+            }
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn ensure_build_tools() -> Result<()> {
+    step("checking build tools");
+    let targets = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t == WASM_TARGET) {
+        step(&format!("installing the {WASM_TARGET} target"));
+        sh("rustup", &["target", "add", WASM_TARGET])?;
+    }
+    let trunk = output_of("trunk", &["--version"]).unwrap_or_default();
+    if trunk != format!("trunk {TRUNK_VERSION}") {
+        step(&format!(
+            "installing trunk {TRUNK_VERSION} (takes several minutes once)"
+        ));
+        sh(
+            &cargo(),
+            &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+        )?;
+    }
+    let wanted = locked_wasm_bindgen_version()?;
+    let bindgen = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if bindgen != format!("wasm-bindgen {wanted}") {
+        step(&format!(
+            "installing wasm-bindgen-cli {wanted} (takes a few minutes once)"
+        ));
+        // Not --locked: the 0.2.130 lock file names a yanked crate.
+        sh(
+            &cargo(),
+            &["install", "wasm-bindgen-cli", "--version", &wanted],
+        )?;
+    }
+    Ok(())
+}
+
+fn ensure_browser() -> Result<()> {
+    step("checking chromium and chromedriver");
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    step("installing Debian's chromium and chromium-driver");
+    let root_user = output_of("id", &["-u"]).as_deref() == Some("0");
+    let apt = |args: &[&str]| -> Result<()> {
+        if root_user {
+            sh("apt-get", args)
+        } else {
+            let mut with_sudo = vec!["apt-get"];
+            with_sudo.extend_from_slice(args);
+            sh("sudo", &with_sudo)
+        }
+    };
+    apt(&["update"])?;
+    apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])?;
+    Ok(())
+}
+
+fn build_client() -> Result<()> {
+    step("building the client (trunk, release, offline)");
+    sh("trunk", &["build", "--release", "--offline"])
+}
+
+/// Build client and relay; returns the relay binary.
+fn build_all(release: bool) -> Result<PathBuf> {
+    ensure_build_tools()?;
+    build_client()?;
+    step("building the relay");
+    let mut args = vec!["build", "-p", "sprechstunde-relay"];
+    if release {
+        args.push("--release");
+    }
+    sh(&cargo(), &args)?;
+    Ok(target_dir()?
+        .join(if release { "release" } else { "debug" })
+        .join("sprechstunde-relay"))
+}
+
+fn target_dir() -> Result<PathBuf> {
+    let metadata = output_of(
+        &cargo(),
+        &["metadata", "--format-version", "1", "--no-deps"],
+    )
+    .context("cargo metadata failed")?;
+    let key = "\"target_directory\":\"";
+    let start = metadata.find(key).context("no target_directory")? + key.len();
+    let end = metadata[start..].find('"').context("bad metadata")? + start;
+    Ok(PathBuf::from(&metadata[start..end]))
+}
+
+fn run(relay_args: &[String]) -> Result<()> {
+    let relay = build_all(true)?;
+    step("starting the relay on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    let status = Command::new(relay)
+        .args(relay_args)
+        .current_dir(root())
+        .status()
+        .context("cannot start the relay")?;
+    if !status.success() {
+        bail!("the relay stopped with {status}");
+    }
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    ensure_browser()?;
+    let relay = build_all(false)?;
+    step("formatting");
+    sh(&cargo(), &["fmt", "--all", "--", "--check"])?;
+    step("lints");
+    sh(
+        &cargo(),
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    sh(
+        &cargo(),
+        &[
+            "clippy",
+            "-p",
+            "sprechstunde-client",
+            "--target",
+            WASM_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    step("unit and protocol tests");
+    sh(
+        &cargo(),
+        &["test", "--workspace", "--exclude", "sprechstunde-tests"],
+    )?;
+    step("end-to-end tests: real relay, headless Chromium, webrtc-rs client");
+    let relay = relay.to_string_lossy().to_string();
+    std::env::set_var("SPRECHSTUNDE_RELAY_BIN", &relay);
+    let mut args = vec!["test", "-p", "sprechstunde-tests", "--", "--test-threads=1"];
+    args.extend(extra.iter().map(String::as_str));
+    sh(&cargo(), &args)
+}

@@ -43,7 +43,9 @@ pub enum Inbox {
     },
     Command(Command),
     /// The connection is gone; the participant leaves.
-    Disconnect { id: ParticipantId },
+    Disconnect {
+        id: ParticipantId,
+    },
 }
 
 /// A media socket: where it is bound and the address it is advertised as.
@@ -102,7 +104,10 @@ fn flush(
                     .iter()
                     .find(|s| s.advertised == transmit.source)
                     .or_else(|| sockets.first());
-                let sent = socket.map(|s| s.socket.try_send_to(&transmit.contents, transmit.destination));
+                let sent = socket.map(|s| {
+                    s.socket
+                        .try_send_to(&transmit.contents, transmit.destination)
+                });
                 match sent {
                     Some(Ok(_)) => metrics::add(&metrics.datagrams_sent, 1),
                     _ => metrics::add(&metrics.datagrams_send_failed, 1),

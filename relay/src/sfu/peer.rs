@@ -150,7 +150,8 @@ impl Peer {
 
     pub fn add_remote_candidate(&mut self, candidate: &str) -> Result<(), PeerError> {
         let line = candidate.strip_prefix("a=").unwrap_or(candidate);
-        let candidate = Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
+        let candidate =
+            Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
         self.rtc.add_remote_candidate(candidate);
         Ok(())
     }

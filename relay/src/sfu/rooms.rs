@@ -244,16 +244,28 @@ mod tests {
         let mut rooms = Rooms::<u8>::default();
         let first = rooms.join(&room("r"), A, "Anna".into()).expect("join");
         assert!(first.others.is_empty());
-        assert_eq!(rooms.publish(key(A, 0), TrackKind::Audio), Vec::<ParticipantId>::new());
+        assert_eq!(
+            rooms.publish(key(A, 0), TrackKind::Audio),
+            Vec::<ParticipantId>::new()
+        );
         rooms.publish(key(A, 1), TrackKind::Video);
 
         let second = rooms.join(&room("R"), B, "Ben".into()).expect("join");
-        assert_eq!(second.others, vec![Participant { id: A, name: "Anna".into() }]);
+        assert_eq!(
+            second.others,
+            vec![Participant {
+                id: A,
+                name: "Anna".into()
+            }]
+        );
         assert_eq!(
             second.tracks_to_receive,
             vec![(key(A, 0), TrackKind::Audio), (key(A, 1), TrackKind::Video)]
         );
-        assert_eq!(rooms.join(&room("r"), B, "Ben".into()), Err(JoinError::AlreadyJoined));
+        assert_eq!(
+            rooms.join(&room("r"), B, "Ben".into()),
+            Err(JoinError::AlreadyJoined)
+        );
     }
 
     #[test]
@@ -266,7 +278,10 @@ mod tests {
         assert_eq!(rooms.publish(key(A, 0), TrackKind::Video), vec![B, C]);
         // Publishing the same track twice offers it once.
         assert!(rooms.publish(key(A, 0), TrackKind::Video).is_empty());
-        assert_eq!(rooms.publish(key(X, 0), TrackKind::Video), Vec::<ParticipantId>::new());
+        assert_eq!(
+            rooms.publish(key(X, 0), TrackKind::Video),
+            Vec::<ParticipantId>::new()
+        );
     }
 
     #[test]
@@ -276,13 +291,19 @@ mod tests {
         rooms.join(&room("r"), B, "B".into()).expect("join");
         rooms.join(&room("r"), C, "C".into()).expect("join");
         rooms.publish(key(A, 0), TrackKind::Video);
-        assert!(rooms.forwards(&key(A, 0)).is_empty(), "nothing flows before negotiation");
+        assert!(
+            rooms.forwards(&key(A, 0)).is_empty(),
+            "nothing flows before negotiation"
+        );
 
         assert!(rooms.add_forward(key(A, 0), B, 5));
         assert!(rooms.add_forward(key(A, 0), C, 7));
         assert!(rooms.add_forward(key(A, 0), C, 7), "idempotent");
         assert_eq!(rooms.forwards(&key(A, 0)), &[(B, 5), (C, 7)]);
-        assert!(!rooms.add_forward(key(A, 0), A, 1), "never back to the sender");
+        assert!(
+            !rooms.add_forward(key(A, 0), A, 1),
+            "never back to the sender"
+        );
 
         let left = rooms.leave(B).expect("was a member");
         assert_eq!(left.remaining, vec![A, C]);
@@ -303,13 +324,25 @@ mod tests {
         rooms.join(&room("eins"), B, "B".into()).expect("join");
         rooms.join(&room("zwei"), X, "X".into()).expect("join");
         rooms.publish(key(A, 0), TrackKind::Video);
-        assert!(!rooms.add_forward(key(A, 0), X, 3), "cross-room forward refused");
+        assert!(
+            !rooms.add_forward(key(A, 0), X, 3),
+            "cross-room forward refused"
+        );
         assert!(rooms.forwards(&key(A, 0)).is_empty());
         assert_eq!(rooms.others_in_room(X), Vec::<ParticipantId>::new());
         assert_eq!(rooms.others_in_room(A), vec![B]);
         let joined = rooms.join(&room("zwei"), C, "C".into()).expect("join");
-        assert_eq!(joined.others, vec![Participant { id: X, name: "X".into() }]);
-        assert!(joined.tracks_to_receive.is_empty(), "no track of room eins offered");
+        assert_eq!(
+            joined.others,
+            vec![Participant {
+                id: X,
+                name: "X".into()
+            }]
+        );
+        assert!(
+            joined.tracks_to_receive.is_empty(),
+            "no track of room eins offered"
+        );
     }
 
     #[test]

@@ -1,0 +1,165 @@
+//! The top: language, and which screen is shown.
+
+use sprechstunde_shared::RoomName;
+use wasm_bindgen::JsValue;
+use web_sys::MediaStream;
+use yew::prelude::*;
+
+use crate::components::lang_switch::LangSwitch;
+use crate::i18n::{t, Key, Lang};
+use crate::pages::{left::LeftPage, prejoin::PrejoinPage, room::RoomPage, start::StartPage};
+use crate::route::{self, Route};
+use crate::session::EndReason;
+use crate::settings::{self, SettingKey};
+
+#[derive(Clone, PartialEq)]
+pub struct LangContext {
+    pub lang: Lang,
+    pub set: Callback<Lang>,
+}
+
+#[hook]
+pub fn use_lang() -> Lang {
+    use_context::<LangContext>()
+        .map(|c| c.lang)
+        .unwrap_or_default()
+}
+
+#[derive(Clone, PartialEq)]
+enum Phase {
+    Start {
+        invalid_link: bool,
+    },
+    Prejoin(RoomName),
+    InRoom {
+        room: RoomName,
+        name: String,
+        local: Option<MediaStream>,
+    },
+    Left {
+        room: RoomName,
+        reason: Option<EndReason>,
+    },
+    NotFound,
+}
+
+fn initial_phase() -> Phase {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    match route::parse(&path) {
+        Route::Start => Phase::Start {
+            invalid_link: false,
+        },
+        Route::InvalidRoom => Phase::Start { invalid_link: true },
+        Route::Room(room) => Phase::Prejoin(room),
+        Route::NotFound => Phase::NotFound,
+    }
+}
+
+fn show_path(path: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&JsValue::NULL, "", Some(path));
+    }
+}
+
+fn apply_document_language(lang: Lang) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", lang.code());
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let lang = use_state(settings::language);
+    let phase = use_state(initial_phase);
+
+    use_effect_with(*lang, |lang| apply_document_language(*lang));
+
+    let set_lang = {
+        let lang = lang.clone();
+        Callback::from(move |next: Lang| {
+            settings::set(SettingKey::Language, next.code());
+            lang.set(next);
+        })
+    };
+    let context = LangContext {
+        lang: *lang,
+        set: set_lang,
+    };
+
+    let on_room = {
+        let phase = phase.clone();
+        Callback::from(move |room: RoomName| {
+            show_path(&route::room_path(&room));
+            phase.set(Phase::Prejoin(room));
+        })
+    };
+
+    let body = match (*phase).clone() {
+        Phase::Start { invalid_link } => html! { <StartPage {on_room} {invalid_link} /> },
+        Phase::Prejoin(room) => {
+            let on_join = {
+                let phase = phase.clone();
+                let room = room.clone();
+                Callback::from(move |(name, local): (String, Option<MediaStream>)| {
+                    phase.set(Phase::InRoom {
+                        room: room.clone(),
+                        name,
+                        local,
+                    })
+                })
+            };
+            html! { <PrejoinPage {room} {on_join} /> }
+        }
+        Phase::InRoom { room, name, local } => {
+            let on_leave = {
+                let phase = phase.clone();
+                let room = room.clone();
+                Callback::from(move |reason: Option<EndReason>| {
+                    phase.set(Phase::Left {
+                        room: room.clone(),
+                        reason,
+                    })
+                })
+            };
+            html! { <RoomPage {room} {name} {local} {on_leave} /> }
+        }
+        Phase::Left { room, reason } => {
+            let on_rejoin = {
+                let phase = phase.clone();
+                let room = room.clone();
+                Callback::from(move |_| phase.set(Phase::Prejoin(room.clone())))
+            };
+            let on_start = {
+                let phase = phase.clone();
+                Callback::from(move |_| {
+                    show_path("/");
+                    phase.set(Phase::Start {
+                        invalid_link: false,
+                    })
+                })
+            };
+            html! { <LeftPage {reason} {on_rejoin} {on_start} /> }
+        }
+        Phase::NotFound => html! {
+            <main class="page narrow">
+                <h1>{ t(*lang, Key::AppName) }</h1>
+                <p><a href="/">{ t(*lang, Key::BackToStart) }</a></p>
+            </main>
+        },
+    };
+
+    html! {
+        <ContextProvider<LangContext> context={context}>
+            <header class="topbar">
+                <span class="brand">{ t(*lang, Key::AppName) }</span>
+                <LangSwitch />
+            </header>
+            { body }
+        </ContextProvider<LangContext>>
+    }
+}

@@ -1,0 +1,36 @@
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use crate::app::LangContext;
+use crate::i18n::{t, Key, Lang};
+
+#[function_component(LangSwitch)]
+pub fn lang_switch() -> Html {
+    let Some(context) = use_context::<LangContext>() else {
+        return html! {};
+    };
+    let onchange = {
+        let set = context.set.clone();
+        Callback::from(move |event: Event| {
+            let code = event
+                .target_dyn_into::<HtmlSelectElement>()
+                .map(|select| select.value())
+                .unwrap_or_default();
+            if let Some(lang) = Lang::from_code(&code) {
+                set.emit(lang);
+            }
+        })
+    };
+    html! {
+        <label class="lang-switch">
+            <span>{ t(context.lang, Key::Language) }</span>
+            <select id="language" {onchange}>
+                { for Lang::ALL.iter().map(|lang| html! {
+                    <option value={lang.code()} lang={lang.code()} selected={*lang == context.lang}>
+                        { lang.native_name() }
+                    </option>
+                }) }
+            </select>
+        </label>
+    }
+}

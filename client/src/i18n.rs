@@ -1,0 +1,167 @@
+//! Every string the user sees, German first, English second. Components never hold text of
+//! their own; they ask [`t`] (or a formatting helper here) with the current language.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    De,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The language's own name, so people find theirs whatever is selected.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::De => "Deutsch",
+            Lang::En => "English",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    AppName,
+    Language,
+    StartHeading,
+    StartIntro,
+    RoomNameLabel,
+    RoomNameHint,
+    RoomNameInvalid,
+    Continue,
+    PrejoinHeading,
+    NameLabel,
+    NameInvalid,
+    PreviewStart,
+    PreviewOff,
+    PreviewLoading,
+    MediaDenied,
+    MediaNotFound,
+    MediaBusy,
+    MediaUnavailable,
+    Join,
+    Joining,
+    Leave,
+    You,
+    Alone,
+    LeftHeading,
+    Rejoin,
+    BackToStart,
+    ConnectionLost,
+    MediaFailed,
+    ServerRestarting,
+    NewVersion,
+    RoomRefused,
+    VideoOf,
+    PeopleInRoom,
+    NoVideo,
+}
+
+pub fn t(lang: Lang, key: Key) -> &'static str {
+    use Key::*;
+    match lang {
+        Lang::De => match key {
+            AppName => "Sprechstunde",
+            Language => "Sprache",
+            StartHeading => "Willkommen zur Video-Beratung",
+            StartIntro => "Geben Sie den Namen des Raums ein, den Sie bekommen haben.",
+            RoomNameLabel => "Name des Raums",
+            RoomNameHint => "Buchstaben ohne Umlaute, Ziffern, - und _",
+            RoomNameInvalid => "Der Raumname darf 1 bis 64 Zeichen haben: Buchstaben ohne Umlaute, Ziffern, - oder _.",
+            Continue => "Weiter",
+            PrejoinHeading => "Bereit zum Beitreten?",
+            NameLabel => "Ihr Name",
+            NameInvalid => "Bitte geben Sie einen Namen mit 1 bis 64 Zeichen ein.",
+            PreviewStart => "Kamera und Mikrofon testen",
+            PreviewOff => "Die Kamera ist noch aus.",
+            PreviewLoading => "Kamera wird gestartet …",
+            MediaDenied => "Kamera und Mikrofon wurden nicht freigegeben. Sie können trotzdem beitreten und die anderen sehen und hören.",
+            MediaNotFound => "Keine Kamera oder kein Mikrofon gefunden. Sie können trotzdem beitreten.",
+            MediaBusy => "Die Kamera wird von einem anderen Programm benutzt. Schließen Sie es und versuchen Sie es erneut.",
+            MediaUnavailable => "Kamera und Mikrofon sind in diesem Browser nicht verfügbar. Sie können trotzdem beitreten.",
+            Join => "Beitreten",
+            Joining => "Verbindung wird aufgebaut …",
+            Leave => "Verlassen",
+            You => "Sie",
+            Alone => "Noch ist niemand sonst im Raum. Bitte warten Sie.",
+            LeftHeading => "Sie haben die Sitzung verlassen.",
+            Rejoin => "Erneut beitreten",
+            BackToStart => "Zur Startseite",
+            ConnectionLost => "Die Verbindung zum Server ist unterbrochen. Bitte treten Sie erneut bei.",
+            MediaFailed => "Die Verbindung für Bild und Ton ist abgebrochen. Bitte treten Sie erneut bei.",
+            ServerRestarting => "Der Server wird neu gestartet. Bitte treten Sie gleich erneut bei.",
+            NewVersion => "Es gibt eine neue Version. Bitte laden Sie die Seite neu.",
+            RoomRefused => "Der Server hat die Anfrage abgelehnt. Bitte prüfen Sie Raum und Namen.",
+            VideoOf => "Video von",
+            PeopleInRoom => "Personen im Raum",
+            NoVideo => "Kein Bild",
+        },
+        Lang::En => match key {
+            AppName => "Sprechstunde",
+            Language => "Language",
+            StartHeading => "Welcome to video counseling",
+            StartIntro => "Enter the name of the room you were given.",
+            RoomNameLabel => "Room name",
+            RoomNameHint => "Letters a-z, digits, - and _",
+            RoomNameInvalid => "Room names have 1 to 64 characters: letters a-z, digits, - or _.",
+            Continue => "Continue",
+            PrejoinHeading => "Ready to join?",
+            NameLabel => "Your name",
+            NameInvalid => "Please enter a name of 1 to 64 characters.",
+            PreviewStart => "Test camera and microphone",
+            PreviewOff => "The camera is still off.",
+            PreviewLoading => "Starting the camera …",
+            MediaDenied => "Camera and microphone were not allowed. You can still join and see and hear the others.",
+            MediaNotFound => "No camera or microphone found. You can still join.",
+            MediaBusy => "The camera is used by another program. Close it and try again.",
+            MediaUnavailable => "Camera and microphone are not available in this browser. You can still join.",
+            Join => "Join",
+            Joining => "Connecting …",
+            Leave => "Leave",
+            You => "You",
+            Alone => "Nobody else is here yet. Please wait.",
+            LeftHeading => "You have left the session.",
+            Rejoin => "Join again",
+            BackToStart => "Back to start",
+            ConnectionLost => "The connection to the server was lost. Please join again.",
+            MediaFailed => "The audio and video connection was lost. Please join again.",
+            ServerRestarting => "The server is restarting. Please join again in a moment.",
+            NewVersion => "There is a new version. Please reload the page.",
+            RoomRefused => "The server refused the request. Please check the room and your name.",
+            VideoOf => "Video of",
+            PeopleInRoom => "people in the room",
+            NoVideo => "No video",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_codes_round_trip() {
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_code(lang.code()), Some(lang));
+        }
+        assert_eq!(Lang::from_code("xx"), None);
+    }
+
+    #[test]
+    fn german_is_the_default() {
+        assert_eq!(Lang::default(), Lang::De);
+        assert_eq!(t(Lang::default(), Key::Join), "Beitreten");
+    }
+}

@@ -1,0 +1,5 @@
+//! Media in the browser, apart from any view: the local camera and microphone, and the one
+//! peer connection to the relay.
+
+pub mod local;
+pub mod peer;

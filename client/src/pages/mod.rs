@@ -1,0 +1,6 @@
+//! One module per screen.
+
+pub mod left;
+pub mod prejoin;
+pub mod room;
+pub mod start;

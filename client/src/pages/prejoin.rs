@@ -1,0 +1,126 @@
+//! Pre-join: name, camera and microphone preview, join.
+
+use sprechstunde_shared::{DisplayName, RoomName};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{HtmlInputElement, MediaStream};
+use yew::prelude::*;
+
+use crate::app::use_lang;
+use crate::components::video_tile::VideoTile;
+use crate::i18n::{t, Key};
+use crate::media::local::{self, MediaError};
+
+#[derive(Properties, PartialEq)]
+pub struct PrejoinProps {
+    pub room: RoomName,
+    pub on_join: Callback<(String, Option<MediaStream>)>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Preview {
+    Off,
+    Loading,
+    On(MediaStream),
+    Failed(MediaError),
+}
+
+#[function_component(PrejoinPage)]
+pub fn prejoin_page(props: &PrejoinProps) -> Html {
+    let lang = use_lang();
+    let name_input = use_node_ref();
+    let preview = use_state(|| Preview::Off);
+    let name_invalid = use_state(|| false);
+    let joining = use_state(|| false);
+
+    let start_preview = {
+        let preview = preview.clone();
+        Callback::from(move |_: MouseEvent| {
+            let preview = preview.clone();
+            preview.set(Preview::Loading);
+            spawn_local(async move {
+                preview.set(match local::capture().await {
+                    Ok(stream) => Preview::On(stream),
+                    Err(e) => Preview::Failed(e),
+                });
+            });
+        })
+    };
+
+    let onsubmit = {
+        let name_input = name_input.clone();
+        let name_invalid = name_invalid.clone();
+        let joining = joining.clone();
+        let preview = preview.clone();
+        let on_join = props.on_join.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if *joining {
+                return;
+            }
+            let raw = name_input
+                .cast::<HtmlInputElement>()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            let Ok(name) = DisplayName::parse(&raw) else {
+                name_invalid.set(true);
+                return;
+            };
+            name_invalid.set(false);
+            joining.set(true);
+            let name = name.into_string();
+            let on_join = on_join.clone();
+            match &*preview {
+                Preview::On(stream) => on_join.emit((name, Some(stream.clone()))),
+                // Capture failed before: join without camera and microphone.
+                Preview::Failed(_) => on_join.emit((name, None)),
+                Preview::Off | Preview::Loading => spawn_local(async move {
+                    on_join.emit((name, local::capture().await.ok()));
+                }),
+            }
+        })
+    };
+
+    let stream = match &*preview {
+        Preview::On(stream) => Some(stream.clone()),
+        _ => None,
+    };
+    let status = match &*preview {
+        Preview::Off => Some(t(lang, Key::PreviewOff)),
+        Preview::Loading => Some(t(lang, Key::PreviewLoading)),
+        Preview::On(_) => None,
+        Preview::Failed(e) => Some(t(lang, e.message())),
+    };
+
+    html! {
+        <main class="page prejoin">
+            <h1>{ t(lang, Key::PrejoinHeading) }</h1>
+            <p class="room-label">{ props.room.as_str() }</p>
+            <div class="prejoin-grid">
+                <section class="preview">
+                    <VideoTile stream={stream.clone()} label={t(lang, Key::You)} own=true />
+                    if let Some(status) = status {
+                        <p role="status">{ status }</p>
+                    }
+                    if stream.is_none() {
+                        <button type="button" onclick={start_preview}
+                            disabled={matches!(*preview, Preview::Loading)}>
+                            { t(lang, Key::PreviewStart) }
+                        </button>
+                    }
+                </section>
+                <form class="stack" {onsubmit} novalidate=true>
+                    <label for="display-name">{ t(lang, Key::NameLabel) }</label>
+                    <input id="display-name" ref={name_input} type="text" autocomplete="name"
+                        maxlength="64" aria-describedby="display-name-error"
+                        aria-invalid={(*name_invalid).to_string()} />
+                    <p id="display-name-error" class="error" role="alert">
+                        if *name_invalid { { t(lang, Key::NameInvalid) } }
+                    </p>
+                    <button type="submit" class="primary" disabled={*joining}>
+                        { if *joining { t(lang, Key::Joining) } else { t(lang, Key::Join) } }
+                    </button>
+                </form>
+            </div>
+        </main>
+    }
+}

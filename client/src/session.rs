@@ -1,0 +1,240 @@
+//! A participant's presence in a room: the signaling connection and the peer connection,
+//! driven by the relay's messages in the order they arrive. The view only sees
+//! [`SessionEvent`]s.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use gloo_timers::callback::Interval;
+use sprechstunde_shared::{
+    close_code, ClientMessage, ErrorCode, Participant, ParticipantId, RoomName, ServerMessage,
+    PROTOCOL_VERSION,
+};
+use web_sys::MediaStream;
+use yew::Callback;
+
+use crate::i18n::Key;
+use crate::media::peer::{Peer, PeerEvent};
+use crate::signaling::{Signaling, SignalingEvent};
+
+/// Keeps the signaling connection alive through proxies; the relay closes idle ones.
+const PING_INTERVAL_MS: u32 = 15_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    ConnectionLost,
+    MediaFailed,
+    ServerRestarting,
+    NewVersion,
+    Refused,
+}
+
+impl EndReason {
+    pub fn message(self) -> Key {
+        match self {
+            EndReason::ConnectionLost => Key::ConnectionLost,
+            EndReason::MediaFailed => Key::MediaFailed,
+            EndReason::ServerRestarting => Key::ServerRestarting,
+            EndReason::NewVersion => Key::NewVersion,
+            EndReason::Refused => Key::RoomRefused,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    Welcome {
+        me: ParticipantId,
+        participants: Vec<Participant>,
+    },
+    Joined(Participant),
+    Left(ParticipantId),
+    RemoteStream(ParticipantId, MediaStream),
+    Ended(EndReason),
+}
+
+#[derive(Default)]
+struct Links {
+    signaling: Option<Signaling>,
+    peer: Option<Rc<Peer>>,
+    ping: Option<Interval>,
+}
+
+pub struct Session {
+    links: Rc<RefCell<Links>>,
+}
+
+impl Session {
+    pub fn start(
+        room: RoomName,
+        name: String,
+        local: Option<MediaStream>,
+        on_event: Callback<SessionEvent>,
+    ) -> Session {
+        let links = Rc::new(RefCell::new(Links::default()));
+        let (queue, incoming) = mpsc::unbounded();
+        match Signaling::connect(move |event| {
+            let _ = queue.unbounded_send(event);
+        }) {
+            Some(signaling) => links.borrow_mut().signaling = Some(signaling),
+            None => on_event.emit(SessionEvent::Ended(EndReason::ConnectionLost)),
+        }
+        wasm_bindgen_futures::spawn_local(run(
+            incoming,
+            links.clone(),
+            Joining { room, name, local },
+            on_event,
+        ));
+        Session { links }
+    }
+
+    /// Leave: tell the relay, close both connections.
+    pub fn leave(&self) {
+        let mut links = self.links.borrow_mut();
+        links.ping = None;
+        if let Some(signaling) = links.signaling.take() {
+            signaling.send(&ClientMessage::Leave);
+            signaling.close();
+        }
+        if let Some(peer) = links.peer.take() {
+            peer.close();
+        }
+    }
+}
+
+struct Joining {
+    room: RoomName,
+    name: String,
+    local: Option<MediaStream>,
+}
+
+fn send(links: &RefCell<Links>, message: &ClientMessage) {
+    if let Some(signaling) = &links.borrow().signaling {
+        signaling.send(message);
+    }
+}
+
+fn end_reason_for_close(code: u16) -> EndReason {
+    match code {
+        close_code::SHUTTING_DOWN => EndReason::ServerRestarting,
+        close_code::MEDIA_FAILED => EndReason::MediaFailed,
+        close_code::UNSUPPORTED_VERSION => EndReason::NewVersion,
+        close_code::PROTOCOL_ABUSE => EndReason::Refused,
+        _ => EndReason::ConnectionLost,
+    }
+}
+
+async fn run(
+    mut incoming: mpsc::UnboundedReceiver<SignalingEvent>,
+    links: Rc<RefCell<Links>>,
+    joining: Joining,
+    on_event: Callback<SessionEvent>,
+) {
+    while let Some(event) = incoming.next().await {
+        let message = match event {
+            SignalingEvent::Open => {
+                send(
+                    &links,
+                    &ClientMessage::Join {
+                        version: PROTOCOL_VERSION,
+                        room: joining.room.as_str().to_string(),
+                        name: joining.name.clone(),
+                    },
+                );
+                let ping_links = links.clone();
+                links.borrow_mut().ping = Some(Interval::new(PING_INTERVAL_MS, move || {
+                    send(&ping_links, &ClientMessage::Ping)
+                }));
+                continue;
+            }
+            SignalingEvent::Garbled => continue,
+            SignalingEvent::Closed(code) => {
+                on_event.emit(SessionEvent::Ended(end_reason_for_close(code)));
+                break;
+            }
+            SignalingEvent::Message(message) => message,
+        };
+        let result = handle(message, &links, &joining, &on_event).await;
+        if let Err(reason) = result {
+            on_event.emit(SessionEvent::Ended(reason));
+            break;
+        }
+    }
+}
+
+async fn handle(
+    message: ServerMessage,
+    links: &Rc<RefCell<Links>>,
+    joining: &Joining,
+    on_event: &Callback<SessionEvent>,
+) -> Result<(), EndReason> {
+    let peer = links.borrow().peer.clone();
+    match message {
+        ServerMessage::Welcome {
+            participant_id,
+            participants,
+            ..
+        } => {
+            on_event.emit(SessionEvent::Welcome {
+                me: participant_id,
+                participants,
+            });
+            let candidate_links = links.clone();
+            let events = on_event.clone();
+            let peer = Peer::new(joining.local.as_ref(), move |event| match event {
+                PeerEvent::Candidate(candidate) => {
+                    send(&candidate_links, &ClientMessage::Candidate { candidate })
+                }
+                PeerEvent::RemoteStream(id, stream) => {
+                    events.emit(SessionEvent::RemoteStream(id, stream))
+                }
+                PeerEvent::State(state) => {
+                    if state == "failed" {
+                        events.emit(SessionEvent::Ended(EndReason::MediaFailed));
+                    }
+                }
+            })
+            .map_err(|_| EndReason::MediaFailed)?;
+            let peer = Rc::new(peer);
+            links.borrow_mut().peer = Some(peer.clone());
+            let sdp = peer
+                .create_offer()
+                .await
+                .map_err(|_| EndReason::MediaFailed)?;
+            send(links, &ClientMessage::Offer { sdp });
+        }
+        ServerMessage::Answer { sdp } => {
+            if let Some(peer) = peer {
+                peer.accept_answer(&sdp)
+                    .await
+                    .map_err(|_| EndReason::MediaFailed)?;
+            }
+        }
+        ServerMessage::Offer { sdp } => {
+            if let Some(peer) = peer {
+                let sdp = peer
+                    .answer_offer(&sdp)
+                    .await
+                    .map_err(|_| EndReason::MediaFailed)?;
+                send(links, &ClientMessage::Answer { sdp });
+            }
+        }
+        ServerMessage::ParticipantJoined { participant } => {
+            on_event.emit(SessionEvent::Joined(participant))
+        }
+        ServerMessage::ParticipantLeft { participant_id } => {
+            on_event.emit(SessionEvent::Left(participant_id))
+        }
+        ServerMessage::Error { code, .. } => match code {
+            ErrorCode::UnsupportedVersion => return Err(EndReason::NewVersion),
+            ErrorCode::InvalidRoomName | ErrorCode::InvalidName => return Err(EndReason::Refused),
+            ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),
+            // Refusals of single messages (a candidate the relay cannot use) are not fatal.
+            _ => {}
+        },
+        ServerMessage::Pong => {}
+    }
+    Ok(())
+}

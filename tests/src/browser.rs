@@ -1,0 +1,245 @@
+//! Headless Chromium with a fake camera and microphone, driven over WebDriver. Tests act
+//! through the UI as a person would (labels, buttons) and read media statistics from the
+//! browser's own `RTCPeerConnection.getStats()`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// One chromedriver; each [`Browser`] is a separate Chromium with its own profile.
+pub struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    pub async fn start() -> Result<Driver> {
+        let port = crate::free_port()?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start chromedriver (cargo xtask test installs it)")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if start.elapsed() > Duration::from_secs(10) {
+                bail!("chromedriver did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(Driver { child, url })
+    }
+
+    pub async fn browser(&self) -> Result<Browser> {
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            "--allow-loopback-in-peer-connection",
+            "--autoplay-policy=no-user-gesture-required",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--window-size=1280,800",
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": CHROMIUM, "args": args }),
+        );
+        let client = ClientBuilder::rustls()
+            .context("TLS setup for the WebDriver client")?
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .context("cannot open a Chromium session")?;
+        Ok(Browser { client })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+}
+
+/// Media statistics of one browser, from `getStats()` of its peer connections and from
+/// the video elements on its stage.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaStats {
+    pub video: Vec<Inbound>,
+    pub audio: Vec<Inbound>,
+    /// Tiles of other participants.
+    pub tiles: Vec<Tile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inbound {
+    pub track_identifier: String,
+    pub frames_decoded: u64,
+    pub packets_received: u64,
+    pub bytes_received: u64,
+    pub frame_width: u64,
+    pub frame_height: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tile {
+    pub participant: String,
+    pub name: String,
+    pub video_width: u64,
+    pub video_height: u64,
+}
+
+impl MediaStats {
+    /// Remote videos that have decoded frames and show a picture.
+    pub fn live_videos(&self) -> usize {
+        self.tiles.iter().filter(|t| t.video_width > 0).count()
+    }
+
+    pub fn frames_decoded(&self) -> u64 {
+        self.video.iter().map(|v| v.frames_decoded).sum()
+    }
+
+    pub fn audio_packets(&self) -> u64 {
+        self.audio.iter().map(|a| a.packets_received).sum()
+    }
+
+    pub fn bytes_received(&self) -> u64 {
+        self.video
+            .iter()
+            .chain(self.audio.iter())
+            .map(|s| s.bytes_received)
+            .sum()
+    }
+}
+
+/// Keeps every peer connection the page creates reachable for `getStats()`. Installed before
+/// the join click; it only observes, the app is driven through its UI.
+const OBSERVE_PEER_CONNECTIONS: &str = r#"
+if (!window.__testPeerConnections) {
+  window.__testPeerConnections = [];
+  const Original = window.RTCPeerConnection;
+  const Observed = function (...args) {
+    const pc = new Original(...args);
+    window.__testPeerConnections.push(pc);
+    return pc;
+  };
+  Observed.prototype = Original.prototype;
+  window.RTCPeerConnection = Observed;
+}
+"#;
+
+const READ_STATS: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const out = { video: [], audio: [], tiles: [] };
+  for (const pc of (window.__testPeerConnections || [])) {
+    if (pc.connectionState === 'closed') continue;
+    const report = await pc.getStats();
+    report.forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      const entry = {
+        trackIdentifier: r.trackIdentifier || '',
+        framesDecoded: r.framesDecoded || 0,
+        packetsReceived: r.packetsReceived || 0,
+        bytesReceived: r.bytesReceived || 0,
+        frameWidth: r.frameWidth || 0,
+        frameHeight: r.frameHeight || 0,
+      };
+      (r.kind === 'video' ? out.video : out.audio).push(entry);
+    });
+  }
+  for (const tile of document.querySelectorAll('figure.tile[data-participant]:not(.own)')) {
+    const video = tile.querySelector('video');
+    const caption = tile.querySelector('figcaption');
+    out.tiles.push({
+      participant: tile.dataset.participant,
+      name: caption ? caption.textContent : '',
+      videoWidth: video ? video.videoWidth : 0,
+      videoHeight: video ? video.videoHeight : 0,
+    });
+  }
+  return out;
+})().then(done, (e) => done({ error: String(e) }));
+"#;
+
+impl Browser {
+    /// Open the room link, type the name, press "Beitreten". Returns when the room shows.
+    pub async fn join(&self, base: &str, room: &str, name: &str) -> Result<()> {
+        self.client.goto(&format!("{base}/r/{room}")).await?;
+        self.client
+            .execute(OBSERVE_PEER_CONNECTIONS, vec![])
+            .await?;
+        let field = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("label[for='display-name']"))
+            .await
+            .context("pre-join page did not appear")?;
+        let label = field.text().await?;
+        if label.trim() != "Ihr Name" {
+            bail!("pre-join name label is {label:?}, expected the German default");
+        }
+        let input = self.client.find(Locator::Id("display-name")).await?;
+        input.send_keys(name).await?;
+        self.button("Beitreten").await?.click().await?;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("main.room"))
+            .await
+            .context("room did not appear after joining")?;
+        Ok(())
+    }
+
+    /// A button found by its visible text, as a person finds it.
+    pub async fn button(&self, text: &str) -> Result<fantoccini::elements::Element> {
+        let xpath = format!("//button[normalize-space(.)='{text}']");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no button {text:?}"))
+    }
+
+    pub async fn stats(&self) -> Result<MediaStats> {
+        let value: Value = self.client.execute_async(READ_STATS, vec![]).await?;
+        if let Some(error) = value.get("error") {
+            bail!("getStats failed: {error}");
+        }
+        serde_json::from_value(value).context("unexpected stats shape")
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}

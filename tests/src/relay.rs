@@ -1,0 +1,150 @@
+//! Start the real relay binary on loopback with ephemeral ports, read its counters.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+pub struct Relay {
+    child: Child,
+    pub http: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log_file: PathBuf,
+}
+
+fn relay_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("SPRECHSTUNDE_RELAY_BIN") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::workspace_root().join("target"));
+    target.join("debug").join("sprechstunde-relay")
+}
+
+impl Relay {
+    pub fn start() -> Result<Relay> {
+        let data_dir = std::env::temp_dir().join(format!(
+            "sprechstunde-test-{}-{}",
+            std::process::id(),
+            crate::free_port()?
+        ));
+        std::fs::create_dir_all(&data_dir)?;
+        let log_file = data_dir.join("relay.log");
+        let log = std::fs::File::create(&log_file)?;
+        let binary = relay_binary();
+        let mut child = Command::new(&binary)
+            .args(["--http", "127.0.0.1:0", "--media-port", "0"])
+            // Loopback only: tests never use the machine's LAN address.
+            .args(["--media-ip", "127.0.0.1"])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--log", "info,sprechstunde_relay=debug"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("cannot start the relay at {}", binary.display()))?;
+        let stdout = child.stdout.take().context("relay stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let Some(address) = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("http://"))
+        else {
+            let _ = child.kill();
+            bail!("relay did not start: {line:?}; see {}", log_file.display());
+        };
+        let http = address.parse().context("relay address")?;
+        Ok(Relay {
+            child,
+            http,
+            data_dir,
+            log_file,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.http, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.http)
+    }
+
+    /// A plain HTTP/1.0 GET: status and body.
+    pub fn get(&self, path: &str) -> Result<(u16, String)> {
+        let mut stream = TcpStream::connect_timeout(&self.http, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.http)?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("no HTTP status")?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((status, body))
+    }
+
+    /// The relay's own counters from `/metrics`, without the `sprechstunde_` prefix.
+    pub fn metrics(&self) -> Result<HashMap<String, f64>> {
+        let (status, body) = self.get("/metrics")?;
+        if status != 200 {
+            bail!("/metrics answered {status}");
+        }
+        Ok(body
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (name, value) = l.split_once(' ')?;
+                Some((
+                    name.strip_prefix("sprechstunde_")?.to_string(),
+                    value.parse().ok()?,
+                ))
+            })
+            .collect())
+    }
+
+    pub fn metric(&self, name: &str) -> Result<f64> {
+        self.metrics()?
+            .get(name)
+            .copied()
+            .with_context(|| format!("no metric {name}"))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// Stop with SIGTERM and wait; returns whether it exited by itself within the timeout.
+    pub fn terminate(&mut self, timeout: Duration) -> Result<bool> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        let start = std::time::Instant::now();
+        while start.elapsed() < timeout {
+            if self.child.try_wait()?.is_some() {
+                return Ok(true);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(false)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::env::var_os("SPRECHSTUNDE_KEEP_TEST_DATA").is_none() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+    }
+}

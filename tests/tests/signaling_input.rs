@@ -1,0 +1,195 @@
+//! Bad input on `/ws` against the real relay: every malformed, unknown or out-of-order
+//! message gets an error naming the problem, repeated abuse closes the connection with a
+//! close code, and a participant in the room notices nothing.
+
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use sprechstunde_shared::{close_code, ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_tests::relay::Relay;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn connect(relay: &Relay) -> Result<Socket> {
+    Ok(tokio_tungstenite::connect_async(relay.ws_url()).await?.0)
+}
+
+async fn send_raw(socket: &mut Socket, text: &str) -> Result<()> {
+    socket.send(Message::text(text.to_string())).await?;
+    Ok(())
+}
+
+/// The next message from the relay, or the close code if it closed.
+async fn next(socket: &mut Socket) -> Result<Result<ServerMessage, Option<u16>>> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .context("no answer from the relay")?;
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                return Ok(Ok(ServerMessage::from_json(text.as_str())?))
+            }
+            Some(Ok(Message::Close(frame))) => return Ok(Err(frame.map(|f| u16::from(f.code)))),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Ok(Err(None)),
+        }
+    }
+}
+
+async fn expect_error(socket: &mut Socket, code: ErrorCode) -> Result<String> {
+    match next(socket).await? {
+        Ok(ServerMessage::Error { code: got, message }) if got == code => Ok(message),
+        other => bail!("expected error {code:?}, got {other:?}"),
+    }
+}
+
+fn join(room: &str, name: &str) -> String {
+    ClientMessage::Join {
+        version: PROTOCOL_VERSION,
+        room: room.into(),
+        name: name.into(),
+    }
+    .to_json()
+}
+
+#[tokio::test]
+async fn bad_messages_get_errors_that_name_the_problem() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut socket = connect(&relay).await?;
+
+    send_raw(&mut socket, "{not json").await?;
+    let message = expect_error(&mut socket, ErrorCode::Malformed).await?;
+    ensure!(message.contains("malformed"), "{message}");
+
+    send_raw(&mut socket, r#"{"type":"offer","data":{"sdp":"v=0"}}"#).await?;
+    let message = expect_error(&mut socket, ErrorCode::OutOfOrder).await?;
+    ensure!(message.contains("join first"), "{message}");
+
+    send_raw(
+        &mut socket,
+        r#"{"type":"join","data":{"version":1,"room":"r","name":"n","admin":true}}"#,
+    )
+    .await?;
+    let message = expect_error(&mut socket, ErrorCode::Malformed).await?;
+    ensure!(
+        message.contains("admin"),
+        "the error should name the unknown field: {message}"
+    );
+
+    send_raw(&mut socket, &join("../etc", "Eve")).await?;
+    expect_error(&mut socket, ErrorCode::InvalidRoomName).await?;
+
+    // Four strikes so far; a ping is not one, the connection is still open.
+    send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
+    ensure!(matches!(next(&mut socket).await?, Ok(ServerMessage::Pong)));
+
+    send_raw(&mut socket, r#"{"type":"explode"}"#).await?;
+    expect_error(&mut socket, ErrorCode::Malformed).await?;
+    match next(&mut socket).await? {
+        Err(Some(code)) => ensure!(code == close_code::PROTOCOL_ABUSE, "closed with {code}"),
+        other => bail!("expected a close for abuse, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_protocol_version_is_refused_and_closed() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut socket = connect(&relay).await?;
+    let join = ClientMessage::Join {
+        version: PROTOCOL_VERSION + 1,
+        room: "r".into(),
+        name: "n".into(),
+    };
+    send_raw(&mut socket, &join.to_json()).await?;
+    expect_error(&mut socket, ErrorCode::UnsupportedVersion).await?;
+    match next(&mut socket).await? {
+        Err(Some(code)) => ensure!(code == close_code::UNSUPPORTED_VERSION),
+        other => bail!("expected a close, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn abuse_has_no_effect_on_others_in_the_room() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut calm = connect(&relay).await?;
+    send_raw(&mut calm, &join("ruhig", "Ruth")).await?;
+    ensure!(matches!(
+        next(&mut calm).await?,
+        Ok(ServerMessage::Welcome { .. })
+    ));
+
+    let mut rowdy = connect(&relay).await?;
+    send_raw(&mut rowdy, &join("ruhig", "Rudi")).await?;
+    ensure!(matches!(
+        next(&mut rowdy).await?,
+        Ok(ServerMessage::Welcome { .. })
+    ));
+    let rudi = match next(&mut calm).await? {
+        Ok(ServerMessage::ParticipantJoined { participant }) => participant.id,
+        other => bail!("expected Rudi to join, got {other:?}"),
+    };
+
+    // Garbage SDP, answers nobody asked for, a second join, then junk until closed.
+    send_raw(
+        &mut rowdy,
+        &ClientMessage::Offer {
+            sdp: "garbage".into(),
+        }
+        .to_json(),
+    )
+    .await?;
+    expect_error(&mut rowdy, ErrorCode::InvalidSdp).await?;
+    send_raw(
+        &mut rowdy,
+        &ClientMessage::Answer { sdp: "v=0".into() }.to_json(),
+    )
+    .await?;
+    expect_error(&mut rowdy, ErrorCode::OutOfOrder).await?;
+    send_raw(&mut rowdy, &join("ruhig", "Rudi")).await?;
+    expect_error(&mut rowdy, ErrorCode::OutOfOrder).await?;
+    for _ in 0..5 {
+        send_raw(&mut rowdy, "\u{0}\u{1}").await?;
+    }
+    let closed = loop {
+        match next(&mut rowdy).await? {
+            Ok(_) => continue,
+            Err(code) => break code,
+        }
+    };
+    ensure!(
+        closed == Some(close_code::PROTOCOL_ABUSE),
+        "closed with {closed:?}"
+    );
+
+    // Ruth saw only Rudi leave, and her connection works as before.
+    match next(&mut calm).await? {
+        Ok(ServerMessage::ParticipantLeft { participant_id }) => ensure!(participant_id == rudi),
+        other => bail!("expected Rudi to leave, got {other:?}"),
+    }
+    send_raw(&mut calm, &ClientMessage::Ping.to_json()).await?;
+    ensure!(matches!(next(&mut calm).await?, Ok(ServerMessage::Pong)));
+    ensure!(relay.metric("participants")? == 1.0);
+    ensure!(!relay.log().contains("panicked"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_relay_serves_the_app_and_health() -> Result<()> {
+    let relay = Relay::start()?;
+    let (status, body) = relay.get("/healthz")?;
+    ensure!(status == 200 && body == "ok");
+    let (status, page) = relay.get("/r/Beratung-1")?;
+    ensure!(
+        status == 200 && page.contains("<html"),
+        "room page: {status}"
+    );
+    let (status, _) = relay.get("/does/not/exist")?;
+    ensure!(status == 404);
+    Ok(())
+}
