@@ -47,16 +47,10 @@ pub fn clear_all() {
     }
 }
 
+/// The chosen language; German until someone picks another (the office's working language,
+/// whatever the browser is set to).
 pub fn language() -> Lang {
     get(SettingKey::Language)
         .and_then(|code| Lang::from_code(&code))
-        .or_else(browser_language)
         .unwrap_or_default()
-}
-
-/// The browser's preferred language, if we have it; German otherwise.
-fn browser_language() -> Option<Lang> {
-    let navigator = web_sys::window()?.navigator();
-    let code = navigator.language()?;
-    Lang::from_code(code.split('-').next()?)
 }

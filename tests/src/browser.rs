@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -21,6 +22,7 @@ pub struct Driver {
 
 impl Driver {
     pub async fn start() -> Result<Driver> {
+        crate::ensure_isolated_network()?;
         let port = crate::free_port()?;
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -60,8 +62,7 @@ impl Driver {
             "goog:chromeOptions".into(),
             json!({ "binary": CHROMIUM, "args": args }),
         );
-        let client = ClientBuilder::rustls()
-            .context("TLS setup for the WebDriver client")?
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
             .await

@@ -35,6 +35,26 @@ where
     }
 }
 
+/// Browsers gather candidates on every interface they see, and a STUN check from the LAN
+/// address to 127.0.0.1 is traffic on that address. So WebRTC tests run only where loopback
+/// is the only interface: a network namespace that `cargo xtask test` creates for them.
+pub fn ensure_isolated_network() -> anyhow::Result<()> {
+    let outside: Vec<String> = if_addrs::get_if_addrs()?
+        .into_iter()
+        .filter(|interface| !interface.ip().is_loopback())
+        .map(|interface| format!("{} {}", interface.name, interface.ip()))
+        .collect();
+    if !outside.is_empty() {
+        anyhow::bail!(
+            "WebRTC tests need a network namespace with only loopback (found {}); run them with \
+             `cargo xtask test`, or as `unshare --net --map-root-user -- sh -c 'ip link set lo up \
+             && cargo test -p sprechstunde-tests'`",
+            outside.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// A free TCP port on 127.0.0.1 (for chromedriver).
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

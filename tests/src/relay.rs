@@ -43,7 +43,7 @@ impl Relay {
             .args(["--media-ip", "127.0.0.1"])
             .arg("--data-dir")
             .arg(&data_dir)
-            .args(["--log", "info,sprechstunde_relay=debug"])
+            .args(["--log", "info,sprechstunde_relay=debug,str0m=debug"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()

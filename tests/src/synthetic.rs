@@ -97,6 +97,7 @@ fn track(mime: &str, id: &str) -> Arc<TrackLocalStaticSample> {
 impl SyntheticClient {
     /// Join `room` at the relay's WebSocket `url` and start publishing.
     pub async fn join(url: &str, room: &str, name: &str) -> Result<SyntheticClient> {
+        crate::ensure_isolated_network()?;
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .context("WebSocket connect")?;
@@ -263,8 +264,12 @@ impl SyntheticClient {
 async fn publish_video(track: Arc<TrackLocalStaticSample>) {
     let mut ticker = tokio::time::interval(Duration::from_millis(33));
     loop {
-        let Ok((mut reader, _)) = IVFReader::new(std::io::Cursor::new(VIDEO_FIXTURE)) else {
-            return;
+        let mut reader = match IVFReader::new(std::io::Cursor::new(VIDEO_FIXTURE)) {
+            Ok((reader, _)) => reader,
+            Err(e) => {
+                eprintln!("synthetic client: video fixture unreadable: {e}");
+                return;
+            }
         };
         while let Ok((frame, _)) = reader.parse_next_frame() {
             ticker.tick().await;
@@ -292,5 +297,28 @@ async fn publish_audio(track: Arc<TrackLocalStaticSample>) {
         if track.write_sample(&sample).await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_video_fixture_is_a_loopable_vp8_stream() {
+        let (mut reader, header) =
+            IVFReader::new(std::io::Cursor::new(VIDEO_FIXTURE)).expect("IVF header");
+        assert_eq!(&header.four_cc, b"VP80");
+        assert_eq!((header.width, header.height), (320, 240));
+        let mut frames = 0;
+        let mut first_is_key = false;
+        while let Ok((frame, _)) = reader.parse_next_frame() {
+            if frames == 0 {
+                first_is_key = frame[0] & 0x01 == 0;
+            }
+            frames += 1;
+        }
+        assert_eq!(frames, 30);
+        assert!(first_is_key, "the loop must start with a keyframe");
     }
 }

@@ -15,6 +15,8 @@ use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
 
+use tracing::debug;
+
 use super::peer::{Peer, PeerError};
 use super::rooms::{Rooms, TrackKey, TrackKind};
 use crate::metrics::{self, Metrics};
@@ -133,6 +135,7 @@ impl Sfu {
                 match peer.accept_answer(&sdp) {
                     Ok(opened) => {
                         for track in opened {
+                            debug!(participant = %id, origin = %track.key.origin, kind = ?track.kind, "receives a track");
                             self.rooms.add_forward(track.key, id, track.out_mid);
                             if track.kind == TrackKind::Video {
                                 // Whoever starts receiving a video gets a keyframe at once.
@@ -345,6 +348,7 @@ impl Sfu {
     ) {
         match event {
             Event::MediaAdded(added) if added.direction.is_receiving() => {
+                debug!(participant = %id, mid = %added.mid, kind = ?added.kind, "publishes a track");
                 let key = TrackKey {
                     origin: id,
                     mid: added.mid,
