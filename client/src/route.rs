@@ -17,6 +17,9 @@ pub fn parse(path: &str) -> Route {
     if path.is_empty() {
         return Route::Start;
     }
+    if path == "/r" {
+        return Route::InvalidRoom;
+    }
     match path.strip_prefix("/r/") {
         Some(raw) => match RoomName::parse(raw) {
             Ok(room) => Route::Room(room),

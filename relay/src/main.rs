@@ -5,6 +5,7 @@ mod config;
 mod metrics;
 mod sfu;
 mod signaling;
+mod store;
 mod web;
 
 use std::net::SocketAddr;
@@ -82,6 +83,8 @@ fn init_tracing(filter: &str) {
 #[tokio::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
     str0m::crypto::from_feature_flags().install_process_default();
+    let store = store::Store::open(&config.data_dir)?;
+    info!(database = %store.path.display(), rooms = store.room_count()?, "database ready");
 
     let media = bind_media(&config).await?;
     let candidates = media

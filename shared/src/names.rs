@@ -94,7 +94,7 @@ mod tests {
         );
         assert_eq!(RoomName::parse(" x ").map(|r| r.0), Ok("x".into()));
         assert_eq!(RoomName::parse(""), Err(NameError::Empty));
-        assert_eq!(RoomName::parse(&"a".repeat(64)).is_ok(), true);
+        assert!(RoomName::parse(&"a".repeat(64)).is_ok());
         assert_eq!(RoomName::parse(&"a".repeat(65)), Err(NameError::TooLong));
         for bad in ["a b", "../etc", "räume", "a/b", "a?b", "a.b"] {
             assert_eq!(
@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(name, Ok("Ayşe Yılmaz".into()));
         assert_eq!(DisplayName::parse("محمد").map(|n| n.0), Ok("محمد".into()));
         assert_eq!(DisplayName::parse(" \u{202E} "), Err(NameError::Empty));
-        assert_eq!(DisplayName::parse(&"ü".repeat(64)).is_ok(), true);
+        assert!(DisplayName::parse(&"ü".repeat(64)).is_ok());
         assert_eq!(DisplayName::parse(&"ü".repeat(65)), Err(NameError::TooLong));
     }
 }

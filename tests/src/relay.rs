@@ -43,7 +43,7 @@ impl Relay {
             .args(["--media-ip", "127.0.0.1"])
             .arg("--data-dir")
             .arg(&data_dir)
-            .args(["--log", "info,sprechstunde_relay=debug,str0m=debug"])
+            .args(["--log", "info,sprechstunde_relay=debug"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -118,6 +118,22 @@ impl Relay {
             .get(name)
             .copied()
             .with_context(|| format!("no metric {name}"))
+    }
+
+    /// Files in the relay's data directory (its log included) that contain `needle`.
+    pub fn files_containing(&self, needle: &str) -> Result<Vec<PathBuf>> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&self.data_dir)? {
+            let path = entry?.path();
+            if path.is_file()
+                && std::fs::read(&path)?
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+            {
+                found.push(path);
+            }
+        }
+        Ok(found)
     }
 
     pub fn log(&self) -> String {

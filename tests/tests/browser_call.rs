@@ -156,6 +156,16 @@ async fn two_then_three_participants_see_and_hear_each_other() -> Result<()> {
     for browser in [anna, ben, clara] {
         browser.close().await?;
     }
+
+    // Names never reach the relay's log or its files (the database among them).
+    ensure!(
+        relay.log().contains("join"),
+        "the relay log is empty; the check below would prove nothing"
+    );
+    for name in ["Anna", "Ben", "Clara"] {
+        let files = relay.files_containing(name)?;
+        ensure!(files.is_empty(), "{name} appears in {files:?}");
+    }
     Ok(())
 }
 

@@ -110,10 +110,6 @@ impl Sfu {
             .min(now + IDLE_WAKEUP)
     }
 
-    pub fn participant_count(&self) -> usize {
-        self.peers.len()
-    }
-
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         let mut work = Vec::new();
         match command {
@@ -457,14 +453,5 @@ impl Sfu {
     fn update_gauges(&self) {
         metrics::set(&self.metrics.participants, self.peers.len() as u64);
         metrics::set(&self.metrics.rooms, self.rooms.room_count() as u64);
-    }
-
-    /// Whom `id` currently receives media from (for tests).
-    #[cfg(test)]
-    pub fn receiving_from(&self, id: ParticipantId) -> Vec<ParticipantId> {
-        self.peers
-            .get(&id)
-            .map(|p| p.receiving_from())
-            .unwrap_or_default()
     }
 }

@@ -5,4 +5,4 @@ pub mod io;
 pub mod peer;
 pub mod rooms;
 
-pub use self::core::{Command, Output, Sfu};
+pub use self::core::{Command, Sfu};

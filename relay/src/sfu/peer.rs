@@ -94,10 +94,6 @@ impl Peer {
         }
     }
 
-    pub fn is_negotiated(&self) -> bool {
-        self.negotiated
-    }
-
     /// Answer the client's offer. Returns the answer SDP.
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, PeerError> {
         let offer =
@@ -169,7 +165,7 @@ impl Peer {
     }
 
     /// Stop sending everything that came from `origin` (it left).
-    pub fn stop_tracks_from(&mut self, origin: sprechstunde_shared::ParticipantId) {
+    pub fn stop_tracks_from(&mut self, origin: ParticipantId) {
         self.outgoing.retain_mut(|track| {
             if track.key.origin != origin {
                 return true;
@@ -225,17 +221,5 @@ impl Peer {
             .iter()
             .find(|t| t.mid() == Some(out_mid) && matches!(t.state, OutState::Open(_)))
             .map(|t| t.key)
-    }
-
-    /// Ids of everyone whose tracks this participant receives (for tests and status).
-    pub fn receiving_from(&self) -> Vec<ParticipantId> {
-        let mut ids: Vec<ParticipantId> = self
-            .outgoing
-            .iter()
-            .filter(|t| matches!(t.state, OutState::Open(_)))
-            .map(|t| t.key.origin)
-            .collect();
-        ids.dedup();
-        ids
     }
 }

@@ -188,25 +188,11 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
         self.room_of(key.origin)?.tracks.get(key).copied()
     }
 
-    pub fn members(&self, room: &RoomName) -> Vec<ParticipantId> {
-        self.rooms
-            .get(room)
-            .map(|r| r.members.keys().copied().collect())
-            .unwrap_or_default()
-    }
-
+    #[cfg(test)]
     pub fn others_in_room(&self, id: ParticipantId) -> Vec<ParticipantId> {
         self.room_of(id)
             .map(|r| r.members.keys().filter(|m| **m != id).copied().collect())
             .unwrap_or_default()
-    }
-
-    pub fn room_name_of(&self, id: ParticipantId) -> Option<&RoomName> {
-        self.membership.get(&id)
-    }
-
-    pub fn display_name(&self, id: ParticipantId) -> Option<&str> {
-        self.room_of(id)?.members.get(&id).map(String::as_str)
     }
 
     pub fn room_count(&self) -> usize {
@@ -353,6 +339,6 @@ mod tests {
         let left = rooms.leave(A).expect("member");
         assert!(left.room_closed);
         assert_eq!(rooms.room_count(), 0);
-        assert_eq!(rooms.display_name(A), None);
+        assert!(rooms.others_in_room(A).is_empty());
     }
 }
