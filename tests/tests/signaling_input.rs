@@ -193,3 +193,70 @@ async fn the_relay_serves_the_app_and_health() -> Result<()> {
     ensure!(status == 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn sigterm_tells_clients_before_the_relay_stops() -> Result<()> {
+    let mut relay = Relay::start()?;
+    let mut socket = connect(&relay).await?;
+    send_raw(&mut socket, &join("abschied", "Ada")).await?;
+    ensure!(matches!(
+        next(&mut socket).await?,
+        Ok(ServerMessage::Welcome { .. })
+    ));
+
+    let waiter = tokio::task::spawn_blocking(move || {
+        let stopped = relay.terminate(Duration::from_secs(5));
+        (relay, stopped)
+    });
+    let closed = loop {
+        match next(&mut socket).await? {
+            Ok(_) => continue,
+            Err(code) => break code,
+        }
+    };
+    ensure!(
+        closed == Some(close_code::SHUTTING_DOWN),
+        "closed with {closed:?}"
+    );
+    let (relay, stopped) = waiter.await?;
+    ensure!(stopped?, "the relay did not exit after SIGTERM");
+    ensure!(relay.log().contains("stopped"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn mdns_candidates_are_ignored_quietly() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut socket = connect(&relay).await?;
+    send_raw(&mut socket, &join("mdns", "Mia")).await?;
+    ensure!(matches!(
+        next(&mut socket).await?,
+        Ok(ServerMessage::Welcome { .. })
+    ));
+    let candidate =
+        "candidate:1 1 udp 2122260223 4f7c1a2e-7c1b-4a8e-9f7e-1a2b3c4d5e6f.local 54321 typ host";
+    send_raw(
+        &mut socket,
+        &ClientMessage::Candidate {
+            candidate: candidate.into(),
+        }
+        .to_json(),
+    )
+    .await?;
+    // The next thing to arrive is the pong: the mDNS candidate got no error.
+    send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
+    let reply = next(&mut socket).await?;
+    ensure!(matches!(reply, Ok(ServerMessage::Pong)), "got {reply:?}");
+    // Whereas nonsense is refused, naming the problem.
+    send_raw(
+        &mut socket,
+        &ClientMessage::Candidate {
+            candidate: "nonsense".into(),
+        }
+        .to_json(),
+    )
+    .await?;
+    let message = expect_error(&mut socket, ErrorCode::InvalidSdp).await?;
+    ensure!(message.contains("candidate"), "{message}");
+    Ok(())
+}

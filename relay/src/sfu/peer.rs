@@ -146,6 +146,15 @@ impl Peer {
 
     pub fn add_remote_candidate(&mut self, candidate: &str) -> Result<(), PeerError> {
         let line = candidate.strip_prefix("a=").unwrap_or(candidate);
+        // Browsers hide host addresses behind mDNS names the relay cannot resolve; their
+        // checks still arrive and are learned as peer-reflexive candidates.
+        if line
+            .split_whitespace()
+            .nth(4)
+            .is_some_and(|host| host.ends_with(".local"))
+        {
+            return Ok(());
+        }
         let candidate =
             Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
         self.rtc.add_remote_candidate(candidate);
