@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
+
+use crate::accesslog::client_ip::{ClientIp, IpMode};
 use serde::Deserialize;
 
 /// Settings given on the command line or in the environment. `None` means "not given here".
@@ -41,6 +43,19 @@ pub struct ConfigArgs {
     /// Log filter in tracing's syntax [default: info].
     #[arg(long, env = "SPRECHSTUNDE_LOG")]
     pub log: Option<String>,
+    /// Days the access log is kept, 1 to 30 [default: 30].
+    #[arg(long, env = "SPRECHSTUNDE_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+    /// Proxies whose X-Forwarded-For is believed (comma-separated) [default: none].
+    #[arg(
+        long = "trusted-proxy",
+        env = "SPRECHSTUNDE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// How client addresses are logged [default: full].
+    #[arg(long, env = "SPRECHSTUNDE_LOG_IP", value_enum)]
+    pub log_ip: Option<IpMode>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +67,9 @@ struct FileConfig {
     media_advertise: Option<Vec<IpAddr>>,
     data_dir: Option<PathBuf>,
     log: Option<String>,
+    retention_days: Option<u32>,
+    trusted_proxies: Option<Vec<IpAddr>>,
+    log_ip: Option<IpMode>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +80,12 @@ pub struct Config {
     pub media_addresses: Vec<(IpAddr, IpAddr)>,
     pub data_dir: PathBuf,
     pub log: String,
+    pub retention_days: u32,
+    pub client_ip: ClientIp,
 }
+
+/// The privacy notice promises at most 30 days.
+pub const MAX_RETENTION_DAYS: u32 = 30;
 
 pub const DEFAULT_HTTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 pub const DEFAULT_MEDIA_PORT: u16 = 10000;
@@ -123,7 +146,25 @@ impl Config {
                 media_ips.len()
             ),
         };
+        let retention_days = args
+            .retention_days
+            .or(file.retention_days)
+            .unwrap_or(MAX_RETENTION_DAYS);
+        if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+            bail!(
+                "retention-days {retention_days}: the access log is kept 1 to {MAX_RETENTION_DAYS} days (the privacy notice promises at most {MAX_RETENTION_DAYS})"
+            );
+        }
+        let client_ip = ClientIp {
+            trusted_proxies: args
+                .trusted_proxies
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+            mode: args.log_ip.or(file.log_ip).unwrap_or_default(),
+        };
         Ok(Config {
+            retention_days,
+            client_ip,
             http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),
             media_port: args
                 .media_port
@@ -182,6 +223,22 @@ mod tests {
             err.is_err(),
             "a misspelled key is an error, not silently ignored"
         );
+    }
+
+    #[test]
+    fn retention_above_thirty_days_is_refused() {
+        let with = |days| {
+            Config::load(ConfigArgs {
+                media_ips: Some(vec!["127.0.0.1".parse().expect("ip")]),
+                retention_days: Some(days),
+                ..Default::default()
+            })
+        };
+        assert_eq!(with(7).expect("7 days").retention_days, 7);
+        assert_eq!(with(30).expect("30 days").retention_days, 30);
+        let error = with(31).expect_err("31 days refused");
+        assert!(error.to_string().contains("at most 30"), "{error}");
+        assert!(with(0).is_err());
     }
 
     #[test]

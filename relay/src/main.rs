@@ -1,5 +1,7 @@
 //! Sprechstunde relay: serves the app, carries WebSocket signaling and forwards media.
 
+mod accesslog;
+mod admin;
 mod assets;
 mod config;
 mod metrics;
@@ -43,6 +45,19 @@ enum Action {
     Serve,
     /// Print the effective configuration and exit.
     CheckConfig,
+    /// Data-subject requests and retention on the access log.
+    #[command(subcommand)]
+    Log(admin::LogCommand),
+    /// Legal holds: keep entries needed as evidence beyond retention.
+    #[command(subcommand)]
+    Hold(admin::HoldCommand),
+    /// Anonymous statistics per day (no IP, no user agent, no names; small counts as "<5").
+    Stats {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +76,9 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Action::Serve => serve(config),
+        Action::Log(command) => admin::log(&config, command, &mut std::io::stdout()),
+        Action::Hold(command) => admin::hold(&config, command, &mut std::io::stdout()),
+        Action::Stats { days, json } => admin::stats(&config, days, json, &mut std::io::stdout()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -83,8 +101,12 @@ fn init_tracing(filter: &str) {
 #[tokio::main]
 async fn serve(config: Config) -> anyhow::Result<()> {
     str0m::crypto::from_feature_flags().install_process_default();
-    let store = store::Store::open(&config.data_dir)?;
-    info!(database = %store.path.display(), rooms = store.room_count()?, "database ready");
+    let metrics = Arc::new(Metrics::default());
+    let audit = accesslog::writer::start(
+        config.data_dir.clone(),
+        config.retention_days,
+        metrics.clone(),
+    )?;
 
     let media = bind_media(&config).await?;
     let candidates = media
@@ -97,15 +119,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.http))?;
     let http = listener.local_addr()?;
 
-    let metrics = Arc::new(Metrics::default());
     let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
     let sfu = Sfu::new(candidates, metrics.clone());
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
-    let sfu_task = tokio::spawn(sfu::io::run(media, sfu, inbox_rx, metrics.clone()));
+    let sfu_task = tokio::spawn(sfu::io::run(
+        media,
+        sfu,
+        inbox_rx,
+        metrics.clone(),
+        audit.clone(),
+    ));
 
     let app = web::router(web::AppState {
         inbox: inbox_tx.clone(),
         metrics,
+        audit,
+        client_ip: Arc::new(config.client_ip.clone()),
     });
     info!(%http, media = ?advertised, "relay ready");
     // Machine-readable line for scripts and tests that start the relay on port 0.

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub participants: AtomicU64,
     pub rooms: AtomicU64,
     pub signaling_errors: AtomicU64,
+    pub access_log_written: AtomicU64,
+    /// Entries lost because the writer could not keep up or the disk failed.
+    pub access_log_dropped: AtomicU64,
 }
 
 pub fn add(counter: &AtomicU64, n: u64) {
@@ -31,7 +34,7 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 11] = [
+        let rows: [(&str, &str, &AtomicU64); 13] = [
             (
                 "datagrams_received_total",
                 "counter",
@@ -71,6 +74,16 @@ impl Metrics {
             ("participants", "gauge", &self.participants),
             ("rooms", "gauge", &self.rooms),
             ("signaling_errors_total", "counter", &self.signaling_errors),
+            (
+                "access_log_written_total",
+                "counter",
+                &self.access_log_written,
+            ),
+            (
+                "access_log_dropped_total",
+                "counter",
+                &self.access_log_dropped,
+            ),
         ];
         let mut text = String::new();
         for (name, kind, value) in rows {

@@ -2,6 +2,7 @@
 //! order (join first), and pass what is valid to the SFU. Bad input gets an error naming the
 //! problem; repeated bad input closes the connection with a close code.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use sprechstunde_shared::{
 use tokio::sync::mpsc;
 use tracing::{debug, info};
 
+use crate::accesslog::{self, AuditRecord, AuditSink, EventKind, EventRecord};
 use crate::metrics::{self, Metrics};
 use crate::sfu::io::{Inbox, ToClient, OUTBOX_CAPACITY};
 use crate::sfu::Command;
@@ -36,8 +38,23 @@ enum Verdict {
 
 struct Session {
     id: ParticipantId,
-    joined: bool,
+    /// The room joined, for the leave event.
+    room: Option<RoomName>,
+    ip: IpAddr,
     inbox: mpsc::Sender<Inbox>,
+    audit: AuditSink,
+}
+
+impl Session {
+    fn event(&self, kind: EventKind, detail: &'static str) {
+        self.audit.record(AuditRecord::Event(EventRecord {
+            time_ms: accesslog::now_ms(),
+            kind,
+            room: self.room.as_ref().map(|r| r.to_string()),
+            ip: self.ip.to_string(),
+            detail,
+        }));
+    }
 }
 
 impl Session {
@@ -50,7 +67,7 @@ impl Session {
         };
         let command = match message {
             ClientMessage::Ping => return Verdict::Continue(Some(ServerMessage::Pong)),
-            ClientMessage::Join { .. } if self.joined => {
+            ClientMessage::Join { .. } if self.room.is_some() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "already joined".into())
             }
             ClientMessage::Join { version, .. } if version != PROTOCOL_VERSION => {
@@ -84,7 +101,8 @@ impl Session {
                 {
                     return Verdict::CloseWith(None, close_code::SHUTTING_DOWN);
                 }
-                self.joined = true;
+                self.room = Some(room.clone());
+                self.event(EventKind::Join, "joined");
                 info!(participant = %self.id, room = %room, "join");
                 Command::Join {
                     id: self.id,
@@ -92,7 +110,7 @@ impl Session {
                     name,
                 }
             }
-            _ if !self.joined => {
+            _ if self.room.is_none() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into())
             }
             ClientMessage::Offer { sdp } => Command::Offer { id: self.id, sdp },
@@ -132,16 +150,20 @@ where
 
 pub async fn serve_connection(
     socket: WebSocket,
+    ip: IpAddr,
     inbox: mpsc::Sender<Inbox>,
     metrics: std::sync::Arc<Metrics>,
+    audit: AuditSink,
 ) {
     let id = ParticipantId(NEXT_PARTICIPANT.fetch_add(1, Ordering::Relaxed));
     let (outbox_tx, mut outbox_rx) = mpsc::channel::<ToClient>(OUTBOX_CAPACITY);
     let (mut sink, mut stream) = socket.split();
     let mut session = Session {
         id,
-        joined: false,
+        room: None,
+        ip,
         inbox,
+        audit,
     };
     let mut strikes = 0;
     loop {
@@ -176,6 +198,7 @@ pub async fn serve_connection(
                             break;
                         }
                         if strikes >= MAX_STRIKES {
+                            session.event(EventKind::Error, "closed after repeated invalid messages");
                             close(&mut sink, close_code::PROTOCOL_ABUSE, "too many invalid messages").await;
                             break;
                         }
@@ -203,7 +226,8 @@ pub async fn serve_connection(
             },
         }
     }
-    if session.joined {
+    if session.room.is_some() {
+        session.event(EventKind::Leave, "left");
         info!(participant = %id, "leave");
         let _ = session.inbox.send(Inbox::Disconnect { id }).await;
     }

@@ -9,13 +9,57 @@ use rusqlite::Connection;
 pub const DATABASE_FILE: &str = "sprechstunde.sqlite3";
 
 /// Schema migrations, applied in order; the index is the schema version.
-const MIGRATIONS: &[&str] = &["CREATE TABLE rooms (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE rooms (
         name TEXT PRIMARY KEY NOT NULL,
         created_at INTEGER NOT NULL
-    ) STRICT;"];
+    ) STRICT;",
+    // The access log: exactly the fields of the privacy notice. `restricted`: Art. 18.
+    "CREATE TABLE access_log (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        ip TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        os TEXT NOT NULL,
+        browser TEXT NOT NULL,
+        browser_version TEXT NOT NULL,
+        restricted INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX access_log_time ON access_log (time_ms);
+    CREATE INDEX access_log_ip ON access_log (ip, time_ms);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        room TEXT,
+        ip TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        restricted INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX events_time ON events (time_ms);
+    CREATE INDEX events_ip ON events (ip, time_ms);
+    CREATE TABLE conferences (
+        id INTEGER PRIMARY KEY,
+        ended_ms INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        peak_participants INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX conferences_time ON conferences (ended_ms);
+    CREATE TABLE holds (
+        id INTEGER PRIMARY KEY,
+        ip TEXT,
+        from_ms INTEGER,
+        to_ms INTEGER,
+        reason TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        released_ms INTEGER
+    ) STRICT;",
+];
 
 pub struct Store {
-    connection: Connection,
+    pub connection: Connection,
     pub path: PathBuf,
 }
 
@@ -26,6 +70,9 @@ impl Store {
         let path = data_dir.join(DATABASE_FILE);
         let mut connection = Connection::open(&path)
             .with_context(|| format!("cannot open database {}", path.display()))?;
+        // The relay writes while an operator's sub-command reads or erases: wait, don't fail.
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
         migrate(&mut connection).context("database migration failed")?;
         Ok(Store { connection, path })
     }

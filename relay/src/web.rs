@@ -1,15 +1,20 @@
 //! HTTP: the embedded app, the WebSocket endpoint, health and metrics.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, State, WebSocketUpgrade};
-use axum::http::{header, StatusCode, Uri};
+use axum::body::HttpBody;
+use axum::extract::{ConnectInfo, Path, Request, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sprechstunde_shared::MAX_MESSAGE_BYTES;
 use tokio::sync::mpsc;
 
+use crate::accesslog::client_ip::ClientIp;
+use crate::accesslog::{self, user_agent, AccessEntry, AuditRecord, AuditSink};
 use crate::assets::{Assets, NO_CLIENT_PAGE};
 use crate::metrics::Metrics;
 use crate::sfu::io::Inbox;
@@ -19,6 +24,8 @@ use crate::signaling;
 pub struct AppState {
     pub inbox: mpsc::Sender<Inbox>,
     pub metrics: Arc<Metrics>,
+    pub audit: AuditSink,
+    pub client_ip: Arc<ClientIp>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -29,7 +36,41 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .fallback(get(asset))
+        .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
+}
+
+/// Log every request with exactly the notice's fields. The path is logged without its query
+/// string, so no token in a link ever reaches the log.
+async fn access_log(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let time_ms = accesslog::now_ms();
+    let path = request.uri().path().to_string();
+    let ip = state.client_ip.resolve(peer.ip(), request.headers());
+    let software = user_agent::parse(
+        request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
+    let response = next.run(request).await;
+    let bytes = response.body().size_hint().exact().unwrap_or(0);
+    state.audit.record(AuditRecord::Access(AccessEntry {
+        time_ms,
+        ip: ip.to_string(),
+        path,
+        status: response.status().as_u16(),
+        bytes,
+        os: software.os,
+        browser: software.browser,
+        browser_version: software.browser_version,
+    }));
+    response
 }
 
 fn index() -> Response {
@@ -52,11 +93,19 @@ async fn room_page(Path(_room): Path<String>) -> Response {
     index()
 }
 
-async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let ip = state.client_ip.resolve(peer.ip(), &headers);
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| signaling::serve_connection(socket, state.inbox, state.metrics))
+        .on_upgrade(move |socket| {
+            signaling::serve_connection(socket, ip, state.inbox, state.metrics, state.audit)
+        })
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -59,6 +59,17 @@ pub enum Output {
     Signal(ParticipantId, ServerMessage),
     /// Close this participant's signaling connection with a close code.
     Close(ParticipantId, u16),
+    /// The last participant left a room: anonymous figures for statistics.
+    ConferenceEnded {
+        duration: Duration,
+        peak_participants: u32,
+    },
+}
+
+/// When a room's conference began and the most people it had at once.
+struct Conference {
+    started: Instant,
+    peak_participants: u32,
 }
 
 pub struct Sfu {
@@ -68,6 +79,7 @@ pub struct Sfu {
     by_source: HashMap<SocketAddr, ParticipantId>,
     local_candidates: Vec<Candidate>,
     last_keyframe_request: HashMap<TrackKey<Mid>, Instant>,
+    conferences: HashMap<RoomName, Conference>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
 }
@@ -87,6 +99,7 @@ impl Sfu {
             by_source: HashMap::new(),
             local_candidates,
             last_keyframe_request: HashMap::new(),
+            conferences: HashMap::new(),
             outputs: VecDeque::new(),
             metrics,
         }
@@ -153,13 +166,13 @@ impl Sfu {
                 }
                 work.push(id);
             }
-            Command::Leave { id } => self.remove(id, false, &mut work),
+            Command::Leave { id } => self.remove(now, id, false, &mut work),
             Command::Shutdown => {
                 let ids: Vec<ParticipantId> = self.peers.keys().copied().collect();
                 for id in ids {
                     self.outputs
                         .push_back(Output::Close(id, close_code::SHUTTING_DOWN));
-                    self.remove(id, false, &mut work);
+                    self.remove(now, id, false, &mut work);
                 }
             }
         }
@@ -232,6 +245,13 @@ impl Sfu {
         let Ok(joined) = self.rooms.join(room, id, name.clone()) else {
             return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
         };
+        let conference = self.conferences.entry(room.clone()).or_insert(Conference {
+            started: now,
+            peak_participants: 0,
+        });
+        conference.peak_participants = conference
+            .peak_participants
+            .max(joined.others.len() as u32 + 1);
         let mut peer = Peer::new(now, &self.local_candidates);
         for (key, kind) in joined.tracks_to_receive {
             peer.offer_track(key, kind);
@@ -261,7 +281,13 @@ impl Sfu {
     }
 
     /// Remove a participant and everything it held. `failed`: its media connection died.
-    fn remove(&mut self, id: ParticipantId, failed: bool, work: &mut Vec<ParticipantId>) {
+    fn remove(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        failed: bool,
+        work: &mut Vec<ParticipantId>,
+    ) {
         let Some(mut peer) = self.peers.remove(&id) else {
             return;
         };
@@ -277,6 +303,14 @@ impl Sfu {
             }
             for key in left.tracks_removed {
                 self.last_keyframe_request.remove(&key);
+            }
+            if left.room_closed {
+                if let Some(conference) = self.conferences.remove(&left.room) {
+                    self.outputs.push_back(Output::ConferenceEnded {
+                        duration: now.saturating_duration_since(conference.started),
+                        peak_participants: conference.peak_participants,
+                    });
+                }
             }
         }
         if failed {
@@ -304,7 +338,7 @@ impl Sfu {
                 self.handle_event(now, id, event, &mut work);
             }
             if !alive {
-                self.remove(id, true, &mut work);
+                self.remove(now, id, true, &mut work);
             }
         }
     }

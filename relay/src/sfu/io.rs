@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use super::core::{Command, Output, Sfu};
+use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
 use crate::metrics::{self, Metrics};
 
 /// Capacity of one connection's outbox (overflow: the connection is closed).
@@ -59,6 +60,7 @@ pub async fn run(
     mut sfu: Sfu,
     mut inbox: mpsc::Receiver<Inbox>,
     metrics: Arc<Metrics>,
+    audit: AuditSink,
 ) {
     let mut buf = vec![0u8; 2048];
     let mut outboxes: HashMap<ParticipantId, mpsc::Sender<ToClient>> = HashMap::new();
@@ -86,7 +88,7 @@ pub async fn run(
             },
             _ = tokio::time::sleep_until(deadline.into()) => sfu.handle_timeout(Instant::now()),
         }
-        flush(&mut sfu, &sockets, &mut outboxes, &metrics);
+        flush(&mut sfu, &sockets, &mut outboxes, &metrics, &audit);
     }
 }
 
@@ -95,6 +97,7 @@ fn flush(
     sockets: &[MediaSocket],
     outboxes: &mut HashMap<ParticipantId, mpsc::Sender<ToClient>>,
     metrics: &Metrics,
+    audit: &AuditSink,
 ) {
     let mut too_slow = Vec::new();
     while let Some(output) = sfu.poll_output() {
@@ -120,6 +123,14 @@ fn flush(
                     }
                 }
             }
+            Output::ConferenceEnded {
+                duration,
+                peak_participants,
+            } => audit.record(AuditRecord::Conference(ConferenceRecord {
+                ended_ms: accesslog::now_ms(),
+                duration_ms: duration.as_millis() as i64,
+                peak_participants,
+            })),
             Output::Close(id, code) => {
                 if let Some(outbox) = outboxes.remove(&id) {
                     // Closing is best effort: a full outbox closes on drop anyway.
@@ -136,7 +147,7 @@ fn flush(
     }
     if !sfu.has_no_output() {
         // Leaving produced new messages for others; deliver them too.
-        flush(sfu, sockets, outboxes, metrics);
+        flush(sfu, sockets, outboxes, metrics, audit);
     }
 }
 

@@ -1,0 +1,114 @@
+//! The one thread that writes the access log, and the handle the rest of the relay uses.
+//!
+//! Drop policy: the queue is bounded; when the disk cannot keep up, new entries are dropped
+//! and counted (`access_log_dropped_total`) rather than slowing requests or filling memory.
+//! Write errors are logged at most once a minute, so a broken disk cannot flood the output.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::{info, warn};
+
+use super::records::AuditRecord;
+use super::repo;
+use crate::metrics::{self, Metrics};
+use crate::store::Store;
+
+const QUEUE_CAPACITY: usize = 8192;
+const BATCH: usize = 512;
+/// How often retention runs while the relay is up (it also runs at start).
+const PURGE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct AuditSink {
+    sender: SyncSender<AuditRecord>,
+    metrics: Arc<Metrics>,
+}
+
+impl AuditSink {
+    pub fn record(&self, record: AuditRecord) {
+        match self.sender.try_send(record) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                metrics::add(&self.metrics.access_log_dropped, 1)
+            }
+        }
+    }
+
+    /// A sink whose records go nowhere but a channel the caller reads (for tests).
+    #[cfg(test)]
+    pub fn for_test(metrics: Arc<Metrics>) -> (AuditSink, Receiver<AuditRecord>) {
+        let (sender, receiver) = sync_channel(QUEUE_CAPACITY);
+        (AuditSink { sender, metrics }, receiver)
+    }
+}
+
+/// Start the writer thread on the database in `data_dir`.
+pub fn start(
+    data_dir: PathBuf,
+    retention_days: u32,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<AuditSink> {
+    let store = Store::open(&data_dir)?;
+    info!(database = %store.path.display(), rooms = store.room_count()?, "database ready");
+    let purged = repo::purge_expired(&store.connection, super::now_ms(), retention_days)?;
+    info!(
+        purged,
+        retention_days, "access log retention applied at start"
+    );
+    let (sender, receiver) = sync_channel(QUEUE_CAPACITY);
+    let thread_metrics = metrics.clone();
+    std::thread::Builder::new()
+        .name("access-log".into())
+        .spawn(move || write_loop(store, receiver, retention_days, thread_metrics))?;
+    Ok(AuditSink { sender, metrics })
+}
+
+fn write_loop(
+    mut store: Store,
+    receiver: Receiver<AuditRecord>,
+    retention_days: u32,
+    metrics: Arc<Metrics>,
+) {
+    let mut next_purge = Instant::now() + PURGE_INTERVAL;
+    let mut last_error_log: Option<Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let timeout = next_purge.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(timeout) {
+            Ok(record) => batch.push(record),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            let result = repo::insert(&mut store.connection, &batch);
+            match result {
+                Ok(()) => metrics::add(&metrics.access_log_written, batch.len() as u64),
+                Err(e) => {
+                    metrics::add(&metrics.access_log_dropped, batch.len() as u64);
+                    if last_error_log.is_none_or(|t| t.elapsed() > ERROR_LOG_INTERVAL) {
+                        warn!("access log write failed: {e}");
+                        last_error_log = Some(Instant::now());
+                    }
+                }
+            }
+            batch.clear();
+        }
+        if Instant::now() >= next_purge {
+            match repo::purge_expired(&store.connection, super::now_ms(), retention_days) {
+                Ok(purged) => info!(purged, "access log retention applied"),
+                Err(e) => warn!("access log retention failed: {e}"),
+            }
+            next_purge = Instant::now() + PURGE_INTERVAL;
+        }
+    }
+}
