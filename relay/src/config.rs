@@ -14,17 +14,18 @@ use serde::Deserialize;
 #[derive(Debug, Default, Args)]
 pub struct ConfigArgs {
     /// TOML configuration file.
-    #[arg(long, env = "SPRECHSTUNDE_CONFIG")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address for HTTP and WebSocket signaling [default: 127.0.0.1:8080].
-    #[arg(long, env = "SPRECHSTUNDE_HTTP")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_HTTP")]
     pub http: Option<SocketAddr>,
     /// UDP port for all media [default: 10000; 0 picks a free one].
-    #[arg(long, env = "SPRECHSTUNDE_MEDIA_PORT")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_MEDIA_PORT")]
     pub media_port: Option<u16>,
     /// IP addresses to bind the media port on [default: this machine's interface addresses].
     #[arg(
         long = "media-ip",
+        global = true,
         env = "SPRECHSTUNDE_MEDIA_IPS",
         value_delimiter = ','
     )]
@@ -33,28 +34,30 @@ pub struct ConfigArgs {
     /// (for 1:1 NAT) [default: the media IPs].
     #[arg(
         long = "media-advertise",
+        global = true,
         env = "SPRECHSTUNDE_MEDIA_ADVERTISE",
         value_delimiter = ','
     )]
     pub media_advertise: Option<Vec<IpAddr>>,
     /// Directory for the relay's files [default: ./data].
-    #[arg(long, env = "SPRECHSTUNDE_DATA_DIR")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Log filter in tracing's syntax [default: info].
-    #[arg(long, env = "SPRECHSTUNDE_LOG")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_LOG")]
     pub log: Option<String>,
     /// Days the access log is kept, 1 to 30 [default: 30].
-    #[arg(long, env = "SPRECHSTUNDE_RETENTION_DAYS")]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
     /// Proxies whose X-Forwarded-For is believed (comma-separated) [default: none].
     #[arg(
         long = "trusted-proxy",
+        global = true,
         env = "SPRECHSTUNDE_TRUSTED_PROXIES",
         value_delimiter = ','
     )]
     pub trusted_proxies: Option<Vec<IpAddr>>,
     /// How client addresses are logged [default: full].
-    #[arg(long, env = "SPRECHSTUNDE_LOG_IP", value_enum)]
+    #[arg(long, global = true, env = "SPRECHSTUNDE_LOG_IP", value_enum)]
     pub log_ip: Option<IpMode>,
 }
 

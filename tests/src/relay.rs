@@ -77,9 +77,18 @@ impl Relay {
 
     /// A plain HTTP/1.0 GET: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
+        self.get_as(path, "sprechstunde-tests")
+    }
+
+    /// A GET with a given User-Agent.
+    pub fn get_as(&self, path: &str, user_agent: &str) -> Result<(u16, String)> {
         let mut stream = TcpStream::connect_timeout(&self.http, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.http)?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: {user_agent}\r\n\r\n",
+            self.http
+        )?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
         let status = response
@@ -138,6 +147,23 @@ impl Relay {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// Run an operator sub-command (`log export ...`) on this relay's data directory.
+    pub fn admin(&self, args: &[&str]) -> Result<String> {
+        let output = Command::new(relay_binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "`{}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8(output.stdout)?)
     }
 
     /// Stop with SIGTERM and wait; returns whether it exited by itself within the timeout.

@@ -37,13 +37,6 @@ impl AuditSink {
             }
         }
     }
-
-    /// A sink whose records go nowhere but a channel the caller reads (for tests).
-    #[cfg(test)]
-    pub fn for_test(metrics: Arc<Metrics>) -> (AuditSink, Receiver<AuditRecord>) {
-        let (sender, receiver) = sync_channel(QUEUE_CAPACITY);
-        (AuditSink { sender, metrics }, receiver)
-    }
 }
 
 /// Start the writer thread on the database in `data_dir`.

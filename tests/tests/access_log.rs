@@ -1,0 +1,198 @@
+//! The access log of the real relay: exactly the notice's fields, no query strings or
+//! tokens, no names; joins and leaves as events; the operator's data-subject tools work on
+//! what the running relay wrote.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use sprechstunde_shared::{ClientMessage, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_tests::eventually;
+use sprechstunde_tests::relay::Relay;
+use tokio_tungstenite::tungstenite::Message;
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+/// A name nobody else uses, to look for everywhere afterwards.
+const NAME_MARKER: &str = "Marker-Name-7f3a9c";
+const TOKEN_MARKER: &str = "token-marker-51b2e0";
+
+async fn join_and_leave(relay: &Relay) -> Result<()> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(relay.ws_url()).await?;
+    let join = ClientMessage::Join {
+        version: PROTOCOL_VERSION,
+        room: "Beratung".into(),
+        name: NAME_MARKER.into(),
+    };
+    socket.send(Message::text(join.to_json())).await?;
+    let welcome = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await?
+        .context("closed")??;
+    let text = welcome.into_text()?;
+    ensure!(matches!(
+        ServerMessage::from_json(text.as_str())?,
+        ServerMessage::Welcome { .. }
+    ));
+    socket
+        .send(Message::text(ClientMessage::Leave.to_json()))
+        .await?;
+    while socket.next().await.is_some() {}
+    Ok(())
+}
+
+async fn export(relay: &Relay) -> Result<Value> {
+    Ok(serde_json::from_str(&relay.admin(&[
+        "log",
+        "export",
+        "--ip",
+        "127.0.0.1",
+    ])?)?)
+}
+
+#[tokio::test]
+async fn requests_and_sign_ins_are_logged_with_the_notice_fields_only() -> Result<()> {
+    let relay = Relay::start()?;
+    let (status, _) = relay.get_as(&format!("/r/beratung?t={TOKEN_MARKER}"), FIREFOX)?;
+    ensure!(status == 200);
+    relay.get_as("/nothing-here", FIREFOX)?;
+    join_and_leave(&relay).await?;
+
+    let log = eventually(
+        "the log to hold the requests and both events",
+        Duration::from_secs(10),
+        || async {
+            let log = export(&relay).await?;
+            let access = log["access"].as_array().map(Vec::len).unwrap_or(0);
+            let events = log["events"].as_array().map(Vec::len).unwrap_or(0);
+            Ok(if access >= 3 && events == 2 {
+                Ok(log)
+            } else {
+                Err(log)
+            })
+        },
+    )
+    .await?;
+
+    let room_page = log["access"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["path"] == "/r/beratung"))
+        .context("no entry for the room page")?;
+    ensure!(room_page["ip"] == "127.0.0.1");
+    ensure!(room_page["status"] == 200);
+    ensure!(
+        room_page["bytes"].as_u64().unwrap_or(0) > 100,
+        "{room_page}"
+    );
+    ensure!(room_page["browser"] == "Firefox" && room_page["browser_version"] == "128.0");
+    ensure!(room_page["os"] == "Linux");
+    ensure!(room_page["time_ms"].as_i64().unwrap_or(0) > 0);
+    let statuses: Vec<&Value> = log["access"]
+        .as_array()
+        .map(|a| a.iter().map(|e| &e["status"]).collect())
+        .unwrap_or_default();
+    ensure!(
+        statuses.iter().any(|s| **s == 404),
+        "the 404 is logged too: {statuses:?}"
+    );
+    ensure!(
+        statuses.iter().any(|s| **s == 101),
+        "the WebSocket upgrade is logged: {statuses:?}"
+    );
+
+    let kinds: Vec<(&Value, &Value)> = log["events"]
+        .as_array()
+        .map(|a| a.iter().map(|e| (&e["kind"], &e["room"])).collect())
+        .unwrap_or_default();
+    ensure!(
+        kinds
+            == [
+                (&Value::from("join"), &Value::from("beratung")),
+                (&Value::from("leave"), &Value::from("beratung"))
+            ],
+        "{kinds:?}"
+    );
+
+    // Neither the token from the query string nor the name is anywhere: not in the export,
+    // not in any file of the data directory (database, write-ahead log, relay log).
+    let exported = log.to_string();
+    for marker in [TOKEN_MARKER, NAME_MARKER] {
+        ensure!(!exported.contains(marker), "{marker} in the export");
+        let files = relay.files_containing(marker)?;
+        ensure!(files.is_empty(), "{marker} found in {files:?}");
+    }
+
+    // The conference (one person, then empty) counts in the anonymous statistics.
+    let stats: Value = serde_json::from_str(&relay.admin(&["stats", "--json", "--days", "1"])?)?;
+    ensure!(stats[0]["conferences"] == "<5", "{stats}");
+    ensure!(
+        !stats.to_string().contains("127.0.0.1"),
+        "statistics hold an address: {stats}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn erase_and_holds_through_the_operator_commands() -> Result<()> {
+    let relay = Relay::start()?;
+    relay.get_as("/", FIREFOX)?;
+    eventually(
+        "the request to be logged",
+        Duration::from_secs(10),
+        || async {
+            let log = export(&relay).await?;
+            Ok(if log["access"].as_array().is_some_and(|a| !a.is_empty()) {
+                Ok(())
+            } else {
+                Err(log)
+            })
+        },
+    )
+    .await?;
+
+    let hold = relay.admin(&["hold", "add", "--ip", "127.0.0.1", "--reason", "Vorfall 12"])?;
+    let hold = hold.trim();
+    ensure!(hold.parse::<i64>().is_ok(), "hold id: {hold:?}");
+    ensure!(relay.admin(&["hold", "list"])?.contains("Vorfall 12"));
+    let erased = relay.admin(&["log", "erase", "--ip", "127.0.0.1"])?;
+    ensure!(
+        erased.contains("erased 0") && erased.contains("legal hold"),
+        "{erased}"
+    );
+    ensure!(export(&relay).await?["access"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+
+    relay.admin(&["hold", "release", hold])?;
+    let erased = relay.admin(&["log", "erase", "--ip", "127.0.0.1"])?;
+    ensure!(!erased.contains("erased 0"), "{erased}");
+    let log = export(&relay).await?;
+    ensure!(
+        log["access"].as_array().is_some_and(|a| a.is_empty()),
+        "{log}"
+    );
+    ensure!(
+        log["events"].as_array().is_some_and(|a| a.is_empty()),
+        "{log}"
+    );
+
+    let csv = relay.admin(&["log", "export", "--ip", "127.0.0.1", "--format", "csv"])?;
+    ensure!(csv.starts_with("record,time,ip,path"), "{csv}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn retention_above_the_promise_is_refused_at_start() -> Result<()> {
+    let output =
+        std::process::Command::new(std::env::var("SPRECHSTUNDE_RELAY_BIN").unwrap_or_else(|_| {
+            sprechstunde_tests::workspace_root()
+                .join("target/debug/sprechstunde-relay")
+                .to_string_lossy()
+                .into_owned()
+        }))
+        .args(["--retention-days", "31", "check-config"])
+        .output()?;
+    ensure!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(stderr.contains("at most 30"), "{stderr}");
+    Ok(())
+}
