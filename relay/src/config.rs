@@ -59,6 +59,15 @@ pub struct ConfigArgs {
     /// How client addresses are logged [default: full].
     #[arg(long, global = true, env = "SPRECHSTUNDE_LOG_IP", value_enum)]
     pub log_ip: Option<IpMode>,
+    /// Token for the admin HTTP endpoints (`Authorization: Bearer ...`); without one they
+    /// do not exist [default: none].
+    #[arg(
+        long,
+        global = true,
+        env = "SPRECHSTUNDE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,9 +82,10 @@ struct FileConfig {
     retention_days: Option<u32>,
     trusted_proxies: Option<Vec<IpAddr>>,
     log_ip: Option<IpMode>,
+    admin_token: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub http: SocketAddr,
     pub media_port: u16,
@@ -85,7 +95,27 @@ pub struct Config {
     pub log: String,
     pub retention_days: u32,
     pub client_ip: ClientIp,
+    pub admin_token: Option<String>,
 }
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("http", &self.http)
+            .field("media_port", &self.media_port)
+            .field("media_addresses", &self.media_addresses)
+            .field("data_dir", &self.data_dir)
+            .field("log", &self.log)
+            .field("retention_days", &self.retention_days)
+            .field("client_ip", &self.client_ip)
+            // The token itself is never printed.
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+/// Admin tokens shorter than this are refused: they would be guessable.
+pub const MIN_ADMIN_TOKEN: usize = 24;
 
 /// The privacy notice promises at most 30 days.
 pub const MAX_RETENTION_DAYS: u32 = 30;
@@ -165,7 +195,15 @@ impl Config {
                 .unwrap_or_default(),
             mode: args.log_ip.or(file.log_ip).unwrap_or_default(),
         };
+        let admin_token = args.admin_token.or(file.admin_token);
+        if admin_token
+            .as_ref()
+            .is_some_and(|t| t.len() < MIN_ADMIN_TOKEN)
+        {
+            bail!("admin-token: use at least {MIN_ADMIN_TOKEN} random characters");
+        }
         Ok(Config {
+            admin_token,
             retention_days,
             client_ip,
             http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),

@@ -135,6 +135,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics,
         audit,
         client_ip: Arc::new(config.client_ip.clone()),
+        admin_token: config.admin_token.as_deref().map(Arc::from),
+        data_dir: Arc::from(config.data_dir.as_path()),
     });
     info!(%http, media = ?advertised, "relay ready");
     // Machine-readable line for scripts and tests that start the relay on port 0.

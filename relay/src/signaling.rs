@@ -219,6 +219,9 @@ pub async fn serve_connection(
                     }
                 }
                 Some(ToClient::Close(code)) => {
+                    if code == close_code::MEDIA_FAILED {
+                        session.event(EventKind::Error, "media connection failed");
+                    }
                     close(&mut sink, code, "").await;
                     break;
                 }

@@ -4,21 +4,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::HttpBody;
-use axum::extract::{ConnectInfo, Path, Request, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use axum::Router;
 use sprechstunde_shared::MAX_MESSAGE_BYTES;
 use tokio::sync::mpsc;
 
 use crate::accesslog::client_ip::ClientIp;
-use crate::accesslog::{self, user_agent, AccessEntry, AuditRecord, AuditSink};
+use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
 use crate::assets::{Assets, NO_CLIENT_PAGE};
 use crate::metrics::Metrics;
 use crate::sfu::io::Inbox;
 use crate::signaling;
+use crate::store::Store;
+use subtle::ConstantTimeEq;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +28,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub audit: AuditSink,
     pub client_ip: Arc<ClientIp>,
+    /// Off (no admin endpoints) when `None`.
+    pub admin_token: Option<Arc<str>>,
+    pub data_dir: Arc<std::path::Path>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -35,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .route("/admin/stats", get(admin_stats))
         .fallback(get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
@@ -106,6 +112,47 @@ async fn websocket(
         .on_upgrade(move |socket| {
             signaling::serve_connection(socket, ip, state.inbox, state.metrics, state.audit)
         })
+}
+
+/// Anonymous statistics of the last `days` (default 30), for the operator's dashboard.
+async fn admin_stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StatsQuery>,
+) -> Response {
+    let Some(expected) = state.admin_token.clone() else {
+        return (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
+    }
+    let days = query.days.unwrap_or(30).min(366);
+    let data_dir = state.data_dir.clone();
+    let result =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<repo::DayStatistics>> {
+            let store = Store::open(&data_dir)?;
+            let now = accesslog::now_ms();
+            Ok(repo::statistics(
+                &store.connection,
+                now - i64::from(days) * accesslog::DAY_MS,
+                now,
+            )?)
+        })
+        .await;
+    match result {
+        Ok(Ok(statistics)) => Json(statistics).into_response(),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "statistics unavailable").into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StatsQuery {
+    days: Option<u32>,
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

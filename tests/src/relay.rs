@@ -28,6 +28,11 @@ fn relay_binary() -> PathBuf {
 
 impl Relay {
     pub fn start() -> Result<Relay> {
+        Relay::start_with(&[])
+    }
+
+    /// Start with extra command-line arguments.
+    pub fn start_with(extra: &[&str]) -> Result<Relay> {
         let data_dir = std::env::temp_dir().join(format!(
             "sprechstunde-test-{}-{}",
             std::process::id(),
@@ -44,6 +49,7 @@ impl Relay {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--log", "info,sprechstunde_relay=debug"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -77,18 +83,24 @@ impl Relay {
 
     /// A plain HTTP/1.0 GET: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String)> {
-        self.get_as(path, "sprechstunde-tests")
+        self.get_with(path, &[])
     }
 
     /// A GET with a given User-Agent.
     pub fn get_as(&self, path: &str, user_agent: &str) -> Result<(u16, String)> {
+        self.get_with(path, &[("User-Agent", user_agent)])
+    }
+
+    /// A GET with the given headers: status and body.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<(u16, String)> {
         let mut stream = TcpStream::connect_timeout(&self.http, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: {user_agent}\r\n\r\n",
-            self.http
-        )?;
+        let mut request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n", self.http);
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes())?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
         let status = response

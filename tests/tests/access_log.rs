@@ -196,3 +196,42 @@ async fn retention_above_the_promise_is_refused_at_start() -> Result<()> {
     ensure!(stderr.contains("at most 30"), "{stderr}");
     Ok(())
 }
+
+#[tokio::test]
+async fn admin_statistics_need_the_configured_token() -> Result<()> {
+    let closed = Relay::start()?;
+    ensure!(closed.get("/admin/stats")?.0 == 404, "off without a token");
+
+    let token = "test-admin-token-0123456789abcdef";
+    let relay = Relay::start_with(&["--admin-token", token])?;
+    relay.get_as("/", FIREFOX)?;
+    ensure!(relay.get("/admin/stats")?.0 == 401);
+    let wrong = relay.get_with(
+        "/admin/stats",
+        &[("Authorization", "Bearer test-admin-token-0123456789abcdeX")],
+    )?;
+    ensure!(wrong.0 == 401);
+    let bearer = format!("Bearer {token}");
+    let stats = eventually(
+        "statistics with today's request",
+        Duration::from_secs(10),
+        || async {
+            let (status, body) =
+                relay.get_with("/admin/stats?days=1", &[("Authorization", bearer.as_str())])?;
+            let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            Ok(if status == 200 && json[0]["requests"] != Value::Null {
+                Ok(json)
+            } else {
+                Err((status, body))
+            })
+        },
+    )
+    .await?;
+    ensure!(stats[0]["browsers"]["Firefox"] == "<5", "{stats}");
+    ensure!(!stats.to_string().contains("127.0.0.1") && !stats.to_string().contains("Mozilla"));
+    ensure!(
+        !relay.log().contains(token),
+        "the token is in the relay log"
+    );
+    Ok(())
+}
