@@ -5,6 +5,7 @@ mod admin;
 mod assets;
 mod config;
 mod metrics;
+mod security_headers;
 mod sfu;
 mod signaling;
 mod store;

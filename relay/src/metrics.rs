@@ -22,6 +22,7 @@ pub struct Metrics {
     pub access_log_written: AtomicU64,
     /// Entries lost because the writer could not keep up or the disk failed.
     pub access_log_dropped: AtomicU64,
+    pub csp_violations: AtomicU64,
 }
 
 pub fn add(counter: &AtomicU64, n: u64) {
@@ -34,7 +35,7 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 13] = [
+        let rows: [(&str, &str, &AtomicU64); 14] = [
             (
                 "datagrams_received_total",
                 "counter",
@@ -84,6 +85,7 @@ impl Metrics {
                 "counter",
                 &self.access_log_dropped,
             ),
+            ("csp_violations_total", "counter", &self.csp_violations),
         ];
         let mut text = String::new();
         for (name, kind, value) in rows {

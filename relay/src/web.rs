@@ -8,15 +8,16 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use sprechstunde_shared::MAX_MESSAGE_BYTES;
 use tokio::sync::mpsc;
 
 use crate::accesslog::client_ip::ClientIp;
 use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
-use crate::assets::{Assets, NO_CLIENT_PAGE};
+use crate::assets::{self, Assets, NO_CLIENT_PAGE};
 use crate::metrics::Metrics;
+use crate::security_headers;
 use crate::sfu::io::Inbox;
 use crate::signaling;
 use crate::store::Store;
@@ -41,7 +42,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route("/admin/stats", get(admin_stats))
+        .route(
+            security_headers::CSP_REPORT_PATH,
+            post(security_headers::report),
+        )
         .fallback(get(asset))
+        .layer(middleware::from_fn(security_headers::add))
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
 }
@@ -80,10 +86,10 @@ async fn access_log(
 }
 
 fn index() -> Response {
-    match Assets::get("index.html") {
-        Some(file) => (
+    match assets::shell() {
+        Some(shell) => (
             [(header::CACHE_CONTROL, "no-cache")],
-            Html(file.data.into_owned()),
+            Html(shell.index_html.clone()),
         )
             .into_response(),
         None => Html(NO_CLIENT_PAGE).into_response(),
@@ -164,6 +170,21 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 async fn asset(uri: Uri) -> Response {
+    if let Some((loader_path, loader)) = assets::shell().and_then(|s| s.loader.as_ref()) {
+        if uri.path() == loader_path {
+            return (
+                [
+                    (header::CONTENT_TYPE, "text/javascript".to_string()),
+                    (
+                        header::CACHE_CONTROL,
+                        "public, max-age=31536000, immutable".to_string(),
+                    ),
+                ],
+                loader.clone(),
+            )
+                .into_response();
+        }
+    }
     let path = uri.path().trim_start_matches('/');
     match Assets::get(path) {
         Some(file) => {

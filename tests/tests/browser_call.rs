@@ -157,6 +157,8 @@ async fn two_then_three_participants_see_and_hear_each_other() -> Result<()> {
         browser.close().await?;
     }
 
+    // All of it ran under the Content-Security-Policy without a single violation.
+    ensure!(relay.metric("csp_violations_total")? == 0.0);
     // Names never reach the relay's log or its files (the database among them).
     ensure!(
         relay.log().contains("join"),

@@ -1,0 +1,112 @@
+//! Every response carries the security headers; the app runs under a CSP without inline
+//! script, and a violation is reported back to the relay.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::eventually;
+use sprechstunde_tests::relay::Relay;
+
+/// Headers of a GET, lower-cased names.
+fn headers(relay: &Relay, path: &str) -> Result<Vec<(String, String)>> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(relay.http)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
+        relay.http
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let head = response.split("\r\n\r\n").next().unwrap_or_default();
+    Ok(head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect())
+}
+
+#[tokio::test]
+async fn every_response_has_the_security_headers() -> Result<()> {
+    let relay = Relay::start()?;
+    for path in ["/", "/r/beratung", "/healthz", "/nothing"] {
+        let headers = headers(&relay, path)?;
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .with_context(|| format!("{path}: no {name}"))
+        };
+        let csp = get("content-security-policy")?;
+        ensure!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        ensure!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{csp}"
+        );
+        ensure!(
+            !csp.contains("unsafe-inline") && !csp.contains("http"),
+            "{csp}"
+        );
+        ensure!(get("referrer-policy")? == "no-referrer");
+        ensure!(get("x-content-type-options")? == "nosniff");
+        ensure!(get("permissions-policy")?.contains("camera=(self)"));
+    }
+    let (_, page) = relay.get("/r/beratung")?;
+    ensure!(
+        page.contains("<script type=\"module\" src=\"/loader-"),
+        "loader not external: {page}"
+    );
+    ensure!(
+        !page.contains("import init"),
+        "inline script left in the page"
+    );
+    let loader = page
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("loader path")?;
+    let (status, body) = relay.get(loader)?;
+    ensure!(
+        status == 200 && body.contains("import init"),
+        "loader {loader}: {status}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csp_blocks_inline_script_and_reports_it() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let browser = driver.browser().await?;
+    // The app starts under the policy (the loader and wasm are allowed).
+    browser.client.goto(&relay.url("/")).await?;
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("room-name"))
+        .await?;
+    ensure!(relay.metric("csp_violations_total")? == 0.0);
+    let ran = browser
+        .client
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.__inline = 1;'; \
+             document.body.appendChild(s); return window.__inline === 1;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        ran == serde_json::Value::Bool(false),
+        "inline script ran despite the CSP"
+    );
+    eventually("the violation report", Duration::from_secs(10), || async {
+        let count = relay.metric("csp_violations_total")?;
+        Ok(if count >= 1.0 { Ok(()) } else { Err(count) })
+    })
+    .await?;
+    browser.close().await?;
+    Ok(())
+}
