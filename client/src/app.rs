@@ -7,7 +7,9 @@ use yew::prelude::*;
 
 use crate::components::lang_switch::LangSwitch;
 use crate::i18n::{t, Key, Lang};
-use crate::pages::{left::LeftPage, prejoin::PrejoinPage, room::RoomPage, start::StartPage};
+use crate::pages::{
+    left::LeftPage, prejoin::PrejoinPage, privacy::PrivacyPage, room::RoomPage, start::StartPage,
+};
 use crate::route::{self, Route};
 use crate::session::EndReason;
 use crate::settings::{self, SettingKey};
@@ -40,6 +42,7 @@ enum Phase {
         room: RoomName,
         reason: Option<EndReason>,
     },
+    Privacy,
     NotFound,
 }
 
@@ -53,6 +56,7 @@ fn initial_phase() -> Phase {
         },
         Route::InvalidRoom => Phase::Start { invalid_link: true },
         Route::Room(room) => Phase::Prejoin(room),
+        Route::Privacy => Phase::Privacy,
         Route::NotFound => Phase::NotFound,
     }
 }
@@ -145,6 +149,7 @@ pub fn app() -> Html {
             };
             html! { <LeftPage {reason} {on_rejoin} {on_start} /> }
         }
+        Phase::Privacy => html! { <PrivacyPage /> },
         Phase::NotFound => html! {
             <main class="page narrow">
                 <h1>{ t(*lang, Key::AppName) }</h1>
@@ -157,7 +162,10 @@ pub fn app() -> Html {
         <ContextProvider<LangContext> context={context}>
             <header class="topbar">
                 <span class="brand">{ t(*lang, Key::AppName) }</span>
-                <LangSwitch />
+                <nav class="topnav">
+                    <a href="/datenschutz" target="_blank" rel="noopener">{ t(*lang, Key::PrivacyLink) }</a>
+                    <LangSwitch />
+                </nav>
             </header>
             { body }
         </ContextProvider<LangContext>>

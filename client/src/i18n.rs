@@ -67,6 +67,14 @@ pub enum Key {
     VideoOf,
     PeopleInRoom,
     NoVideo,
+    PrivacyLink,
+    PrivacyHeading,
+    PrivacyLoading,
+    PrivacyUnavailable,
+    ConsentSummary,
+    ConsentLabel,
+    ConsentRequired,
+    ReadNotice,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -107,6 +115,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             VideoOf => "Video von",
             PeopleInRoom => "Personen im Raum",
             NoVideo => "Kein Bild",
+            PrivacyLink => "Datenschutz",
+            PrivacyHeading => "Datenschutzhinweise",
+            PrivacyLoading => "Die Datenschutzhinweise werden geladen …",
+            PrivacyUnavailable => "Die Datenschutzhinweise konnten nicht geladen werden. Bitte laden Sie die Seite neu.",
+            ConsentSummary => "Bild und Ton gehen nur über den Server dieser Stelle an die Personen in diesem Raum. Nichts wird aufgezeichnet. Kamera und Mikrofon werden erst nach Ihrer Zustimmung eingeschaltet.",
+            ConsentLabel => "Ich habe die Datenschutzhinweise gelesen und stimme zu.",
+            ConsentRequired => "Bitte stimmen Sie zuerst den Datenschutzhinweisen zu.",
+            ReadNotice => "Datenschutzhinweise lesen (neues Fenster)",
         },
         Lang::En => match key {
             AppName => "Sprechstunde",
@@ -143,6 +159,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             VideoOf => "Video of",
             PeopleInRoom => "people in the room",
             NoVideo => "No video",
+            PrivacyLink => "Privacy",
+            PrivacyHeading => "Privacy notice",
+            PrivacyLoading => "Loading the privacy notice …",
+            PrivacyUnavailable => "The privacy notice could not be loaded. Please reload the page.",
+            ConsentSummary => "Picture and sound travel only through this office's server to the people in this room. Nothing is recorded. Camera and microphone are turned on only after you agree.",
+            ConsentLabel => "I have read the privacy notice and agree.",
+            ConsentRequired => "Please agree to the privacy notice first.",
+            ReadNotice => "Read the privacy notice (new window)",
         },
     }
 }

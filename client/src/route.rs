@@ -5,6 +5,8 @@ use sprechstunde_shared::RoomName;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Start,
+    /// `/datenschutz`: the office's privacy notice.
+    Privacy,
     /// `/r/{room}`: pre-join, then the room.
     Room(RoomName),
     /// `/r/{something invalid}`: start page with an explanation.
@@ -16,6 +18,9 @@ pub fn parse(path: &str) -> Route {
     let path = path.trim_end_matches('/');
     if path.is_empty() {
         return Route::Start;
+    }
+    if path == "/datenschutz" {
+        return Route::Privacy;
     }
     if path == "/r" {
         return Route::InvalidRoom;
@@ -49,5 +54,6 @@ mod tests {
         assert_eq!(parse("/r/a%20b"), Route::InvalidRoom);
         assert_eq!(parse("/r/"), Route::InvalidRoom);
         assert_eq!(parse("/admin"), Route::NotFound);
+        assert_eq!(parse("/datenschutz"), Route::Privacy);
     }
 }

@@ -68,6 +68,13 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// The office's privacy notice in German (plain text; `# ` starts a heading)
+    /// [default: the neutral template].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_PRIVACY_NOTICE_DE")]
+    pub privacy_notice_de: Option<PathBuf>,
+    /// The same in English [default: the neutral template].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_PRIVACY_NOTICE_EN")]
+    pub privacy_notice_en: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +90,26 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     log_ip: Option<IpMode>,
     admin_token: Option<String>,
+    privacy_notice_de: Option<PathBuf>,
+    privacy_notice_en: Option<PathBuf>,
+}
+
+/// The privacy notice shown at `/datenschutz`, per language.
+#[derive(Debug, Clone)]
+pub struct PrivacyNotice {
+    pub de: String,
+    pub en: String,
+}
+
+const NOTICE_TEMPLATE_DE: &str = include_str!("../templates/privacy-notice.de.txt");
+const NOTICE_TEMPLATE_EN: &str = include_str!("../templates/privacy-notice.en.txt");
+
+fn read_notice(path: Option<PathBuf>, template: &str) -> anyhow::Result<String> {
+    match path {
+        None => Ok(template.to_string()),
+        Some(path) => std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the privacy notice {}", path.display())),
+    }
 }
 
 #[derive(Clone)]
@@ -96,6 +123,7 @@ pub struct Config {
     pub retention_days: u32,
     pub client_ip: ClientIp,
     pub admin_token: Option<String>,
+    pub privacy_notice: PrivacyNotice,
 }
 
 impl std::fmt::Debug for Config {
@@ -202,7 +230,18 @@ impl Config {
         {
             bail!("admin-token: use at least {MIN_ADMIN_TOKEN} random characters");
         }
+        let privacy_notice = PrivacyNotice {
+            de: read_notice(
+                args.privacy_notice_de.or(file.privacy_notice_de),
+                NOTICE_TEMPLATE_DE,
+            )?,
+            en: read_notice(
+                args.privacy_notice_en.or(file.privacy_notice_en),
+                NOTICE_TEMPLATE_EN,
+            )?,
+        };
         Ok(Config {
+            privacy_notice,
             admin_token,
             retention_days,
             client_ip,

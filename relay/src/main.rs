@@ -138,6 +138,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         client_ip: Arc::new(config.client_ip.clone()),
         admin_token: config.admin_token.as_deref().map(Arc::from),
         data_dir: Arc::from(config.data_dir.as_path()),
+        privacy_notice: Arc::new(config.privacy_notice.clone()),
     });
     info!(%http, media = ?advertised, "relay ready");
     // Machine-readable line for scripts and tests that start the relay on port 0.

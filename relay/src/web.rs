@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use crate::accesslog::client_ip::ClientIp;
 use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
 use crate::assets::{self, Assets, NO_CLIENT_PAGE};
+use crate::config::PrivacyNotice;
 use crate::metrics::Metrics;
 use crate::security_headers;
 use crate::sfu::io::Inbox;
@@ -32,12 +33,15 @@ pub struct AppState {
     /// Off (no admin endpoints) when `None`.
     pub admin_token: Option<Arc<str>>,
     pub data_dir: Arc<std::path::Path>,
+    pub privacy_notice: Arc<PrivacyNotice>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(app_page))
         .route("/r/{room}", get(room_page))
+        .route("/datenschutz", get(app_page))
+        .route("/privacy-notice/{lang}", get(privacy_notice))
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -98,6 +102,20 @@ fn index() -> Response {
 
 async fn app_page() -> Response {
     index()
+}
+
+/// The operator's privacy notice as plain text; the client renders it as text only.
+async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>) -> Response {
+    let text = match lang.as_str() {
+        "de" => &state.privacy_notice.de,
+        "en" => &state.privacy_notice.en,
+        _ => return (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response(),
+    };
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text.clone(),
+    )
+        .into_response()
 }
 
 /// The client validates the room name itself and explains what is wrong.

@@ -206,6 +206,7 @@ impl Browser {
         }
         let input = self.client.find(Locator::Id("display-name")).await?;
         input.send_keys(name).await?;
+        self.agree_to_privacy_notice().await?;
         self.button("Beitreten").await?.click().await?;
         self.client
             .wait()
@@ -213,6 +214,20 @@ impl Browser {
             .for_element(Locator::Css("main.room"))
             .await
             .context("room did not appear after joining")?;
+        Ok(())
+    }
+
+    /// Tick the consent box on the pre-join page, found by its label.
+    pub async fn agree_to_privacy_notice(&self) -> Result<()> {
+        let label = self
+            .client
+            .find(Locator::Css("label[for='consent']"))
+            .await?;
+        let text = label.text().await?;
+        if !text.contains("stimme zu") {
+            bail!("consent label reads {text:?}");
+        }
+        label.click().await?;
         Ok(())
     }
 

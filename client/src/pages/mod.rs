@@ -2,5 +2,6 @@
 
 pub mod left;
 pub mod prejoin;
+pub mod privacy;
 pub mod room;
 pub mod start;

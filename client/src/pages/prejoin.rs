@@ -31,10 +31,33 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     let preview = use_state(|| Preview::Off);
     let name_invalid = use_state(|| false);
     let joining = use_state(|| false);
+    // Nothing is captured and nothing connects before this is ticked.
+    let consent = use_state(|| false);
+    let consent_missing = use_state(|| false);
+
+    let on_consent = {
+        let consent = consent.clone();
+        let consent_missing = consent_missing.clone();
+        Callback::from(move |event: Event| {
+            let checked = event
+                .target_dyn_into::<HtmlInputElement>()
+                .is_some_and(|input| input.checked());
+            consent.set(checked);
+            if checked {
+                consent_missing.set(false);
+            }
+        })
+    };
 
     let start_preview = {
         let preview = preview.clone();
+        let consent = consent.clone();
+        let consent_missing = consent_missing.clone();
         Callback::from(move |_: MouseEvent| {
+            if !*consent {
+                consent_missing.set(true);
+                return;
+            }
             let preview = preview.clone();
             preview.set(Preview::Loading);
             spawn_local(async move {
@@ -52,9 +75,15 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let joining = joining.clone();
         let preview = preview.clone();
         let on_join = props.on_join.clone();
+        let consent = consent.clone();
+        let consent_missing = consent_missing.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if *joining {
+                return;
+            }
+            if !*consent {
+                consent_missing.set(true);
                 return;
             }
             let raw = name_input
@@ -109,6 +138,19 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     }
                 </section>
                 <form class="stack" {onsubmit} novalidate=true>
+                    <section class="consent" aria-labelledby="consent-heading">
+                        <h2 id="consent-heading">{ t(lang, Key::PrivacyLink) }</h2>
+                        <p>{ t(lang, Key::ConsentSummary) }</p>
+                        <p><a href="/datenschutz" target="_blank" rel="noopener">{ t(lang, Key::ReadNotice) }</a></p>
+                        <label class="checkbox" for="consent">
+                            <input id="consent" type="checkbox" checked={*consent} onchange={on_consent}
+                                aria-describedby="consent-error" />
+                            <span>{ t(lang, Key::ConsentLabel) }</span>
+                        </label>
+                        <p id="consent-error" class="error" role="alert">
+                            if *consent_missing { { t(lang, Key::ConsentRequired) } }
+                        </p>
+                    </section>
                     <label for="display-name">{ t(lang, Key::NameLabel) }</label>
                     <input id="display-name" ref={name_input} type="text" autocomplete="name"
                         maxlength="64" aria-describedby="display-name-error"
