@@ -7,6 +7,7 @@ use anyhow::{ensure, Result};
 use fantoccini::Locator;
 use serde_json::Value;
 use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
 
 /// Count every call that would capture media or open a connection.
@@ -71,12 +72,21 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("main.room"))
         .await?;
-    let calls = client.execute("return window.__calls;", vec![]).await?;
+    let calls = eventually(
+        "the peer connection after joining",
+        Duration::from_secs(20),
+        || async {
+            let calls = client.execute("return window.__calls;", vec![]).await?;
+            Ok(if calls["peerConnection"] == 1 {
+                Ok(calls)
+            } else {
+                Err(calls)
+            })
+        },
+    )
+    .await?;
     ensure!(calls["getUserMedia"].as_u64() >= Some(1), "{calls}");
-    ensure!(
-        calls["webSocket"] == Value::from(1) && calls["peerConnection"] == Value::from(1),
-        "{calls}"
-    );
+    ensure!(calls["webSocket"] == 1, "{calls}");
     browser.close().await?;
     Ok(())
 }
