@@ -8,7 +8,8 @@ use yew::prelude::*;
 use crate::components::lang_switch::LangSwitch;
 use crate::i18n::{t, Key, Lang};
 use crate::pages::{
-    left::LeftPage, prejoin::PrejoinPage, privacy::PrivacyPage, room::RoomPage, start::StartPage,
+    left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage, privacy::PrivacyPage,
+    room::RoomPage, start::StartPage,
 };
 use crate::route::{self, Route};
 use crate::session::EndReason;
@@ -43,6 +44,7 @@ enum Phase {
         reason: Option<EndReason>,
     },
     Privacy,
+    MyData,
     NotFound,
 }
 
@@ -57,6 +59,7 @@ fn initial_phase() -> Phase {
         Route::InvalidRoom => Phase::Start { invalid_link: true },
         Route::Room(room) => Phase::Prejoin(room),
         Route::Privacy => Phase::Privacy,
+        Route::MyData => Phase::MyData,
         Route::NotFound => Phase::NotFound,
     }
 }
@@ -150,6 +153,7 @@ pub fn app() -> Html {
             html! { <LeftPage {reason} {on_rejoin} {on_start} /> }
         }
         Phase::Privacy => html! { <PrivacyPage /> },
+        Phase::MyData => html! { <MyDataPage /> },
         Phase::NotFound => html! {
             <main class="page narrow">
                 <h1>{ t(*lang, Key::AppName) }</h1>
@@ -164,6 +168,7 @@ pub fn app() -> Html {
                 <span class="brand">{ t(*lang, Key::AppName) }</span>
                 <nav class="topnav">
                     <a href="/datenschutz" target="_blank" rel="noopener">{ t(*lang, Key::PrivacyLink) }</a>
+                    <a href="/meine-daten" target="_blank" rel="noopener">{ t(*lang, Key::MyDataLink) }</a>
                     <LangSwitch />
                 </nav>
             </header>

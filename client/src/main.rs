@@ -2,6 +2,7 @@
 //! one peer connection.
 
 mod app;
+mod browser_data;
 mod components;
 mod i18n;
 mod media;

@@ -7,6 +7,8 @@ pub enum Route {
     Start,
     /// `/datenschutz`: the office's privacy notice.
     Privacy,
+    /// `/meine-daten`: what this browser stores, and one button to delete it.
+    MyData,
     /// `/r/{room}`: pre-join, then the room.
     Room(RoomName),
     /// `/r/{something invalid}`: start page with an explanation.
@@ -21,6 +23,9 @@ pub fn parse(path: &str) -> Route {
     }
     if path == "/datenschutz" {
         return Route::Privacy;
+    }
+    if path == "/meine-daten" {
+        return Route::MyData;
     }
     if path == "/r" {
         return Route::InvalidRoom;
@@ -55,5 +60,6 @@ mod tests {
         assert_eq!(parse("/r/"), Route::InvalidRoom);
         assert_eq!(parse("/admin"), Route::NotFound);
         assert_eq!(parse("/datenschutz"), Route::Privacy);
+        assert_eq!(parse("/meine-daten"), Route::MyData);
     }
 }

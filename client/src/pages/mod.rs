@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod left;
+pub mod my_data;
 pub mod prejoin;
 pub mod privacy;
 pub mod room;

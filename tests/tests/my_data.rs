@@ -1,0 +1,108 @@
+//! "Meine Daten": the page lists what the browser stores for this origin, and deleting
+//! leaves every storage area empty, checked by enumerating them in the browser.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use fantoccini::Locator;
+use serde_json::json;
+use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::relay::Relay;
+
+const PLANT_DATA: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  sessionStorage.setItem('probe-session', 'eins');
+  document.cookie = 'probe-cookie=zwei; path=/';
+  await new Promise((resolve, reject) => {
+    const request = indexedDB.open('probe-db', 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('s');
+    request.onsuccess = () => { request.result.close(); resolve(); };
+    request.onerror = () => reject(request.error);
+  });
+  const cache = await caches.open('probe-cache');
+  await cache.put('/probe', new Response('drei'));
+})().then(() => done('ok'), (e) => done(String(e)));
+"#;
+
+const ENUMERATE: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => ({
+  local: localStorage.length,
+  session: sessionStorage.length,
+  cookie: document.cookie,
+  databases: (await indexedDB.databases()).map((d) => d.name),
+  caches: await caches.keys(),
+  workers: (await navigator.serviceWorker.getRegistrations()).length,
+}))().then(done, (e) => done(String(e)));
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_leaves_every_storage_area_empty() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let browser = driver.browser().await?;
+    let client = &browser.client;
+    client.goto(&relay.url("/")).await?;
+    // A remembered setting, made through the UI: pick English, then German again.
+    let select = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("language"))
+        .await?;
+    select.select_by_value("en").await?;
+    client
+        .find(Locator::Id("language"))
+        .await?
+        .select_by_value("de")
+        .await?;
+    let planted = client.execute_async(PLANT_DATA, vec![]).await?;
+    ensure!(planted == "ok", "planting failed: {planted}");
+
+    client.goto(&relay.url("/meine-daten")).await?;
+    let list = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("my-data-list"))
+        .await?
+        .text()
+        .await?;
+    for expected in [
+        "sprechstunde.language = de",
+        "probe-session",
+        "probe-cookie",
+        "probe-db",
+        "probe-cache",
+    ] {
+        ensure!(list.contains(expected), "{expected} not listed in {list:?}");
+    }
+
+    browser
+        .button("Alle meine Daten löschen")
+        .await?
+        .click()
+        .await?;
+    browser.button("Ja, alles löschen").await?.click().await?;
+    let result = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("my-data-result"))
+        .await?
+        .text()
+        .await?;
+    ensure!(result == "Alle Daten wurden gelöscht.", "{result:?}");
+
+    let left = client.execute_async(ENUMERATE, vec![]).await?;
+    ensure!(
+        left == json!({ "local": 0, "session": 0, "cookie": "", "databases": [], "caches": [], "workers": 0 }),
+        "left behind: {left}"
+    );
+    client.goto(&relay.url("/meine-daten")).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("my-data-empty"))
+        .await?;
+    browser.close().await?;
+    Ok(())
+}
