@@ -90,6 +90,9 @@ pub enum Key {
     StorageDatabases,
     StorageCaches,
     StorageWorkers,
+    MediaEncrypted,
+    MediaConnecting,
+    MediaReconnecting,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -153,6 +156,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             StorageDatabases => "Datenbanken (IndexedDB)",
             StorageCaches => "Zwischenspeicher (Cache Storage)",
             StorageWorkers => "Service Worker",
+            MediaEncrypted => "Bild und Ton: verschlüsselt zum Server (DTLS-SRTP)",
+            MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
+            MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
         },
         Lang::En => match key {
             AppName => "Sprechstunde",
@@ -212,6 +218,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             StorageDatabases => "Databases (IndexedDB)",
             StorageCaches => "Caches (Cache Storage)",
             StorageWorkers => "Service workers",
+            MediaEncrypted => "Picture and sound: encrypted to the server (DTLS-SRTP)",
+            MediaConnecting => "Picture and sound: connecting …",
+            MediaReconnecting => "Picture and sound: connection interrupted, reconnecting …",
         },
     }
 }

@@ -52,6 +52,8 @@ pub enum SessionEvent {
     Joined(Participant),
     Left(ParticipantId),
     RemoteStream(ParticipantId, MediaStream),
+    /// The peer connection's state (`connecting`, `connected`, `disconnected`, ...).
+    MediaState(String),
     Ended(EndReason),
 }
 
@@ -193,6 +195,8 @@ async fn handle(
                 PeerEvent::State(state) => {
                     if state == "failed" {
                         events.emit(SessionEvent::Ended(EndReason::MediaFailed));
+                    } else {
+                        events.emit(SessionEvent::MediaState(state));
                     }
                 }
             })

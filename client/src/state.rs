@@ -15,6 +15,8 @@ pub struct RoomState {
     /// The others, in join order.
     pub participants: Vec<Participant>,
     pub streams: HashMap<ParticipantId, MediaStream>,
+    /// The peer connection's state, as the browser reports it.
+    pub media_state: String,
     pub ended: Option<EndReason>,
 }
 
@@ -40,6 +42,7 @@ impl Reducible for RoomState {
             SessionEvent::RemoteStream(id, stream) => {
                 next.streams.insert(id, stream);
             }
+            SessionEvent::MediaState(state) => next.media_state = state,
             SessionEvent::Ended(reason) => {
                 next.ended.get_or_insert(reason);
             }

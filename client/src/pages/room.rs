@@ -61,12 +61,20 @@ pub fn room_page(props: &RoomProps) -> Html {
     };
 
     let people = state.participants.len() + 1;
+    let media = match state.media_state.as_str() {
+        "connected" => Key::MediaEncrypted,
+        "disconnected" => Key::MediaReconnecting,
+        _ => Key::MediaConnecting,
+    };
     html! {
         <main class="room">
             <header class="room-header">
                 <h1>{ props.room.as_str() }</h1>
-                <p role="status" aria-live="polite">
-                    { format!("{people} {}", t(lang, Key::PeopleInRoom)) }
+                <p class="status-line">
+                    <span id="people-count" role="status" aria-live="polite">
+                        { format!("{people} {}", t(lang, Key::PeopleInRoom)) }
+                    </span>
+                    <span id="media-status" role="status">{ t(lang, media) }</span>
                 </p>
             </header>
             <section class="stage">
