@@ -23,6 +23,7 @@ use crate::sfu::io::Inbox;
 use crate::signaling;
 use crate::store::Store;
 use subtle::ConstantTimeEq;
+use tower_http::compression::CompressionLayer;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -54,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(get(asset))
         .layer(middleware::from_fn(security_headers::add))
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
+        // Outermost: the access log counts the bytes of the content, compressed or not.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }
 
