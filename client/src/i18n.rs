@@ -93,6 +93,7 @@ pub enum Key {
     MediaEncrypted,
     MediaConnecting,
     MediaReconnecting,
+    RememberName,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -159,6 +160,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaEncrypted => "Bild und Ton: verschlüsselt zum Server (DTLS-SRTP)",
             MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
             MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
+            RememberName => "Meinen Namen auf diesem Gerät merken",
         },
         Lang::En => match key {
             AppName => "Sprechstunde",
@@ -221,6 +223,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaEncrypted => "Picture and sound: encrypted to the server (DTLS-SRTP)",
             MediaConnecting => "Picture and sound: connecting …",
             MediaReconnecting => "Picture and sound: connection interrupted, reconnecting …",
+            RememberName => "Remember my name on this device",
         },
     }
 }

@@ -9,14 +9,18 @@ const PREFIX: &str = "sprechstunde.";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingKey {
     Language,
+    /// Only when the person asked for it ("auf diesem Gerät merken").
+    DisplayName,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 1] = [SettingKey::Language];
+    #[cfg(test)]
+    pub const ALL: [SettingKey; 2] = [SettingKey::Language, SettingKey::DisplayName];
 
     fn storage_key(self) -> String {
         let name = match self {
             SettingKey::Language => "language",
+            SettingKey::DisplayName => "display_name",
         };
         format!("{PREFIX}{name}")
     }
@@ -37,13 +41,9 @@ pub fn set(key: SettingKey, value: &str) {
     }
 }
 
-/// Remove every setting this app stores.
-#[allow(dead_code)] // Used by the "Meine Daten" page.
-pub fn clear_all() {
+pub fn remove(key: SettingKey) {
     if let Some(storage) = storage() {
-        for key in SettingKey::ALL {
-            let _ = storage.remove_item(&key.storage_key());
-        }
+        let _ = storage.remove_item(&key.storage_key());
     }
 }
 
@@ -53,4 +53,17 @@ pub fn language() -> Lang {
     get(SettingKey::Language)
         .and_then(|code| Lang::from_code(&code))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_prefixed_and_distinct() {
+        let keys: std::collections::HashSet<String> =
+            SettingKey::ALL.iter().map(|k| k.storage_key()).collect();
+        assert_eq!(keys.len(), SettingKey::ALL.len());
+        assert!(keys.iter().all(|k| k.starts_with(PREFIX)));
+    }
 }

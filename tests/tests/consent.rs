@@ -132,3 +132,89 @@ async fn the_privacy_page_shows_the_operators_notice_as_text() -> Result<()> {
     let _ = std::fs::remove_file(notice);
     Ok(())
 }
+
+async fn stored_name(browser: &sprechstunde_tests::browser::Browser) -> Result<Value> {
+    Ok(browser
+        .client
+        .execute(
+            "return localStorage.getItem('sprechstunde.display_name');",
+            vec![],
+        )
+        .await?)
+}
+
+async fn name_field(browser: &sprechstunde_tests::browser::Browser) -> Result<String> {
+    let field = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("display-name"))
+        .await?;
+    Ok(field.prop("value").await?.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_is_remembered_only_when_asked() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let browser = driver.browser().await?;
+    let room = relay.url("/r/merken");
+
+    // By default nothing is remembered.
+    browser.join(&relay.url(""), "merken", "Ruth").await?;
+    ensure!(stored_name(&browser).await? == Value::Null);
+    browser.button("Verlassen").await?.click().await?;
+    browser.client.goto(&room).await?;
+    ensure!(
+        name_field(&browser).await?.is_empty(),
+        "a name was pre-filled without consent"
+    );
+
+    // Asked for: stored, and pre-filled next time.
+    browser
+        .client
+        .find(Locator::Id("display-name"))
+        .await?
+        .send_keys("Ruth")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("label[for='remember-name']"))
+        .await?
+        .click()
+        .await?;
+    browser.agree_to_privacy_notice().await?;
+    browser.button("Beitreten").await?.click().await?;
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("main.room"))
+        .await?;
+    ensure!(stored_name(&browser).await? == "Ruth");
+    browser.button("Verlassen").await?.click().await?;
+    browser.client.goto(&room).await?;
+    ensure!(name_field(&browser).await? == "Ruth");
+
+    // Unticked again: forgotten.
+    browser
+        .client
+        .find(Locator::Css("label[for='remember-name']"))
+        .await?
+        .click()
+        .await?;
+    browser.agree_to_privacy_notice().await?;
+    browser.button("Beitreten").await?.click().await?;
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("main.room"))
+        .await?;
+    ensure!(
+        stored_name(&browser).await? == Value::Null,
+        "the name stayed after unticking"
+    );
+    browser.close().await?;
+    Ok(())
+}

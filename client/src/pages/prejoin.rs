@@ -9,6 +9,7 @@ use crate::app::use_lang;
 use crate::components::video_tile::VideoTile;
 use crate::i18n::{t, Key};
 use crate::media::local::{self, MediaError};
+use crate::settings::{self, SettingKey};
 
 #[derive(Properties, PartialEq)]
 pub struct PrejoinProps {
@@ -34,6 +35,29 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     // Nothing is captured and nothing connects before this is ticked.
     let consent = use_state(|| false);
     let consent_missing = use_state(|| false);
+    // Remembering the name is opt-in; a remembered name pre-fills the field.
+    let remembered = use_state(|| settings::get(SettingKey::DisplayName));
+    let remember = use_state(|| remembered.is_some());
+    {
+        // Pre-fill once; after that the field belongs to the person typing.
+        let name_input = name_input.clone();
+        let remembered = (*remembered).clone();
+        use_effect_with((), move |_| {
+            if let (Some(input), Some(name)) = (name_input.cast::<HtmlInputElement>(), remembered) {
+                input.set_value(&name);
+            }
+        });
+    }
+    let on_remember = {
+        let remember = remember.clone();
+        Callback::from(move |event: Event| {
+            remember.set(
+                event
+                    .target_dyn_into::<HtmlInputElement>()
+                    .is_some_and(|input| input.checked()),
+            )
+        })
+    };
 
     let on_consent = {
         let consent = consent.clone();
@@ -77,6 +101,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let on_join = props.on_join.clone();
         let consent = consent.clone();
         let consent_missing = consent_missing.clone();
+        let remember = remember.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if *joining {
@@ -97,6 +122,11 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
             name_invalid.set(false);
             joining.set(true);
             let name = name.into_string();
+            if *remember {
+                settings::set(SettingKey::DisplayName, &name);
+            } else {
+                settings::remove(SettingKey::DisplayName);
+            }
             let on_join = on_join.clone();
             match &*preview {
                 Preview::On(stream) => on_join.emit((name, Some(stream.clone()))),
@@ -155,6 +185,10 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     <input id="display-name" ref={name_input} type="text" autocomplete="name"
                         maxlength="64" aria-describedby="display-name-error"
                         aria-invalid={(*name_invalid).to_string()} />
+                    <label class="checkbox" for="remember-name">
+                        <input id="remember-name" type="checkbox" checked={*remember} onchange={on_remember} />
+                        <span>{ t(lang, Key::RememberName) }</span>
+                    </label>
                     <p id="display-name-error" class="error" role="alert">
                         if *name_invalid { { t(lang, Key::NameInvalid) } }
                     </p>
