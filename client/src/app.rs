@@ -8,8 +8,8 @@ use yew::prelude::*;
 use crate::components::lang_switch::LangSwitch;
 use crate::i18n::{t, Key, Lang};
 use crate::pages::{
-    left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage, privacy::PrivacyPage,
-    room::RoomPage, start::StartPage,
+    kiosk::KioskResetPage, left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage,
+    privacy::PrivacyPage, room::RoomPage, start::StartPage,
 };
 use crate::route::{self, Route};
 use crate::session::EndReason;
@@ -58,6 +58,10 @@ fn initial_phase() -> Phase {
         },
         Route::InvalidRoom => Phase::Start { invalid_link: true },
         Route::Room(room) => Phase::Prejoin(room),
+        Route::Kiosk(room) => {
+            settings::enter_kiosk_mode();
+            Phase::Prejoin(room)
+        }
         Route::Privacy => Phase::Privacy,
         Route::MyData => Phase::MyData,
         Route::NotFound => Phase::NotFound,
@@ -150,7 +154,11 @@ pub fn app() -> Html {
                     })
                 })
             };
-            html! { <LeftPage {reason} {on_rejoin} {on_start} /> }
+            if settings::kiosk_mode() {
+                html! { <KioskResetPage {room} /> }
+            } else {
+                html! { <LeftPage {reason} {on_rejoin} {on_start} /> }
+            }
         }
         Phase::Privacy => html! { <PrivacyPage /> },
         Phase::MyData => html! { <MyDataPage /> },
@@ -162,8 +170,10 @@ pub fn app() -> Html {
         },
     };
 
+    let kiosk = settings::kiosk_mode().then_some("kiosk");
     html! {
         <ContextProvider<LangContext> context={context}>
+            <div class={classes!(kiosk)}>
             <header class="topbar">
                 <span class="brand">{ t(*lang, Key::AppName) }</span>
                 <nav class="topnav">
@@ -173,6 +183,7 @@ pub fn app() -> Html {
                 </nav>
             </header>
             { body }
+            </div>
         </ContextProvider<LangContext>>
     }
 }

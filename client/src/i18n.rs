@@ -94,6 +94,8 @@ pub enum Key {
     MediaConnecting,
     MediaReconnecting,
     RememberName,
+    KioskResetSoon,
+    KioskResetNow,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -161,6 +163,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
             MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
             RememberName => "Meinen Namen auf diesem Gerät merken",
+            KioskResetSoon => "Gleich beginnt alles neu für die nächste Familie. Nichts von Ihnen bleibt auf diesem Gerät.",
+            KioskResetNow => "Jetzt neu beginnen",
         },
         Lang::En => match key {
             AppName => "Sprechstunde",
@@ -224,6 +228,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaConnecting => "Picture and sound: connecting …",
             MediaReconnecting => "Picture and sound: connection interrupted, reconnecting …",
             RememberName => "Remember my name on this device",
+            KioskResetSoon => "Everything starts afresh for the next family in a moment. Nothing of yours stays on this device.",
+            KioskResetNow => "Start afresh now",
         },
     }
 }

@@ -11,6 +11,8 @@ pub enum Route {
     MyData,
     /// `/r/{room}`: pre-join, then the room.
     Room(RoomName),
+    /// `/kiosk/{room}`: the same room on a shared tablet that keeps nothing.
+    Kiosk(RoomName),
     /// `/r/{something invalid}`: start page with an explanation.
     InvalidRoom,
     NotFound,
@@ -30,6 +32,12 @@ pub fn parse(path: &str) -> Route {
     if path == "/r" {
         return Route::InvalidRoom;
     }
+    if let Some(raw) = path.strip_prefix("/kiosk/") {
+        return match RoomName::parse(raw) {
+            Ok(room) => Route::Kiosk(room),
+            Err(_) => Route::InvalidRoom,
+        };
+    }
     match path.strip_prefix("/r/") {
         Some(raw) => match RoomName::parse(raw) {
             Ok(room) => Route::Room(room),
@@ -41,6 +49,10 @@ pub fn parse(path: &str) -> Route {
 
 pub fn room_path(room: &RoomName) -> String {
     format!("/r/{}", room.as_str())
+}
+
+pub fn kiosk_path(room: &RoomName) -> String {
+    format!("/kiosk/{}", room.as_str())
 }
 
 #[cfg(test)]
@@ -61,5 +73,9 @@ mod tests {
         assert_eq!(parse("/admin"), Route::NotFound);
         assert_eq!(parse("/datenschutz"), Route::Privacy);
         assert_eq!(parse("/meine-daten"), Route::MyData);
+        assert_eq!(
+            parse("/kiosk/Empfang"),
+            Route::Kiosk(RoomName::parse("empfang").expect("valid"))
+        );
     }
 }

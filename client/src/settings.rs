@@ -26,7 +26,23 @@ impl SettingKey {
     }
 }
 
+thread_local! {
+    static KIOSK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// On a shared tablet nothing is stored at all, for the rest of this page's life.
+pub fn enter_kiosk_mode() {
+    KIOSK.with(|k| k.set(true));
+}
+
+pub fn kiosk_mode() -> bool {
+    KIOSK.with(|k| k.get())
+}
+
 fn storage() -> Option<web_sys::Storage> {
+    if kiosk_mode() {
+        return None;
+    }
     // Storage can be disabled (private mode, policies): then nothing is remembered.
     web_sys::window()?.local_storage().ok().flatten()
 }

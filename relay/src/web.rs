@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(app_page))
         .route("/r/{room}", get(room_page))
+        .route("/kiosk/{room}", get(room_page))
         .route("/datenschutz", get(app_page))
         .route("/meine-daten", get(app_page))
         .route("/privacy-notice/{lang}", get(privacy_notice))

@@ -185,10 +185,12 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     <input id="display-name" ref={name_input} type="text" autocomplete="name"
                         maxlength="64" aria-describedby="display-name-error"
                         aria-invalid={(*name_invalid).to_string()} />
-                    <label class="checkbox" for="remember-name">
-                        <input id="remember-name" type="checkbox" checked={*remember} onchange={on_remember} />
-                        <span>{ t(lang, Key::RememberName) }</span>
-                    </label>
+                    if !settings::kiosk_mode() {
+                        <label class="checkbox" for="remember-name">
+                            <input id="remember-name" type="checkbox" checked={*remember} onchange={on_remember} />
+                            <span>{ t(lang, Key::RememberName) }</span>
+                        </label>
+                    }
                     <p id="display-name-error" class="error" role="alert">
                         if *name_invalid { { t(lang, Key::NameInvalid) } }
                     </p>
