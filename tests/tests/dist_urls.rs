@@ -1,0 +1,93 @@
+//! Build check: the built client (`dist/`, made by `cargo xtask test` before the tests) names
+//! no external URL that a browser could fetch. XML namespace identifiers inside the wasm and
+//! links in comments of wasm-bindgen's JS are identifiers, not requests, and are allowed.
+
+use anyhow::{ensure, Context, Result};
+
+/// Namespace URIs the DOM code carries as plain strings; never fetched.
+const NAMESPACES: [&str; 3] = [
+    "http://www.w3.org/1999/xhtml",
+    "http://www.w3.org/2000/svg",
+    "http://www.w3.org/1998/Math/MathML",
+];
+
+fn urls(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest
+            .find("http://")
+            .into_iter()
+            .chain(rest.find("https://"))
+            .min()
+        {
+            let mut url: String = rest[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !"\"'`)<>\0".contains(*c))
+                .collect();
+            // Strings in the wasm data section stand back to back: split them.
+            if let Some(next) = url[1..]
+                .find("http://")
+                .into_iter()
+                .chain(url[1..].find("https://"))
+                .min()
+            {
+                url.truncate(next + 1);
+            }
+            rest = &rest[start + url.len().max(1)..];
+            found.push((number, url));
+        }
+    }
+    found
+}
+
+fn is_comment(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("//") || line.starts_with('*') || line.starts_with("/*")
+}
+
+#[test]
+fn the_built_client_names_no_external_url() -> Result<()> {
+    let dist = sprechstunde_tests::workspace_root().join("dist");
+    let entries =
+        std::fs::read_dir(&dist).context("dist/ is missing: build with `cargo xtask test`")?;
+    let mut checked = 0;
+    let mut offending = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let bytes = std::fs::read(&path)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        for (number, url) in urls(&text) {
+            let in_comment = path.extension().is_some_and(|e| e == "js")
+                && lines.get(number).is_some_and(|l| is_comment(l));
+            let namespace = NAMESPACES.iter().any(|ns| url.starts_with(ns));
+            if !in_comment && !namespace {
+                offending.push(format!("{}: {url}", path.display()));
+            }
+        }
+        checked += 1;
+    }
+    ensure!(checked >= 3, "dist/ looks empty ({checked} files)");
+    ensure!(
+        offending.is_empty(),
+        "external URLs in the client: {offending:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_url_finder_finds_urls() {
+    let found = urls(
+        "a https://cdn.example/x.js b\n'http://w'http://www.w3.org/2000/svghttps://evil.example/",
+    );
+    assert_eq!(
+        found,
+        vec![
+            (0, "https://cdn.example/x.js".to_string()),
+            (1, "http://w".to_string()),
+            (1, "http://www.w3.org/2000/svg".to_string()),
+            (1, "https://evil.example/".to_string()),
+        ]
+    );
+}
