@@ -231,6 +231,16 @@ impl Browser {
         Ok(())
     }
 
+    /// Wait (up to 20 s: pages load wasm on a busy machine) for an element to appear.
+    pub async fn wait_for(&self, locator: Locator<'_>) -> Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(locator)
+            .await
+            .with_context(|| format!("waiting for {locator:?}"))
+    }
+
     /// A button found by its visible text, as a person finds it.
     pub async fn button(&self, text: &str) -> Result<fantoccini::elements::Element> {
         let xpath = format!("//button[normalize-space(.)='{text}']");

@@ -33,11 +33,7 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
     let browser = driver.browser().await?;
     let client = &browser.client;
     client.goto(&relay.url("/r/zustimmung")).await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("consent"))
-        .await?;
+    browser.wait_for(Locator::Id("consent")).await?;
     client.execute(SPIES, vec![]).await?;
 
     client
@@ -67,11 +63,7 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
     // Consent given: now the same click captures, connects and joins.
     browser.agree_to_privacy_notice().await?;
     browser.button("Beitreten").await?.click().await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main.room"))
-        .await?;
+    browser.wait_for(Locator::Css("main.room")).await?;
     let calls = eventually(
         "the peer connection after joining",
         Duration::from_secs(20),
@@ -104,10 +96,7 @@ async fn the_privacy_page_shows_the_operators_notice_as_text() -> Result<()> {
     let browser = driver.browser().await?;
     browser.client.goto(&relay.url("/datenschutz")).await?;
     let heading = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main.privacy h2"))
+        .wait_for(Locator::Css("main.privacy h2"))
         .await?
         .text()
         .await?;
@@ -144,12 +133,7 @@ async fn stored_name(browser: &sprechstunde_tests::browser::Browser) -> Result<V
 }
 
 async fn name_field(browser: &sprechstunde_tests::browser::Browser) -> Result<String> {
-    let field = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("display-name"))
-        .await?;
+    let field = browser.wait_for(Locator::Id("display-name")).await?;
     Ok(field.prop("value").await?.unwrap_or_default())
 }
 
@@ -185,12 +169,7 @@ async fn a_name_is_remembered_only_when_asked() -> Result<()> {
         .await?;
     browser.agree_to_privacy_notice().await?;
     browser.button("Beitreten").await?.click().await?;
-    browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main.room"))
-        .await?;
+    browser.wait_for(Locator::Css("main.room")).await?;
     ensure!(stored_name(&browser).await? == "Ruth");
     browser.button("Verlassen").await?.click().await?;
     browser.client.goto(&room).await?;
@@ -205,12 +184,7 @@ async fn a_name_is_remembered_only_when_asked() -> Result<()> {
         .await?;
     browser.agree_to_privacy_notice().await?;
     browser.button("Beitreten").await?.click().await?;
-    browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main.room"))
-        .await?;
+    browser.wait_for(Locator::Css("main.room")).await?;
     ensure!(
         stored_name(&browser).await? == Value::Null,
         "the name stayed after unticking"

@@ -21,12 +21,7 @@ async fn storage(browser: &Browser) -> Result<Value> {
 }
 
 async fn family_joins(browser: &Browser, name: &str) -> Result<()> {
-    let field = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("display-name"))
-        .await?;
+    let field = browser.wait_for(Locator::Id("display-name")).await?;
     let prefilled = field.prop("value").await?.unwrap_or_default();
     ensure!(prefilled.is_empty(), "the name field shows {prefilled:?}");
     let remember = browser
@@ -37,12 +32,7 @@ async fn family_joins(browser: &Browser, name: &str) -> Result<()> {
     field.send_keys(name).await?;
     browser.agree_to_privacy_notice().await?;
     browser.button("Beitreten").await?.click().await?;
-    browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("main.room"))
-        .await?;
+    browser.wait_for(Locator::Css("main.room")).await?;
     Ok(())
 }
 
@@ -56,10 +46,7 @@ async fn the_next_family_finds_no_trace_of_the_last() -> Result<()> {
     tablet.client.goto(&relay.url("/kiosk/empfang")).await?;
     // Even choosing a language leaves nothing behind.
     tablet
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("language"))
+        .wait_for(Locator::Id("language"))
         .await?
         .select_by_value("en")
         .await?;

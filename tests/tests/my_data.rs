@@ -45,11 +45,7 @@ async fn delete_leaves_every_storage_area_empty() -> Result<()> {
     let client = &browser.client;
     client.goto(&relay.url("/")).await?;
     // A remembered setting, made through the UI: pick English, then German again.
-    let select = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("language"))
-        .await?;
+    let select = browser.wait_for(Locator::Id("language")).await?;
     select.select_by_value("en").await?;
     client
         .find(Locator::Id("language"))
@@ -60,10 +56,8 @@ async fn delete_leaves_every_storage_area_empty() -> Result<()> {
     ensure!(planted == "ok", "planting failed: {planted}");
 
     client.goto(&relay.url("/meine-daten")).await?;
-    let list = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("my-data-list"))
+    let list = browser
+        .wait_for(Locator::Id("my-data-list"))
         .await?
         .text()
         .await?;
@@ -98,11 +92,7 @@ async fn delete_leaves_every_storage_area_empty() -> Result<()> {
         "left behind: {left}"
     );
     client.goto(&relay.url("/meine-daten")).await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("my-data-empty"))
-        .await?;
+    browser.wait_for(Locator::Id("my-data-empty")).await?;
     browser.close().await?;
     Ok(())
 }

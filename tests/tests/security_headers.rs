@@ -84,10 +84,7 @@ async fn the_csp_blocks_inline_script_and_reports_it() -> Result<()> {
     // The app starts under the policy (the loader and wasm are allowed).
     browser.client.goto(&relay.url("/")).await?;
     browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(fantoccini::Locator::Id("room-name"))
+        .wait_for(fantoccini::Locator::Id("room-name"))
         .await?;
     ensure!(relay.metric("csp_violations_total")? == 0.0);
     let ran = browser

@@ -50,22 +50,12 @@ async fn a_full_flow_contacts_only_the_relay() -> Result<()> {
         ("/meine-daten", "main.my-data p"),
     ] {
         browser.client.goto(&relay.url(path)).await?;
-        browser
-            .client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(ready))
-            .await?;
+        browser.wait_for(Locator::Css(ready)).await?;
         seen.extend(loaded_urls(&browser).await?);
     }
 
     browser.client.goto(&relay.url("/r/dritte")).await?;
-    browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("consent"))
-        .await?;
+    browser.wait_for(Locator::Id("consent")).await?;
     browser.client.execute(SPY_CONNECTIONS, vec![]).await?;
     browser
         .client
