@@ -40,8 +40,9 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(app_page))
-        .route("/r/{room}", get(room_page))
-        .route("/kiosk/{room}", get(room_page))
+        // The client validates the room name itself and explains what is wrong.
+        .route("/r/{room}", get(app_page))
+        .route("/kiosk/{room}", get(app_page))
         .route("/datenschutz", get(app_page))
         .route("/meine-daten", get(app_page))
         .route("/privacy-notice/{lang}", get(privacy_notice))
@@ -121,11 +122,6 @@ async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>)
         text.clone(),
     )
         .into_response()
-}
-
-/// The client validates the room name itself and explains what is wrong.
-async fn room_page(Path(_room): Path<String>) -> Response {
-    index()
 }
 
 async fn websocket(
