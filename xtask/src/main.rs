@@ -128,11 +128,13 @@ fn ensure_browser() -> Result<()> {
     }
     step("installing Debian's chromium and chromium-driver");
     let root_user = output_of("id", &["-u"]).as_deref() == Some("0");
+    // No questions: CI has no terminal.
+    std::env::set_var("DEBIAN_FRONTEND", "noninteractive");
     let apt = |args: &[&str]| -> Result<()> {
         if root_user {
             sh("apt-get", args)
         } else {
-            let mut with_sudo = vec!["apt-get"];
+            let mut with_sudo = vec!["-E", "apt-get"];
             with_sudo.extend_from_slice(args);
             sh("sudo", &with_sudo)
         }
