@@ -96,6 +96,7 @@ pub enum Key {
     RememberName,
     KioskResetSoon,
     KioskResetNow,
+    RoomFull,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -165,6 +166,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             RememberName => "Meinen Namen auf diesem Gerät merken",
             KioskResetSoon => "Gleich beginnt alles neu für die nächste Familie. Nichts von Ihnen bleibt auf diesem Gerät.",
             KioskResetNow => "Jetzt neu beginnen",
+            RoomFull => "Der Raum ist voll. Bitte versuchen Sie es später erneut oder fragen Sie Ihre Beraterin oder Ihren Berater.",
         },
         Lang::En => match key {
             AppName => "Sprechstunde",
@@ -230,6 +232,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             RememberName => "Remember my name on this device",
             KioskResetSoon => "Everything starts afresh for the next family in a moment. Nothing of yours stays on this device.",
             KioskResetNow => "Start afresh now",
+            RoomFull => "The room is full. Please try again later or ask your counselor.",
         },
     }
 }

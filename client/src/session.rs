@@ -29,6 +29,7 @@ pub enum EndReason {
     ServerRestarting,
     NewVersion,
     Refused,
+    Full,
 }
 
 impl EndReason {
@@ -39,6 +40,7 @@ impl EndReason {
             EndReason::ServerRestarting => Key::ServerRestarting,
             EndReason::NewVersion => Key::NewVersion,
             EndReason::Refused => Key::RoomRefused,
+            EndReason::Full => Key::RoomFull,
         }
     }
 }
@@ -124,6 +126,7 @@ fn end_reason_for_close(code: u16) -> EndReason {
         close_code::MEDIA_FAILED => EndReason::MediaFailed,
         close_code::UNSUPPORTED_VERSION => EndReason::NewVersion,
         close_code::PROTOCOL_ABUSE => EndReason::Refused,
+        close_code::FULL => EndReason::Full,
         _ => EndReason::ConnectionLost,
     }
 }
@@ -235,6 +238,7 @@ async fn handle(
             ErrorCode::UnsupportedVersion => return Err(EndReason::NewVersion),
             ErrorCode::InvalidRoomName | ErrorCode::InvalidName => return Err(EndReason::Refused),
             ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),
+            ErrorCode::RoomFull | ErrorCode::ServerFull => return Err(EndReason::Full),
             // Refusals of single messages (a candidate the relay cannot use) are not fatal.
             _ => {}
         },

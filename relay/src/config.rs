@@ -72,6 +72,9 @@ pub struct ConfigArgs {
     /// [default: the neutral template].
     #[arg(long, global = true, env = "SPRECHSTUNDE_PRIVACY_NOTICE_DE")]
     pub privacy_notice_de: Option<PathBuf>,
+    /// Most participants in one room [default: 20].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_ROOM_CAPACITY")]
+    pub room_capacity: Option<usize>,
     /// The same in English [default: the neutral template].
     #[arg(long, global = true, env = "SPRECHSTUNDE_PRIVACY_NOTICE_EN")]
     pub privacy_notice_en: Option<PathBuf>,
@@ -92,6 +95,7 @@ struct FileConfig {
     admin_token: Option<String>,
     privacy_notice_de: Option<PathBuf>,
     privacy_notice_en: Option<PathBuf>,
+    room_capacity: Option<usize>,
 }
 
 /// The privacy notice shown at `/datenschutz`, per language.
@@ -124,7 +128,10 @@ pub struct Config {
     pub client_ip: ClientIp,
     pub admin_token: Option<String>,
     pub privacy_notice: PrivacyNotice,
+    pub room_capacity: usize,
 }
+
+pub const DEFAULT_ROOM_CAPACITY: usize = 20;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,6 +142,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("log", &self.log)
             .field("retention_days", &self.retention_days)
+            .field("room_capacity", &self.room_capacity)
             .field("client_ip", &self.client_ip)
             // The token itself is never printed.
             .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
@@ -240,7 +248,15 @@ impl Config {
                 NOTICE_TEMPLATE_EN,
             )?,
         };
+        let room_capacity = args
+            .room_capacity
+            .or(file.room_capacity)
+            .unwrap_or(DEFAULT_ROOM_CAPACITY);
+        if room_capacity < 2 {
+            bail!("room-capacity {room_capacity}: a conversation needs at least 2 people");
+        }
         Ok(Config {
+            room_capacity,
             privacy_notice,
             admin_token,
             retention_days,

@@ -4,6 +4,7 @@ mod accesslog;
 mod admin;
 mod assets;
 mod config;
+mod limits;
 mod metrics;
 mod security_headers;
 mod sfu;
@@ -121,7 +122,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let http = listener.local_addr()?;
 
     let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
-    let sfu = Sfu::new(candidates, metrics.clone());
+    let sfu = Sfu::new(candidates, config.room_capacity, metrics.clone());
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
     let sfu_task = tokio::spawn(sfu::io::run(
         media,
@@ -139,6 +140,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admin_token: config.admin_token.as_deref().map(Arc::from),
         data_dir: Arc::from(config.data_dir.as_path()),
         privacy_notice: Arc::new(config.privacy_notice.clone()),
+        connections: limits::ConnectionCounter::default(),
     });
     info!(%http, media = ?advertised, "relay ready");
     // Machine-readable line for scripts and tests that start the relay on port 0.

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info};
 
 use crate::accesslog::{self, AuditRecord, AuditSink, EventKind, EventRecord};
+use crate::limits::RateLimiter;
 use crate::metrics::{self, Metrics};
 use crate::sfu::io::{Inbox, ToClient, OUTBOX_CAPACITY};
 use crate::sfu::Command;
@@ -166,6 +167,7 @@ pub async fn serve_connection(
         audit,
     };
     let mut strikes = 0;
+    let mut rate = RateLimiter::new(std::time::Instant::now());
     loop {
         tokio::select! {
             incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => {
@@ -178,6 +180,9 @@ pub async fn serve_connection(
                     Ok(Some(Ok(message))) => message,
                 };
                 let verdict = match message {
+                    Message::Text(_) | Message::Binary(_) if !rate.allow(std::time::Instant::now()) => {
+                        Verdict::Refuse(ErrorCode::RateLimited, "too many messages; slow down".into())
+                    }
                     Message::Text(text) => session.handle(text.as_str(), &outbox_tx).await,
                     Message::Binary(_) => Verdict::Refuse(ErrorCode::Malformed, "binary messages are not part of the protocol".into()),
                     Message::Ping(_) | Message::Pong(_) => Verdict::Continue(None),

@@ -17,6 +17,7 @@ use crate::accesslog::client_ip::ClientIp;
 use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
 use crate::assets::{self, Assets, NO_CLIENT_PAGE};
 use crate::config::PrivacyNotice;
+use crate::limits::{self, ConnectionCounter};
 use crate::metrics::Metrics;
 use crate::security_headers;
 use crate::sfu::io::Inbox;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     pub data_dir: Arc<std::path::Path>,
     pub privacy_notice: Arc<PrivacyNotice>,
+    pub connections: ConnectionCounter,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -130,12 +132,23 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !limits::origin_allowed(headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
     let ip = state.client_ip.resolve(peer.ip(), &headers);
+    let Some(slot) = state.connections.acquire(ip) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many connections from this address",
+        )
+            .into_response();
+    };
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| {
-            signaling::serve_connection(socket, ip, state.inbox, state.metrics, state.audit)
+        .on_upgrade(move |socket| async move {
+            signaling::serve_connection(socket, ip, state.inbox, state.metrics, state.audit).await;
+            drop(slot);
         })
 }
 

@@ -124,6 +124,12 @@ pub enum ErrorCode {
     MediaFailed,
     /// The message was larger than [`MAX_MESSAGE_BYTES`].
     TooLarge,
+    /// Too many messages per second.
+    RateLimited,
+    /// The room has as many participants as it may.
+    RoomFull,
+    /// The relay has as many participants as it may.
+    ServerFull,
     Internal,
 }
 
@@ -137,6 +143,8 @@ pub mod close_code {
     pub const SHUTTING_DOWN: u16 = 4002;
     /// The media connection died; the client should rejoin.
     pub const MEDIA_FAILED: u16 = 4003;
+    /// The room or the relay is full.
+    pub const FULL: u16 = 4004;
 }
 
 impl ClientMessage {

@@ -263,3 +263,126 @@ async fn mdns_candidates_are_ignored_quietly() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_and_the_own_accepted() -> Result<()> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let relay = Relay::start()?;
+    let with_origin = |origin: &str| -> Result<_> {
+        let mut request = relay.ws_url().into_client_request()?;
+        request.headers_mut().insert("origin", origin.parse()?);
+        Ok(request)
+    };
+    match tokio_tungstenite::connect_async(with_origin("https://evil.example")?).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            ensure!(response.status() == 403, "status {}", response.status())
+        }
+        other => bail!("a foreign origin was not refused: {:?}", other.map(|_| ())),
+    }
+    let own = format!("http://{}", relay.http);
+    ensure!(tokio_tungstenite::connect_async(with_origin(&own)?)
+        .await
+        .is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_address_may_hold_only_so_many_connections() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut open = Vec::new();
+    for _ in 0..50 {
+        open.push(connect(&relay).await?);
+    }
+    match tokio_tungstenite::connect_async(relay.ws_url()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            ensure!(response.status() == 429, "status {}", response.status())
+        }
+        other => bail!("the 51st connection was accepted: {:?}", other.map(|_| ())),
+    }
+    // Closing one frees its place.
+    let mut first = open.remove(0);
+    first.close(None).await?;
+    drop(first);
+    let reopened =
+        sprechstunde_tests::eventually("a free place", Duration::from_secs(5), || async {
+            Ok(
+                match tokio_tungstenite::connect_async(relay.ws_url()).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                },
+            )
+        })
+        .await;
+    ensure!(reopened.is_ok(), "{reopened:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_message_flood_is_refused_then_closed() -> Result<()> {
+    let relay = Relay::start()?;
+    let mut socket = connect(&relay).await?;
+    for _ in 0..200 {
+        send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
+    }
+    let (mut pongs, mut limited) = (0, 0);
+    let closed = loop {
+        match next(&mut socket).await? {
+            Ok(ServerMessage::Pong) => pongs += 1,
+            Ok(ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            }) => limited += 1,
+            Ok(other) => bail!("unexpected {other:?}"),
+            Err(code) => break code,
+        }
+    };
+    ensure!(
+        (30..=45).contains(&pongs),
+        "{pongs} pongs: the burst should pass"
+    );
+    ensure!(limited == 5, "{limited} rate-limit errors before the close");
+    ensure!(
+        closed == Some(close_code::PROTOCOL_ABUSE),
+        "closed with {closed:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_room_says_so_and_closes() -> Result<()> {
+    let relay = Relay::start_with(&["--room-capacity", "2"])?;
+    let mut sockets = Vec::new();
+    for name in ["Eins", "Zwei"] {
+        let mut socket = connect(&relay).await?;
+        send_raw(&mut socket, &join("klein", name)).await?;
+        ensure!(matches!(
+            next(&mut socket).await?,
+            Ok(ServerMessage::Welcome { .. })
+        ));
+        sockets.push(socket);
+    }
+    let mut third = connect(&relay).await?;
+    send_raw(&mut third, &join("Klein", "Drei")).await?;
+    expect_error(&mut third, ErrorCode::RoomFull).await?;
+    match next(&mut third).await? {
+        Err(code) => ensure!(code == Some(close_code::FULL), "closed with {code:?}"),
+        other => bail!("expected a close, got {other:?}"),
+    }
+    // The others noticed nothing of it: up to the pong, only Zwei's arrival.
+    send_raw(&mut sockets[0], &ClientMessage::Ping.to_json()).await?;
+    loop {
+        match next(&mut sockets[0]).await? {
+            Ok(ServerMessage::Pong) => break,
+            Ok(ServerMessage::ParticipantJoined { participant }) => {
+                ensure!(
+                    participant.name == "Zwei",
+                    "{} was let in",
+                    participant.name
+                )
+            }
+            other => bail!("unexpected {other:?}"),
+        }
+    }
+    ensure!(relay.metric("participants")? == 2.0);
+    Ok(())
+}

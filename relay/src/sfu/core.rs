@@ -18,12 +18,14 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
 use tracing::debug;
 
 use super::peer::{Peer, PeerError};
-use super::rooms::{Rooms, TrackKey, TrackKind};
+use super::rooms::{JoinError, Rooms, TrackKey, TrackKind};
 use crate::metrics::{self, Metrics};
 
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.
 const KEYFRAME_COALESCE: Duration = Duration::from_millis(300);
+/// Most participants on one relay (all rooms together).
+pub const MAX_PARTICIPANTS: usize = 500;
 /// Longest sleep of the I/O loop when no participant needs a timer.
 const IDLE_WAKEUP: Duration = Duration::from_secs(1);
 
@@ -92,9 +94,13 @@ fn track_kind(kind: MediaKind) -> TrackKind {
 }
 
 impl Sfu {
-    pub fn new(local_candidates: Vec<Candidate>, metrics: Arc<Metrics>) -> Sfu {
+    pub fn new(
+        local_candidates: Vec<Candidate>,
+        room_capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> Sfu {
         Sfu {
-            rooms: Rooms::default(),
+            rooms: Rooms::with_capacity(room_capacity),
             peers: HashMap::new(),
             by_source: HashMap::new(),
             local_candidates,
@@ -241,9 +247,20 @@ impl Sfu {
         if self.peers.contains_key(&id) {
             return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
         }
+        if self.peers.len() >= MAX_PARTICIPANTS {
+            self.refuse(id, ErrorCode::ServerFull, "the relay is full");
+            return self.outputs.push_back(Output::Close(id, close_code::FULL));
+        }
         let name = name.into_string();
-        let Ok(joined) = self.rooms.join(room, id, name.clone()) else {
-            return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
+        let joined = match self.rooms.join(room, id, name.clone()) {
+            Ok(joined) => joined,
+            Err(JoinError::AlreadyJoined) => {
+                return self.refuse(id, ErrorCode::OutOfOrder, "already joined")
+            }
+            Err(JoinError::RoomFull) => {
+                self.refuse(id, ErrorCode::RoomFull, "the room is full");
+                return self.outputs.push_back(Output::Close(id, close_code::FULL));
+            }
         };
         let conference = self.conferences.entry(room.clone()).or_insert(Conference {
             started: now,

@@ -43,6 +43,7 @@ impl<M> Default for Room<M> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum JoinError {
     AlreadyJoined,
+    RoomFull,
 }
 
 /// What a join means for the others.
@@ -69,13 +70,22 @@ pub struct Left<M> {
 pub struct Rooms<M> {
     rooms: HashMap<RoomName, Room<M>>,
     membership: HashMap<ParticipantId, RoomName>,
+    /// Most members one room may have.
+    capacity: usize,
 }
 
 impl<M> Default for Rooms<M> {
     fn default() -> Self {
+        Rooms::with_capacity(usize::MAX)
+    }
+}
+
+impl<M> Rooms<M> {
+    pub fn with_capacity(capacity: usize) -> Self {
         Rooms {
             rooms: HashMap::new(),
             membership: HashMap::new(),
+            capacity,
         }
     }
 }
@@ -89,6 +99,13 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
     ) -> Result<Joined<M>, JoinError> {
         if self.membership.contains_key(&id) {
             return Err(JoinError::AlreadyJoined);
+        }
+        if self
+            .rooms
+            .get(room_name)
+            .is_some_and(|room| room.members.len() >= self.capacity)
+        {
+            return Err(JoinError::RoomFull);
         }
         let room = self.rooms.entry(room_name.clone()).or_default();
         let others = room
@@ -329,6 +346,22 @@ mod tests {
             joined.tracks_to_receive.is_empty(),
             "no track of room eins offered"
         );
+    }
+
+    #[test]
+    fn a_full_room_refuses_and_reopens_when_someone_leaves() {
+        let mut rooms = Rooms::<u8>::with_capacity(2);
+        rooms.join(&room("r"), A, "A".into()).expect("join");
+        rooms.join(&room("r"), B, "B".into()).expect("join");
+        assert_eq!(
+            rooms.join(&room("r"), C, "C".into()),
+            Err(JoinError::RoomFull)
+        );
+        rooms
+            .join(&room("other"), C, "C".into())
+            .expect("another room has space");
+        rooms.leave(A);
+        rooms.join(&room("r"), X, "X".into()).expect("space again");
     }
 
     #[test]

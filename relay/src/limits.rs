@@ -1,0 +1,151 @@
+//! Limits on signaling connections: the Origin must be the relay's own, one address may hold
+//! only so many connections, and one connection may send only so many messages per second.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::http::HeaderValue;
+
+/// Connections one address may hold at once (an office behind one NAT has several tablets).
+pub const MAX_CONNECTIONS_PER_IP: usize = 50;
+/// Token bucket per connection: a burst of this many messages ...
+pub const MESSAGE_BURST: f64 = 40.0;
+/// ... refilled at this rate per second.
+pub const MESSAGES_PER_SECOND: f64 = 20.0;
+
+/// A browser always sends `Origin`; it must name this relay (the `Host` it asked for).
+/// Clients that send none (not browsers) cannot be used for cross-site requests and pass.
+pub fn origin_allowed(origin: Option<&HeaderValue>, host: Option<&HeaderValue>) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), host.map(|h| h.to_str())) else {
+        return false;
+    };
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+}
+
+#[derive(Clone, Default)]
+pub struct ConnectionCounter {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// Held for the life of a connection; frees its place when dropped.
+pub struct ConnectionSlot {
+    ip: IpAddr,
+    counter: ConnectionCounter,
+}
+
+impl ConnectionCounter {
+    pub fn acquire(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        let mut open = self.open.lock().ok()?;
+        let count = open.entry(ip).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_IP {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionSlot {
+            ip,
+            counter: self.clone(),
+        })
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.counter.open.lock() {
+            if let Some(count) = open.get_mut(&self.ip) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+pub struct RateLimiter {
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimiter {
+    pub fn new(now: Instant) -> RateLimiter {
+        RateLimiter {
+            tokens: MESSAGE_BURST,
+            last: now,
+        }
+    }
+
+    /// Whether one more message may pass at `now`.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * MESSAGES_PER_SECOND).min(MESSAGE_BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_the_relays_own_origin_passes() {
+        let host = HeaderValue::from_static("beratung.example:8443");
+        let check = |origin: &'static str| {
+            origin_allowed(Some(&HeaderValue::from_static(origin)), Some(&host))
+        };
+        assert!(check("https://beratung.example:8443"));
+        assert!(check("http://Beratung.example:8443"));
+        assert!(!check("https://evil.example"));
+        assert!(!check("https://beratung.example:8443.evil.example"));
+        assert!(!check("null"));
+        assert!(
+            origin_allowed(None, Some(&host)),
+            "non-browser clients send no Origin"
+        );
+        assert!(!origin_allowed(
+            Some(&HeaderValue::from_static("https://x")),
+            None
+        ));
+    }
+
+    #[test]
+    fn connections_per_address_are_capped_and_freed() {
+        let counter = ConnectionCounter::default();
+        let ip: IpAddr = "203.0.113.1".parse().expect("ip");
+        let slots: Vec<ConnectionSlot> = (0..MAX_CONNECTIONS_PER_IP)
+            .map(|_| counter.acquire(ip).expect("slot"))
+            .collect();
+        assert!(counter.acquire(ip).is_none());
+        assert!(counter
+            .acquire("203.0.113.2".parse().expect("ip"))
+            .is_some());
+        drop(slots);
+        assert!(counter.acquire(ip).is_some());
+    }
+
+    #[test]
+    fn bursts_pass_floods_do_not_and_time_refills() {
+        let start = Instant::now();
+        let mut limiter = RateLimiter::new(start);
+        let passed = (0..100).filter(|_| limiter.allow(start)).count();
+        assert_eq!(passed, MESSAGE_BURST as usize);
+        assert!(
+            limiter.allow(start + Duration::from_millis(100)),
+            "2 tokens back after 100 ms"
+        );
+    }
+}
