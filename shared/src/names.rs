@@ -57,10 +57,20 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// NFC (with the `nfc` feature, as in the relay), so that "é" typed two ways is one name.
+#[cfg(feature = "nfc")]
+fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
+    unicode_normalization::UnicodeNormalization::nfc(raw)
+}
+
+#[cfg(not(feature = "nfc"))]
+fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
+    raw.chars()
+}
+
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let cleaned: String = raw
-            .chars()
+        let cleaned: String = normalise(raw)
             .filter(|c| !c.is_control() && !is_bidi_control(*c))
             .collect();
         let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -103,6 +113,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    #[cfg(feature = "nfc")]
+    fn display_names_are_normalised_to_nfc() {
+        let decomposed = "Rene\u{0301}";
+        let composed = "Ren\u{00e9}";
+        assert_eq!(DisplayName::parse(decomposed), DisplayName::parse(composed));
+        assert_eq!(
+            DisplayName::parse(decomposed).map(|n| n.0.chars().count()),
+            Ok(4)
+        );
     }
 
     #[test]
