@@ -254,7 +254,8 @@ fn write_csv(export: &repo::Export, out: &mut impl Write) -> Result<()> {
         "restricted",
         "held",
     ])?;
-    for a in &export.access {
+    for exported in &export.access {
+        let a = &exported.entry;
         writer.write_record([
             "access",
             &format_time(a.time_ms),
@@ -268,8 +269,8 @@ fn write_csv(export: &repo::Export, out: &mut impl Write) -> Result<()> {
             "",
             "",
             "",
-            &a.restricted.to_string(),
-            &a.held.to_string(),
+            &exported.restricted.to_string(),
+            &exported.held.to_string(),
         ])?;
     }
     for e in &export.events {

@@ -117,7 +117,7 @@ async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>)
     let text = match lang.as_str() {
         "de" => &state.privacy_notice.de,
         "en" => &state.privacy_notice.en,
-        _ => return (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response(),
+        _ => return not_found(),
     };
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -159,7 +159,7 @@ async fn admin_stats(
     Query(query): Query<StatsQuery>,
 ) -> Response {
     let Some(expected) = state.admin_token.clone() else {
-        return (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response();
+        return not_found();
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -204,36 +204,31 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn asset(uri: Uri) -> Response {
     if let Some((loader_path, loader)) = assets::shell().and_then(|s| s.loader.as_ref()) {
         if uri.path() == loader_path {
-            return (
-                [
-                    (header::CONTENT_TYPE, "text/javascript".to_string()),
-                    (
-                        header::CACHE_CONTROL,
-                        "public, max-age=31536000, immutable".to_string(),
-                    ),
-                ],
-                loader.clone(),
-            )
-                .into_response();
+            return immutable("text/javascript".to_string(), loader.clone().into_bytes());
         }
     }
     let path = uri.path().trim_start_matches('/');
     match Assets::get(path) {
-        Some(file) => {
-            let mime = file.metadata.mimetype().to_string();
-            (
-                [
-                    (header::CONTENT_TYPE, mime),
-                    // Trunk puts a content hash in every asset name.
-                    (
-                        header::CACHE_CONTROL,
-                        "public, max-age=31536000, immutable".to_string(),
-                    ),
-                ],
-                file.data.into_owned(),
-            )
-                .into_response()
-        }
-        None => (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response(),
+        Some(file) => immutable(file.metadata.mimetype().to_string(), file.data.into_owned()),
+        None => not_found(),
     }
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Nicht gefunden / Not found").into_response()
+}
+
+/// A file whose name carries its content hash (trunk's assets, the loader): cache forever.
+fn immutable(content_type: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -207,11 +207,14 @@ impl Browser {
         let input = self.client.find(Locator::Id("display-name")).await?;
         input.send_keys(name).await?;
         self.agree_to_privacy_notice().await?;
+        self.press_join().await?;
+        Ok(())
+    }
+
+    /// Press "Beitreten" and wait until the room shows.
+    pub async fn press_join(&self) -> Result<()> {
         self.button("Beitreten").await?.click().await?;
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("main.room"))
+        self.wait_for(Locator::Css("main.room"))
             .await
             .context("room did not appear after joining")?;
         Ok(())

@@ -62,8 +62,7 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
 
     // Consent given: now the same click captures, connects and joins.
     browser.agree_to_privacy_notice().await?;
-    browser.button("Beitreten").await?.click().await?;
-    browser.wait_for(Locator::Css("main.room")).await?;
+    browser.press_join().await?;
     let calls = eventually(
         "the peer connection after joining",
         Duration::from_secs(20),
@@ -168,8 +167,7 @@ async fn a_name_is_remembered_only_when_asked() -> Result<()> {
         .click()
         .await?;
     browser.agree_to_privacy_notice().await?;
-    browser.button("Beitreten").await?.click().await?;
-    browser.wait_for(Locator::Css("main.room")).await?;
+    browser.press_join().await?;
     ensure!(stored_name(&browser).await? == "Ruth");
     browser.button("Verlassen").await?.click().await?;
     browser.client.goto(&room).await?;
@@ -183,8 +181,7 @@ async fn a_name_is_remembered_only_when_asked() -> Result<()> {
         .click()
         .await?;
     browser.agree_to_privacy_notice().await?;
-    browser.button("Beitreten").await?.click().await?;
-    browser.wait_for(Locator::Css("main.room")).await?;
+    browser.press_join().await?;
     ensure!(
         stored_name(&browser).await? == Value::Null,
         "the name stayed after unticking"

@@ -31,8 +31,7 @@ async fn family_joins(browser: &Browser, name: &str) -> Result<()> {
     ensure!(remember.is_empty(), "kiosk offers to remember a name");
     field.send_keys(name).await?;
     browser.agree_to_privacy_notice().await?;
-    browser.button("Beitreten").await?.click().await?;
-    browser.wait_for(Locator::Css("main.room")).await?;
+    browser.press_join().await?;
     Ok(())
 }
 

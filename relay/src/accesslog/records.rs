@@ -1,7 +1,7 @@
 //! What the access log holds, field by field as in the privacy notice.
 
 /// One HTTP request or WebSocket upgrade.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccessEntry {
     pub time_ms: i64,
     pub ip: String,

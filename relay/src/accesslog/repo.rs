@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::records::AuditRecord;
+use super::records::{AccessEntry, AuditRecord};
 use super::DAY_MS;
 
 /// Which entries a data-subject request or a hold covers.
@@ -147,16 +147,11 @@ pub fn holds(connection: &Connection) -> rusqlite::Result<Vec<Hold>> {
     rows.collect()
 }
 
+/// A logged request as exported: the entry itself plus its restriction and hold state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportedAccess {
-    pub time_ms: i64,
-    pub ip: String,
-    pub path: String,
-    pub status: u16,
-    pub bytes: u64,
-    pub os: String,
-    pub browser: String,
-    pub browser_version: String,
+    #[serde(flatten)]
+    pub entry: AccessEntry,
     pub restricted: bool,
     pub held: bool,
 }
@@ -190,14 +185,16 @@ pub fn export(connection: &Connection, selection: &Selection) -> rusqlite::Resul
     let access = statement
         .query_map(args, |row| {
             Ok(ExportedAccess {
-                time_ms: row.get(0)?,
-                ip: row.get(1)?,
-                path: row.get(2)?,
-                status: row.get(3)?,
-                bytes: row.get::<_, i64>(4)? as u64,
-                os: row.get(5)?,
-                browser: row.get(6)?,
-                browser_version: row.get(7)?,
+                entry: AccessEntry {
+                    time_ms: row.get(0)?,
+                    ip: row.get(1)?,
+                    path: row.get(2)?,
+                    status: row.get(3)?,
+                    bytes: row.get::<_, i64>(4)? as u64,
+                    os: row.get(5)?,
+                    browser: row.get(6)?,
+                    browser_version: row.get(7)?,
+                },
                 restricted: row.get(8)?,
                 held: row.get(9)?,
             })
@@ -415,7 +412,7 @@ pub fn hold_exists(connection: &Connection, id: i64) -> rusqlite::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accesslog::records::{AccessEntry, ConferenceRecord, EventKind, EventRecord};
+    use crate::accesslog::records::{ConferenceRecord, EventKind, EventRecord};
     use crate::store::Store;
 
     /// 2026-11-01T00:00:00Z, the injected "day 0".
@@ -460,7 +457,7 @@ mod tests {
         exported
             .access
             .iter()
-            .map(|a| (a.time_ms - DAY0) / DAY_MS)
+            .map(|a| (a.entry.time_ms - DAY0) / DAY_MS)
             .collect()
     }
 
@@ -566,7 +563,7 @@ mod tests {
         assert_eq!(exported.access.len(), 3);
         assert_eq!(exported.events.len(), 1);
         assert!(
-            exported.access.iter().all(|a| a.ip == "203.0.113.1"),
+            exported.access.iter().all(|a| a.entry.ip == "203.0.113.1"),
             "203.0.113.10 must not match"
         );
 

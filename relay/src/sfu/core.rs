@@ -248,8 +248,7 @@ impl Sfu {
             return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
         }
         if self.peers.len() >= MAX_PARTICIPANTS {
-            self.refuse(id, ErrorCode::ServerFull, "the relay is full");
-            return self.outputs.push_back(Output::Close(id, close_code::FULL));
+            return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
         }
         let name = name.into_string();
         let joined = match self.rooms.join(room, id, name.clone()) {
@@ -258,8 +257,7 @@ impl Sfu {
                 return self.refuse(id, ErrorCode::OutOfOrder, "already joined")
             }
             Err(JoinError::RoomFull) => {
-                self.refuse(id, ErrorCode::RoomFull, "the room is full");
-                return self.outputs.push_back(Output::Close(id, close_code::FULL));
+                return self.refuse_full(id, ErrorCode::RoomFull, "the room is full");
             }
         };
         let conference = self.conferences.entry(room.clone()).or_insert(Conference {
@@ -485,6 +483,12 @@ impl Sfu {
     fn refuse(&mut self, id: ParticipantId, code: ErrorCode, message: &str) {
         metrics::add(&self.metrics.signaling_errors, 1);
         self.signal(id, ServerMessage::error(code, message));
+    }
+
+    /// Refuse a join for lack of space and close the connection: waiting will not help it.
+    fn refuse_full(&mut self, id: ParticipantId, code: ErrorCode, message: &str) {
+        self.refuse(id, code, message);
+        self.outputs.push_back(Output::Close(id, close_code::FULL));
     }
 
     fn refuse_peer_error(&mut self, id: ParticipantId, error: PeerError) {
