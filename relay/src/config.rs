@@ -1,6 +1,7 @@
 //! Configuration: defaults that need no file, overridden by a TOML file, then by environment
 //! variables, then by command-line flags.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -8,7 +9,9 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use crate::accesslog::client_ip::{ClientIp, IpMode};
+use crate::sfu::meeting::MeetingInfo;
 use serde::Deserialize;
+use sprechstunde_shared::RoomName;
 
 /// Settings given on the command line or in the environment. `None` means "not given here".
 #[derive(Debug, Default, Args)]
@@ -96,6 +99,51 @@ struct FileConfig {
     privacy_notice_de: Option<PathBuf>,
     privacy_notice_en: Option<PathBuf>,
     room_capacity: Option<usize>,
+    /// Topic and description per room, shown in the room's header.
+    rooms: Option<BTreeMap<String, RoomFile>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomFile {
+    topic: Option<String>,
+    description: Option<String>,
+}
+
+const TOPIC_MAX: usize = 200;
+const DESCRIPTION_MAX: usize = 2000;
+
+fn room_infos(
+    rooms: Option<BTreeMap<String, RoomFile>>,
+) -> anyhow::Result<HashMap<RoomName, MeetingInfo>> {
+    let mut infos = HashMap::new();
+    for (name, room) in rooms.unwrap_or_default() {
+        let Ok(room_name) = RoomName::parse(&name) else {
+            bail!("rooms.{name}: room names have 1-64 letters, digits, '-' or '_'");
+        };
+        let topic = room
+            .topic
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        let description = room
+            .description
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty());
+        if topic
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > TOPIC_MAX)
+        {
+            bail!("rooms.{name}.topic: at most {TOPIC_MAX} characters");
+        }
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > DESCRIPTION_MAX)
+        {
+            bail!("rooms.{name}.description: at most {DESCRIPTION_MAX} characters");
+        }
+        infos.insert(room_name, MeetingInfo { topic, description });
+    }
+    Ok(infos)
 }
 
 /// The privacy notice shown at `/datenschutz`, per language.
@@ -129,6 +177,7 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub privacy_notice: PrivacyNotice,
     pub room_capacity: usize,
+    pub room_infos: HashMap<RoomName, MeetingInfo>,
 }
 
 pub const DEFAULT_ROOM_CAPACITY: usize = 20;
@@ -256,6 +305,7 @@ impl Config {
             bail!("room-capacity {room_capacity}: a conversation needs at least 2 people");
         }
         Ok(Config {
+            room_infos: room_infos(file.rooms)?,
             room_capacity,
             privacy_notice,
             admin_token,
@@ -319,6 +369,37 @@ mod tests {
             err.is_err(),
             "a misspelled key is an error, not silently ignored"
         );
+    }
+
+    #[test]
+    fn room_topics_come_from_the_file_and_are_checked() {
+        let dir = std::env::temp_dir().join(format!("sprechstunde-rooms-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("relay.toml");
+        std::fs::write(
+            &path,
+            "media_ips = [\"127.0.0.1\"]\n[rooms.Beratung-1]\ntopic = \" Schulwahl \"\ndescription = \"Erstgespräch\"\n",
+        )
+        .expect("write");
+        let config = Config::load(ConfigArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .expect("loads");
+        let room = RoomName::parse("beratung-1").expect("valid");
+        let info = config.room_infos.get(&room).expect("configured room");
+        assert_eq!(info.topic.as_deref(), Some("Schulwahl"));
+        assert_eq!(info.description.as_deref(), Some("Erstgespräch"));
+
+        std::fs::write(&path, "[rooms.\"a b\"]\ntopic = \"x\"\n").expect("write");
+        let error = Config::load(ConfigArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .err()
+        .map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("rooms.a b")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

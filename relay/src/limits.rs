@@ -72,13 +72,31 @@ impl Drop for ConnectionSlot {
 pub struct RateLimiter {
     tokens: f64,
     last: Instant,
+    burst: f64,
+    per_second: f64,
 }
 
+/// Chat messages a participant may send at once, and then per second.
+pub const CHAT_BURST: f64 = 10.0;
+pub const CHAT_PER_SECOND: f64 = 1.0;
+
 impl RateLimiter {
+    /// For all signaling messages of a connection.
     pub fn new(now: Instant) -> RateLimiter {
+        RateLimiter::with_rate(now, MESSAGE_BURST, MESSAGES_PER_SECOND)
+    }
+
+    /// For chat messages: a few in a row, then about one a second.
+    pub fn chat(now: Instant) -> RateLimiter {
+        RateLimiter::with_rate(now, CHAT_BURST, CHAT_PER_SECOND)
+    }
+
+    fn with_rate(now: Instant, burst: f64, per_second: f64) -> RateLimiter {
         RateLimiter {
-            tokens: MESSAGE_BURST,
+            tokens: burst,
             last: now,
+            burst,
+            per_second,
         }
     }
 
@@ -86,7 +104,7 @@ impl RateLimiter {
     pub fn allow(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
-        self.tokens = (self.tokens + elapsed * MESSAGES_PER_SECOND).min(MESSAGE_BURST);
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true

@@ -122,7 +122,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let http = listener.local_addr()?;
 
     let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
-    let sfu = Sfu::new(candidates, config.room_capacity, metrics.clone());
+    let sfu = Sfu::new(
+        candidates,
+        config.room_capacity,
+        config.room_infos.clone(),
+        metrics.clone(),
+    );
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
     let sfu_task = tokio::spawn(sfu::io::run(
         media,

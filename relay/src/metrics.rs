@@ -23,6 +23,8 @@ pub struct Metrics {
     /// Entries lost because the writer could not keep up or the disk failed.
     pub access_log_dropped: AtomicU64,
     pub csp_violations: AtomicU64,
+    /// Chat messages delivered (a count only; the text is never kept beyond the room).
+    pub chat_messages: AtomicU64,
 }
 
 pub fn add(counter: &AtomicU64, n: u64) {
@@ -35,7 +37,7 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 14] = [
+        let rows: [(&str, &str, &AtomicU64); 15] = [
             (
                 "datagrams_received_total",
                 "counter",
@@ -86,6 +88,7 @@ impl Metrics {
                 &self.access_log_dropped,
             ),
             ("csp_violations_total", "counter", &self.csp_violations),
+            ("chat_messages_total", "counter", &self.chat_messages),
         ];
         let mut text = String::new();
         for (name, kind, value) in rows {

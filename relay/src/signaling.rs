@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
-    close_code, ClientMessage, DisplayName, ErrorCode, ParticipantId, RoomName, ServerMessage,
-    PROTOCOL_VERSION,
+    close_code, ChatText, ChatTextError, ClientMessage, DisplayName, ErrorCode, ParticipantId,
+    RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, info};
@@ -44,6 +44,8 @@ struct Session {
     ip: IpAddr,
     inbox: mpsc::Sender<Inbox>,
     audit: AuditSink,
+    /// Chat has its own, tighter limit than signaling as a whole.
+    chat_rate: RateLimiter,
 }
 
 impl Session {
@@ -78,7 +80,9 @@ impl Session {
                 );
                 return Verdict::CloseWith(Some(error), close_code::UNSUPPORTED_VERSION);
             }
-            ClientMessage::Join { room, name, .. } => {
+            ClientMessage::Join {
+                room, name, media, ..
+            } => {
                 let Ok(room) = RoomName::parse(&room) else {
                     return Verdict::Refuse(
                         ErrorCode::InvalidRoomName,
@@ -109,6 +113,7 @@ impl Session {
                     id: self.id,
                     room,
                     name,
+                    media,
                 }
             }
             _ if self.room.is_none() => {
@@ -119,6 +124,44 @@ impl Session {
             ClientMessage::Candidate { candidate } => Command::Candidate {
                 id: self.id,
                 candidate,
+            },
+            ClientMessage::SetMedia(media) => Command::SetMedia { id: self.id, media },
+            ClientMessage::Chat { text, to } => {
+                let text = match ChatText::parse(&text) {
+                    Ok(text) => text,
+                    Err(ChatTextError::Empty) => {
+                        return Verdict::Refuse(
+                            ErrorCode::EmptyMessage,
+                            "the message is empty".into(),
+                        )
+                    }
+                    Err(ChatTextError::TooLong) => {
+                        return Verdict::Refuse(
+                            ErrorCode::MessageTooLong,
+                            format!("messages have at most {CHAT_TEXT_MAX} characters"),
+                        )
+                    }
+                };
+                if !self.chat_rate.allow(std::time::Instant::now()) {
+                    return Verdict::Refuse(
+                        ErrorCode::RateLimited,
+                        "too many chat messages; wait a moment".into(),
+                    );
+                }
+                Command::Chat {
+                    id: self.id,
+                    text,
+                    to,
+                    time_ms: u64::try_from(accesslog::now_ms()).unwrap_or_default(),
+                }
+            }
+            ClientMessage::SetHand { raised } => Command::SetHand {
+                id: self.id,
+                raised,
+            },
+            ClientMessage::ReceiveVideo { enabled } => Command::ReceiveVideo {
+                id: self.id,
+                enabled,
             },
             ClientMessage::Leave => return Verdict::CloseWith(None, 1000),
         };
@@ -165,6 +208,7 @@ pub async fn serve_connection(
         ip,
         inbox,
         audit,
+        chat_rate: RateLimiter::chat(std::time::Instant::now()),
     };
     let mut strikes = 0;
     let mut rate = RateLimiter::new(std::time::Instant::now());

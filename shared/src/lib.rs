@@ -4,8 +4,10 @@
 //! JSON. Both sides use these types; there are no duplicated message structs anywhere.
 //! The written description is `docs/PROTOCOL.md`.
 
+pub mod chat;
 pub mod names;
 pub mod protocol;
 
+pub use chat::{ChatText, ChatTextError, CHAT_TEXT_MAX};
 pub use names::{DisplayName, NameError, RoomName};
 pub use protocol::*;

@@ -28,8 +28,49 @@ impl ParticipantId {
         self.to_string()
     }
 
-    pub fn from_stream_id(stream_id: &str) -> Option<Self> {
-        stream_id.strip_prefix('p')?.parse().ok().map(ParticipantId)
+    /// The media stream id of this participant's screen share.
+    pub fn screen_stream_id(self) -> String {
+        format!("{self}{SCREEN_SUFFIX}")
+    }
+
+    /// Whose media a stream carries, and whether it is their screen.
+    pub fn from_stream_id(stream_id: &str) -> Option<(Self, TrackSource)> {
+        let (number, source) = match stream_id.strip_suffix(SCREEN_SUFFIX) {
+            Some(number) => (number, TrackSource::Screen),
+            None => (stream_id, TrackSource::Camera),
+        };
+        let id = number.strip_prefix('p')?.parse().ok().map(ParticipantId)?;
+        Some((id, source))
+    }
+}
+
+const SCREEN_SUFFIX: &str = "-screen";
+
+/// Where a forwarded track comes from. A client's first video line is its camera (with its
+/// microphone beside it), its second video line its screen; further lines are not forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackSource {
+    Camera,
+    Screen,
+}
+
+/// What a participant says it sends. The relay shows it to the others and counts no
+/// speaking time while `mic` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaState {
+    pub mic: bool,
+    pub camera: bool,
+    pub screen: bool,
+}
+
+impl Default for MediaState {
+    fn default() -> Self {
+        MediaState {
+            mic: true,
+            camera: true,
+            screen: false,
+        }
     }
 }
 
@@ -47,6 +88,9 @@ pub enum ClientMessage {
         version: u32,
         room: String,
         name: String,
+        /// Microphone and camera as chosen before joining.
+        #[serde(default)]
+        media: MediaState,
     },
     /// An SDP offer from the client (its first one sets up the peer connection).
     Offer { sdp: String },
@@ -54,6 +98,18 @@ pub enum ClientMessage {
     Answer { sdp: String },
     /// A trickled ICE candidate (`a=candidate` line without the `a=`).
     Candidate { candidate: String },
+    /// Microphone, camera or screen share switched on or off.
+    SetMedia(MediaState),
+    /// A chat message to everyone, or privately to one participant.
+    Chat {
+        text: String,
+        #[serde(default)]
+        to: Option<ParticipantId>,
+    },
+    /// Raise or lower one's own hand.
+    SetHand { raised: bool },
+    /// Receive others' video (`true`) or audio only.
+    ReceiveVideo { enabled: bool },
     /// Leave the room; the relay closes the connection afterwards.
     Leave,
     /// Application-level keepalive; answered with [`ServerMessage::Pong`].
@@ -75,12 +131,28 @@ pub enum ServerMessage {
         participant_id: ParticipantId,
         room: String,
         participants: Vec<Participant>,
+        /// The meeting's topic and description, if any.
+        topic: Option<String>,
+        description: Option<String>,
+        /// The room's chat so far that this participant may read.
+        chat: Vec<ChatMessage>,
     },
     ParticipantJoined {
         participant: Participant,
     },
     ParticipantLeft {
         participant_id: ParticipantId,
+    },
+    /// Someone's microphone, camera, screen share or hand changed (also sent to themselves).
+    ParticipantUpdated {
+        participant: Participant,
+    },
+    Chat(ChatMessage),
+    /// Everyone's speaking time so far, about once a second while it changes.
+    SpeakingStats {
+        speakers: Vec<SpeakingTime>,
+        /// Who is speaking now (the one who has been speaking longest).
+        active: Option<ParticipantId>,
     },
     /// The relay renegotiates (people joined or left); the client answers.
     Offer {
@@ -103,6 +175,36 @@ pub enum ServerMessage {
 pub struct Participant {
     pub id: ParticipantId,
     pub name: String,
+    pub media: MediaState,
+    /// Set while the hand is raised: lower numbers were raised earlier.
+    pub hand: Option<u64>,
+}
+
+/// A chat message as the relay delivers it: sender, receiver and time are set by the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMessage {
+    pub id: u64,
+    /// Milliseconds since the Unix epoch, by the relay's clock.
+    pub time_ms: u64,
+    pub from: ParticipantId,
+    pub from_name: String,
+    /// Set for a private message.
+    pub to: Option<ParticipantId>,
+    pub to_name: Option<String>,
+    pub text: String,
+}
+
+/// One participant's speaking time, counted by the relay from the audio level of their
+/// packets while their microphone is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeakingTime {
+    pub id: ParticipantId,
+    pub name: String,
+    pub ms: u64,
+    /// Still in the room.
+    pub present: bool,
 }
 
 /// Machine-readable reason of a [`ServerMessage::Error`]; the client shows its own
@@ -130,6 +232,12 @@ pub enum ErrorCode {
     RoomFull,
     /// The relay has as many participants as it may.
     ServerFull,
+    /// A chat message without text.
+    EmptyMessage,
+    /// A chat message over the length limit.
+    MessageTooLong,
+    /// A private message to someone who is not in the room.
+    UnknownParticipant,
     Internal,
 }
 
@@ -185,7 +293,23 @@ mod tests {
                 version: PROTOCOL_VERSION,
                 room: "beratung-1".into(),
                 name: "Ayşe Yılmaz".into(),
+                media: MediaState::default(),
             },
+            ClientMessage::SetMedia(MediaState {
+                mic: false,
+                camera: true,
+                screen: true,
+            }),
+            ClientMessage::Chat {
+                text: "<b>hi</b>".into(),
+                to: Some(ParticipantId(2)),
+            },
+            ClientMessage::Chat {
+                text: "alle".into(),
+                to: None,
+            },
+            ClientMessage::SetHand { raised: true },
+            ClientMessage::ReceiveVideo { enabled: false },
             ClientMessage::Offer {
                 sdp: "v=0\r\n".into(),
             },
@@ -204,6 +328,17 @@ mod tests {
         let participant = Participant {
             id: ParticipantId(7),
             name: "Berater".into(),
+            media: MediaState::default(),
+            hand: Some(1),
+        };
+        let chat = ChatMessage {
+            id: 1,
+            time_ms: 1_790_000_000_000,
+            from: ParticipantId(7),
+            from_name: "Berater".into(),
+            to: None,
+            to_name: None,
+            text: "Willkommen".into(),
         };
         vec![
             ServerMessage::Welcome {
@@ -211,8 +346,24 @@ mod tests {
                 participant_id: ParticipantId(3),
                 room: "beratung-1".into(),
                 participants: vec![participant.clone()],
+                topic: Some("Schulwahl".into()),
+                description: None,
+                chat: vec![chat.clone()],
             },
-            ServerMessage::ParticipantJoined { participant },
+            ServerMessage::ParticipantJoined {
+                participant: participant.clone(),
+            },
+            ServerMessage::ParticipantUpdated { participant },
+            ServerMessage::Chat(chat),
+            ServerMessage::SpeakingStats {
+                speakers: vec![SpeakingTime {
+                    id: ParticipantId(7),
+                    name: "Berater".into(),
+                    ms: 1200,
+                    present: true,
+                }],
+                active: Some(ParticipantId(7)),
+            },
             ServerMessage::ParticipantLeft {
                 participant_id: ParticipantId(7),
             },
@@ -257,12 +408,41 @@ mod tests {
             version: 1,
             room: "a".into(),
             name: "b".into(),
+            media: MediaState::default(),
         }
         .to_json();
         assert_eq!(
             json,
-            r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#
+            r#"{"type":"join","data":{"version":1,"room":"a","name":"b","media":{"mic":true,"camera":true,"screen":false}}}"#
         );
+        // Older clients leave out the media state: microphone and camera on.
+        assert_eq!(
+            ClientMessage::from_json(
+                r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#
+            )
+            .ok(),
+            Some(ClientMessage::Join {
+                version: 1,
+                room: "a".into(),
+                name: "b".into(),
+                media: MediaState::default(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_chat_sender_or_a_hand_for_someone_else_cannot_be_given() {
+        for forged in [
+            r#"{"type":"chat","data":{"text":"x","from":"p1"}}"#,
+            r#"{"type":"chat","data":{"text":"x","from_name":"Berater"}}"#,
+            r#"{"type":"set_hand","data":{"raised":true,"id":2}}"#,
+            r#"{"type":"set_media","data":{"mic":false,"camera":false,"screen":false,"id":2}}"#,
+        ] {
+            assert!(
+                ClientMessage::from_json(forged).is_err(),
+                "accepted: {forged}"
+            );
+        }
     }
 
     #[test]
@@ -296,7 +476,15 @@ mod tests {
     #[test]
     fn stream_ids_map_back_to_participants() {
         let id = ParticipantId(42);
-        assert_eq!(ParticipantId::from_stream_id(&id.stream_id()), Some(id));
+        assert_eq!(
+            ParticipantId::from_stream_id(&id.stream_id()),
+            Some((id, TrackSource::Camera))
+        );
+        assert_eq!(
+            ParticipantId::from_stream_id(&id.screen_stream_id()),
+            Some((id, TrackSource::Screen))
+        );
+        assert_eq!(ParticipantId::from_stream_id("p-screen"), None);
         assert_eq!(ParticipantId::from_stream_id("x42"), None);
         assert_eq!(ParticipantId::from_stream_id("p"), None);
     }

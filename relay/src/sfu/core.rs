@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
-    close_code, DisplayName, ErrorCode, Participant, ParticipantId, RoomName, ServerMessage,
-    PROTOCOL_VERSION,
+    close_code, ChatMessage, ChatText, DisplayName, ErrorCode, MediaState, ParticipantId, RoomName,
+    ServerMessage, PROTOCOL_VERSION,
 };
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, Transmit};
@@ -17,6 +17,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
 
 use tracing::debug;
 
+use super::meeting::{Meeting, MeetingInfo};
 use super::peer::{Peer, PeerError};
 use super::rooms::{JoinError, Rooms, TrackKey, TrackKind};
 use crate::metrics::{self, Metrics};
@@ -28,6 +29,8 @@ const KEYFRAME_COALESCE: Duration = Duration::from_millis(300);
 pub const MAX_PARTICIPANTS: usize = 500;
 /// Longest sleep of the I/O loop when no participant needs a timer.
 const IDLE_WAKEUP: Duration = Duration::from_secs(1);
+/// How often speaking-time statistics go out (only when they changed).
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub enum Command {
@@ -35,6 +38,26 @@ pub enum Command {
         id: ParticipantId,
         room: RoomName,
         name: DisplayName,
+        media: MediaState,
+    },
+    SetMedia {
+        id: ParticipantId,
+        media: MediaState,
+    },
+    Chat {
+        id: ParticipantId,
+        text: ChatText,
+        to: Option<ParticipantId>,
+        /// Wall-clock time of arrival, milliseconds since the Unix epoch.
+        time_ms: u64,
+    },
+    SetHand {
+        id: ParticipantId,
+        raised: bool,
+    },
+    ReceiveVideo {
+        id: ParticipantId,
+        enabled: bool,
     },
     Offer {
         id: ParticipantId,
@@ -82,21 +105,18 @@ pub struct Sfu {
     local_candidates: Vec<Candidate>,
     last_keyframe_request: HashMap<TrackKey<Mid>, Instant>,
     conferences: HashMap<RoomName, Conference>,
+    meetings: HashMap<RoomName, Meeting>,
+    infos: HashMap<RoomName, MeetingInfo>,
+    next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
-}
-
-fn track_kind(kind: MediaKind) -> TrackKind {
-    match kind {
-        MediaKind::Audio => TrackKind::Audio,
-        MediaKind::Video => TrackKind::Video,
-    }
 }
 
 impl Sfu {
     pub fn new(
         local_candidates: Vec<Candidate>,
         room_capacity: usize,
+        infos: HashMap<RoomName, MeetingInfo>,
         metrics: Arc<Metrics>,
     ) -> Sfu {
         Sfu {
@@ -106,6 +126,9 @@ impl Sfu {
             local_candidates,
             last_keyframe_request: HashMap::new(),
             conferences: HashMap::new(),
+            meetings: HashMap::new(),
+            infos,
+            next_stats: None,
             outputs: VecDeque::new(),
             metrics,
         }
@@ -124,6 +147,7 @@ impl Sfu {
         self.peers
             .values()
             .map(|p| p.next_timeout)
+            .chain(self.next_stats)
             .min()
             .unwrap_or(now + IDLE_WAKEUP)
             .min(now + IDLE_WAKEUP)
@@ -132,7 +156,34 @@ impl Sfu {
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         let mut work = Vec::new();
         match command {
-            Command::Join { id, room, name } => self.join(now, id, &room, name),
+            Command::Join {
+                id,
+                room,
+                name,
+                media,
+            } => self.join(now, id, &room, name, media),
+            Command::SetMedia { id, media } => self.set_media(now, id, media),
+            Command::Chat {
+                id,
+                text,
+                to,
+                time_ms,
+            } => self.chat(id, text, to, time_ms),
+            Command::SetHand { id, raised } => self.set_hand(id, raised),
+            Command::ReceiveVideo { id, enabled } => {
+                let Some(peer) = self.peers.get_mut(&id) else {
+                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                };
+                let resumed = enabled && !peer.receive_video;
+                peer.receive_video = enabled;
+                if resumed {
+                    // Video starts again: a keyframe at once instead of a frozen picture.
+                    for key in peer.open_video_tracks() {
+                        self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+                        work.push(key.origin);
+                    }
+                }
+            }
             Command::Offer { id, sdp } => {
                 let Some(peer) = self.peers.get_mut(&id) else {
                     return self.refuse(id, ErrorCode::OutOfOrder, "join first");
@@ -152,7 +203,7 @@ impl Sfu {
                         for track in opened {
                             debug!(participant = %id, origin = %track.key.origin, kind = ?track.kind, "receives a track");
                             self.rooms.add_forward(track.key, id, track.out_mid);
-                            if track.kind == TrackKind::Video {
+                            if track.kind.is_video() {
                                 // Whoever starts receiving a video gets a keyframe at once.
                                 self.request_keyframe(now, track.key, KeyframeRequestKind::Pli);
                                 work.push(track.key.origin);
@@ -231,6 +282,9 @@ impl Sfu {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.next_stats.is_some_and(|at| at <= now) {
+            self.send_speaking_stats(now);
+        }
         let mut due = Vec::new();
         for (id, peer) in &mut self.peers {
             if peer.next_timeout <= now {
@@ -243,7 +297,14 @@ impl Sfu {
         self.drive(now, due);
     }
 
-    fn join(&mut self, now: Instant, id: ParticipantId, room: &RoomName, name: DisplayName) {
+    fn join(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        room: &RoomName,
+        name: DisplayName,
+        media: MediaState,
+    ) {
         if self.peers.contains_key(&id) {
             return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
         }
@@ -272,17 +333,27 @@ impl Sfu {
             peer.offer_track(key, kind);
         }
         self.peers.insert(id, peer);
+        let media = MediaState {
+            // Nothing is shared before the media connection exists.
+            screen: false,
+            ..media
+        };
+        let Some((participant, _)) = self.rooms.update_participant(id, |p| p.media = media) else {
+            return;
+        };
+        let meeting = self.meetings.entry(room.clone()).or_default();
+        meeting.join(id, name, !media.mic);
+        let chat = meeting.chat_for(id);
+        self.next_stats.get_or_insert(now + STATS_INTERVAL);
         for other in &joined.others {
             self.signal(
                 other.id,
                 ServerMessage::ParticipantJoined {
-                    participant: Participant {
-                        id,
-                        name: name.clone(),
-                    },
+                    participant: participant.clone(),
                 },
             );
         }
+        let info = self.infos.get(room).cloned().unwrap_or_default();
         self.signal(
             id,
             ServerMessage::Welcome {
@@ -290,6 +361,9 @@ impl Sfu {
                 participant_id: id,
                 room: room.to_string(),
                 participants: joined.others,
+                topic: info.topic,
+                description: info.description,
+                chat,
             },
         );
         self.update_gauges();
@@ -309,6 +383,9 @@ impl Sfu {
         peer.rtc.disconnect();
         self.by_source.retain(|_, owner| *owner != id);
         if let Some(left) = self.rooms.leave(id) {
+            if let Some(meeting) = self.meetings.get_mut(&left.room) {
+                meeting.leave(now, id);
+            }
             for other in left.remaining {
                 self.signal(other, ServerMessage::ParticipantLeft { participant_id: id });
                 if let Some(peer) = self.peers.get_mut(&other) {
@@ -320,6 +397,11 @@ impl Sfu {
                 self.last_keyframe_request.remove(&key);
             }
             if left.room_closed {
+                // Chat, hands and speaking times end with the room.
+                self.meetings.remove(&left.room);
+                if self.meetings.is_empty() {
+                    self.next_stats = None;
+                }
                 if let Some(conference) = self.conferences.remove(&left.room) {
                     self.outputs.push_back(Output::ConferenceEnded {
                         duration: now.saturating_duration_since(conference.started),
@@ -398,7 +480,10 @@ impl Sfu {
                     origin: id,
                     mid: added.mid,
                 };
-                let kind = track_kind(added.kind);
+                let Some(kind) = self.rooms.classify(id, added.kind == MediaKind::Video) else {
+                    debug!(participant = %id, mid = %added.mid, "extra media line not forwarded");
+                    return;
+                };
                 for receiver in self.rooms.publish(key, kind) {
                     if let Some(peer) = self.peers.get_mut(&receiver) {
                         peer.offer_track(key, kind);
@@ -412,10 +497,21 @@ impl Sfu {
                     origin: id,
                     mid: data.mid,
                 };
-                if !data.contiguous && self.rooms.track_kind(&key) == Some(TrackKind::Video) {
+                let kind = self.rooms.track_kind(&key);
+                if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
                     self.request_keyframe(now, key, KeyframeRequestKind::Fir);
                     work.push(id);
                 }
+                if kind == Some(TrackKind::Audio) {
+                    if let Some(meeting) = self
+                        .rooms
+                        .room_name(id)
+                        .and_then(|room| self.meetings.get_mut(room))
+                    {
+                        meeting.audio(now, id, data.ext_vals.audio_level);
+                    }
+                }
+                let is_video = kind.is_some_and(TrackKind::is_video);
                 let Sfu {
                     rooms,
                     peers,
@@ -423,7 +519,10 @@ impl Sfu {
                     ..
                 } = self;
                 for (receiver, out_mid) in rooms.forwards(&key) {
-                    let Some(writer) = peers.get_mut(receiver).and_then(|p| p.rtc.writer(*out_mid))
+                    let Some(writer) = peers
+                        .get_mut(receiver)
+                        .filter(|p| p.receive_video || !is_video)
+                        .and_then(|p| p.rtc.writer(*out_mid))
                     else {
                         continue;
                     };
@@ -454,6 +553,103 @@ impl Sfu {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn set_media(&mut self, now: Instant, id: ParticipantId, media: MediaState) {
+        let Some((participant, members)) = self.rooms.update_participant(id, |p| p.media = media)
+        else {
+            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+        };
+        if let Some(meeting) = self
+            .rooms
+            .room_name(id)
+            .and_then(|room| self.meetings.get_mut(room))
+        {
+            meeting.set_muted(now, id, !media.mic);
+        }
+        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+    }
+
+    fn set_hand(&mut self, id: ParticipantId, raised: bool) {
+        let Some(meeting) = self
+            .rooms
+            .room_name(id)
+            .and_then(|room| self.meetings.get_mut(room))
+        else {
+            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+        };
+        let already = self.rooms.participant(id).and_then(|p| p.hand);
+        let hand = match (raised, already) {
+            (false, _) => None,
+            // Raising again keeps the place in line.
+            (true, Some(place)) => Some(place),
+            (true, None) => Some(meeting.next_hand()),
+        };
+        if let Some((participant, members)) = self.rooms.update_participant(id, |p| p.hand = hand) {
+            self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+        }
+    }
+
+    fn chat(&mut self, id: ParticipantId, text: ChatText, to: Option<ParticipantId>, time_ms: u64) {
+        let Some(sender) = self.rooms.participant(id).map(|p| p.name.clone()) else {
+            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+        };
+        let members = self.rooms.members_with(id);
+        let receiver = match to {
+            None => None,
+            Some(to) if to != id && members.contains(&to) => {
+                Some((to, self.rooms.participant(to).map(|p| p.name.clone())))
+            }
+            Some(_) => {
+                return self.refuse(
+                    id,
+                    ErrorCode::UnknownParticipant,
+                    "private messages go to someone else in the room",
+                )
+            }
+        };
+        let Some(meeting) = self
+            .rooms
+            .room_name(id)
+            .and_then(|room| self.meetings.get_mut(room))
+        else {
+            return;
+        };
+        let message = meeting.post(ChatMessage {
+            id: 0,
+            time_ms,
+            from: id,
+            from_name: sender,
+            to: receiver.as_ref().map(|(to, _)| *to),
+            to_name: receiver.and_then(|(_, name)| name),
+            text: text.into_string(),
+        });
+        metrics::add(&self.metrics.chat_messages, 1);
+        let recipients = match message.to {
+            Some(to) => vec![id, to],
+            None => members,
+        };
+        self.tell_all(&recipients, ServerMessage::Chat(message));
+    }
+
+    fn send_speaking_stats(&mut self, now: Instant) {
+        self.next_stats = (!self.meetings.is_empty()).then_some(now + STATS_INTERVAL);
+        let mut updates = Vec::new();
+        for (room, meeting) in &mut self.meetings {
+            if let Some((speakers, active)) = meeting.stats_if_changed(now) {
+                updates.push((room.clone(), speakers, active));
+            }
+        }
+        for (room, speakers, active) in updates {
+            let members = self.rooms.members_of(&room);
+            self.tell_all(&members, ServerMessage::SpeakingStats { speakers, active });
+        }
+    }
+
+    fn tell_all(&mut self, recipients: &[ParticipantId], message: ServerMessage) {
+        for recipient in recipients {
+            self.signal(*recipient, message.clone());
         }
     }
 

@@ -2,7 +2,9 @@
 
 pub mod core;
 pub mod io;
+pub mod meeting;
 pub mod peer;
 pub mod rooms;
+pub mod speaking;
 
 pub use self::core::{Command, Sfu};

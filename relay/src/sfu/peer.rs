@@ -59,6 +59,8 @@ pub struct Peer {
     pending: Option<SdpPendingOffer>,
     outgoing: Vec<OutTrack>,
     pub next_timeout: Instant,
+    /// False when the participant chose "audio only": no video is forwarded to them.
+    pub receive_video: bool,
 }
 
 /// A track the relay now sends on `out_mid` after a completed negotiation.
@@ -72,7 +74,16 @@ pub struct OpenedTrack {
 fn media_kind(kind: TrackKind) -> MediaKind {
     match kind {
         TrackKind::Audio => MediaKind::Audio,
-        TrackKind::Video => MediaKind::Video,
+        TrackKind::Video | TrackKind::Screen => MediaKind::Video,
+    }
+}
+
+/// The stream a receiver sees a track in: camera and microphone together (lip sync), the
+/// screen in a stream of its own.
+fn stream_id(key: TrackKey<Mid>, kind: TrackKind) -> String {
+    match kind {
+        TrackKind::Screen => key.origin.screen_stream_id(),
+        TrackKind::Audio | TrackKind::Video => key.origin.stream_id(),
     }
 }
 
@@ -91,6 +102,7 @@ impl Peer {
             pending: None,
             outgoing: Vec::new(),
             next_timeout: now,
+            receive_video: true,
         }
     }
 
@@ -203,7 +215,7 @@ impl Peer {
                     let mid = change.add_media(
                         media_kind(track.kind),
                         Direction::SendOnly,
-                        Some(track.key.origin.stream_id()),
+                        Some(stream_id(track.key, track.kind)),
                         None,
                         None,
                     );
@@ -222,6 +234,15 @@ impl Peer {
         let (offer, pending) = change.apply()?;
         self.pending = Some(pending);
         Some(offer.to_sdp_string())
+    }
+
+    /// Video tracks of others this participant receives now.
+    pub fn open_video_tracks(&self) -> Vec<TrackKey<Mid>> {
+        self.outgoing
+            .iter()
+            .filter(|t| t.kind.is_video() && matches!(t.state, OutState::Open(_)))
+            .map(|t| t.key)
+            .collect()
     }
 
     /// The other participant's track that this participant receives on `out_mid`.

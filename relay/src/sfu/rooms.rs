@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use sprechstunde_shared::{Participant, ParticipantId, RoomName};
+use sprechstunde_shared::{MediaState, Participant, ParticipantId, RoomName};
 
 /// A media line a participant publishes, identified by its origin and its mid there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,13 +18,22 @@ pub struct TrackKey<M> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackKind {
     Audio,
+    /// The camera: a participant's first video line.
     Video,
+    /// The screen share: a participant's second video line.
+    Screen,
+}
+
+impl TrackKind {
+    pub fn is_video(self) -> bool {
+        matches!(self, TrackKind::Video | TrackKind::Screen)
+    }
 }
 
 #[derive(Debug)]
 struct Room<M> {
     /// Ordered by join order (ids grow), so the participant list is stable.
-    members: BTreeMap<ParticipantId, String>,
+    members: BTreeMap<ParticipantId, Participant>,
     tracks: BTreeMap<TrackKey<M>, TrackKind>,
     /// The hot path: for every published track, who receives it on which of their mids.
     forwards: HashMap<TrackKey<M>, Vec<(ParticipantId, M)>>,
@@ -108,16 +117,17 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
             return Err(JoinError::RoomFull);
         }
         let room = self.rooms.entry(room_name.clone()).or_default();
-        let others = room
-            .members
-            .iter()
-            .map(|(id, name)| Participant {
-                id: *id,
-                name: name.clone(),
-            })
-            .collect();
+        let others = room.members.values().cloned().collect();
         let tracks_to_receive = room.tracks.iter().map(|(k, v)| (*k, *v)).collect();
-        room.members.insert(id, display_name);
+        room.members.insert(
+            id,
+            Participant {
+                id,
+                name: display_name,
+                media: MediaState::default(),
+                hand: None,
+            },
+        );
         self.membership.insert(id, room_name.clone());
         Ok(Joined {
             others,
@@ -201,6 +211,65 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
             .unwrap_or(&[])
     }
 
+    /// What a new media line of `origin` is: its first audio line, its camera (first video
+    /// line) or its screen (second video line). Further lines are not forwarded (`None`), so
+    /// a client cannot make everyone receive dozens of tracks.
+    pub fn classify(&self, origin: ParticipantId, video: bool) -> Option<TrackKind> {
+        let room = self.room_of(origin)?;
+        let published: Vec<TrackKind> = room
+            .tracks
+            .iter()
+            .filter(|(key, _)| key.origin == origin)
+            .map(|(_, kind)| *kind)
+            .collect();
+        let candidates: &[TrackKind] = if video {
+            &[TrackKind::Video, TrackKind::Screen]
+        } else {
+            &[TrackKind::Audio]
+        };
+        candidates
+            .iter()
+            .find(|kind| !published.contains(kind))
+            .copied()
+    }
+
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.room_of(id)?.members.get(&id)
+    }
+
+    /// Change a participant's public state. Returns the new state and everyone in the room
+    /// (the participant included), who must be told.
+    pub fn update_participant(
+        &mut self,
+        id: ParticipantId,
+        change: impl FnOnce(&mut Participant),
+    ) -> Option<(Participant, Vec<ParticipantId>)> {
+        let room = self.room_of_mut(id)?;
+        let participant = room.members.get_mut(&id)?;
+        change(participant);
+        let updated = participant.clone();
+        Some((updated, room.members.keys().copied().collect()))
+    }
+
+    /// Everyone in `id`'s room, `id` included.
+    pub fn members_with(&self, id: ParticipantId) -> Vec<ParticipantId> {
+        self.room_of(id)
+            .map(|r| r.members.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Everyone in the room of this name.
+    pub fn members_of(&self, room: &RoomName) -> Vec<ParticipantId> {
+        self.rooms
+            .get(room)
+            .map(|r| r.members.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn room_name(&self, id: ParticipantId) -> Option<&RoomName> {
+        self.membership.get(&id)
+    }
+
     pub fn track_kind(&self, key: &TrackKey<M>) -> Option<TrackKind> {
         self.room_of(key.origin)?.tracks.get(key).copied()
     }
@@ -242,6 +311,15 @@ mod tests {
         TrackKey { origin, mid }
     }
 
+    fn listed(id: ParticipantId, name: &str) -> Participant {
+        Participant {
+            id,
+            name: name.into(),
+            media: MediaState::default(),
+            hand: None,
+        }
+    }
+
     #[test]
     fn join_lists_earlier_members_and_their_tracks() {
         let mut rooms = Rooms::<u8>::default();
@@ -254,13 +332,7 @@ mod tests {
         rooms.publish(key(A, 1), TrackKind::Video);
 
         let second = rooms.join(&room("R"), B, "Ben".into()).expect("join");
-        assert_eq!(
-            second.others,
-            vec![Participant {
-                id: A,
-                name: "Anna".into()
-            }]
-        );
+        assert_eq!(second.others, vec![listed(A, "Anna")]);
         assert_eq!(
             second.tracks_to_receive,
             vec![(key(A, 0), TrackKind::Audio), (key(A, 1), TrackKind::Video)]
@@ -335,13 +407,7 @@ mod tests {
         assert_eq!(rooms.others_in_room(X), Vec::<ParticipantId>::new());
         assert_eq!(rooms.others_in_room(A), vec![B]);
         let joined = rooms.join(&room("zwei"), C, "C".into()).expect("join");
-        assert_eq!(
-            joined.others,
-            vec![Participant {
-                id: X,
-                name: "X".into()
-            }]
-        );
+        assert_eq!(joined.others, vec![listed(X, "X")]);
         assert!(
             joined.tracks_to_receive.is_empty(),
             "no track of room eins offered"
@@ -362,6 +428,36 @@ mod tests {
             .expect("another room has space");
         rooms.leave(A);
         rooms.join(&room("r"), X, "X".into()).expect("space again");
+    }
+
+    #[test]
+    fn one_camera_one_screen_one_microphone_per_participant() {
+        let mut rooms = Rooms::<u8>::default();
+        rooms.join(&room("r"), A, "A".into()).expect("join");
+        assert_eq!(rooms.classify(A, false), Some(TrackKind::Audio));
+        rooms.publish(key(A, 0), TrackKind::Audio);
+        assert_eq!(rooms.classify(A, false), None, "a second microphone");
+        assert_eq!(rooms.classify(A, true), Some(TrackKind::Video));
+        rooms.publish(key(A, 1), TrackKind::Video);
+        assert_eq!(rooms.classify(A, true), Some(TrackKind::Screen));
+        rooms.publish(key(A, 2), TrackKind::Screen);
+        assert_eq!(rooms.classify(A, true), None, "a third video line");
+        assert_eq!(rooms.classify(X, true), None, "not in a room");
+    }
+
+    #[test]
+    fn updates_reach_the_whole_room_and_only_it() {
+        let mut rooms = Rooms::<u8>::default();
+        rooms.join(&room("r"), A, "A".into()).expect("join");
+        rooms.join(&room("r"), B, "B".into()).expect("join");
+        rooms.join(&room("s"), X, "X".into()).expect("join");
+        let (updated, tell) = rooms
+            .update_participant(A, |p| p.media.mic = false)
+            .expect("member");
+        assert!(!updated.media.mic);
+        assert_eq!(tell, vec![A, B]);
+        assert_eq!(rooms.participant(A).map(|p| p.media.mic), Some(false));
+        assert!(rooms.update_participant(C, |p| p.hand = Some(1)).is_none());
     }
 
     #[test]
