@@ -2,14 +2,13 @@
 
 use sprechstunde_shared::RoomName;
 use wasm_bindgen::JsValue;
-use web_sys::MediaStream;
 use yew::prelude::*;
 
 use crate::components::lang_switch::LangSwitch;
 use crate::i18n::{t, Key, Lang};
 use crate::pages::{
     kiosk::KioskResetPage, left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage,
-    privacy::PrivacyPage, room::RoomPage, start::StartPage,
+    privacy::PrivacyPage, room::JoinChoice, room::RoomPage, start::StartPage,
 };
 use crate::route::{self, Route};
 use crate::session::EndReason;
@@ -36,8 +35,7 @@ enum Phase {
     Prejoin(RoomName),
     InRoom {
         room: RoomName,
-        name: String,
-        local: Option<MediaStream>,
+        choice: JoinChoice,
     },
     Left {
         room: RoomName,
@@ -116,17 +114,16 @@ pub fn app() -> Html {
             let on_join = {
                 let phase = phase.clone();
                 let room = room.clone();
-                Callback::from(move |(name, local): (String, Option<MediaStream>)| {
+                Callback::from(move |choice: JoinChoice| {
                     phase.set(Phase::InRoom {
                         room: room.clone(),
-                        name,
-                        local,
+                        choice,
                     })
                 })
             };
             html! { <PrejoinPage {room} {on_join} /> }
         }
-        Phase::InRoom { room, name, local } => {
+        Phase::InRoom { room, choice } => {
             let on_leave = {
                 let phase = phase.clone();
                 let room = room.clone();
@@ -137,7 +134,7 @@ pub fn app() -> Html {
                     })
                 })
             };
-            html! { <RoomPage {room} {name} {local} {on_leave} /> }
+            html! { <RoomPage {room} {choice} {on_leave} /> }
         }
         Phase::Left { room, reason } => {
             let on_rejoin = {

@@ -12,6 +12,7 @@ mod session;
 mod settings;
 mod signaling;
 mod state;
+mod transcript;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

@@ -9,11 +9,13 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use gloo_timers::callback::Interval;
 use sprechstunde_shared::{
-    close_code, ClientMessage, ErrorCode, Participant, ParticipantId, RoomName, ServerMessage,
-    PROTOCOL_VERSION,
+    close_code, ChatMessage, ClientMessage, ErrorCode, MediaState, Participant, ParticipantId,
+    RoomName, ServerMessage, SpeakingTime, TrackSource, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
+
+use crate::media::sending::{self, SharedSending};
 
 use crate::i18n::Key;
 use crate::media::peer::{Peer, PeerEvent};
@@ -50,10 +52,22 @@ pub enum SessionEvent {
     Welcome {
         me: ParticipantId,
         participants: Vec<Participant>,
+        topic: Option<String>,
+        description: Option<String>,
+        chat: Vec<ChatMessage>,
     },
     Joined(Participant),
     Left(ParticipantId),
-    RemoteStream(ParticipantId, MediaStream),
+    /// Someone's (or one's own) microphone, camera, screen or hand changed.
+    Updated(Participant),
+    Chat(ChatMessage),
+    SpeakingStats {
+        speakers: Vec<SpeakingTime>,
+        active: Option<ParticipantId>,
+    },
+    /// The relay refused something this participant sent (a chat message, ...).
+    Refused(ErrorCode),
+    RemoteStream(ParticipantId, TrackSource, MediaStream),
     /// The peer connection's state (`connecting`, `connected`, `disconnected`, ...).
     MediaState(String),
     Ended(EndReason),
@@ -74,7 +88,8 @@ impl Session {
     pub fn start(
         room: RoomName,
         name: String,
-        local: Option<MediaStream>,
+        sending: SharedSending,
+        media: MediaState,
         on_event: Callback<SessionEvent>,
     ) -> Session {
         let links = Rc::new(RefCell::new(Links::default()));
@@ -88,10 +103,24 @@ impl Session {
         wasm_bindgen_futures::spawn_local(run(
             incoming,
             links.clone(),
-            Joining { room, name, local },
+            Joining {
+                room,
+                name,
+                sending,
+                media,
+            },
             on_event,
         ));
         Session { links }
+    }
+
+    pub fn send(&self, message: &ClientMessage) {
+        send(&self.links, message);
+    }
+
+    /// The peer connection, once the relay welcomed us.
+    pub fn peer(&self) -> Option<Rc<Peer>> {
+        self.links.borrow().peer.clone()
     }
 
     /// Leave: tell the relay, close both connections.
@@ -111,7 +140,8 @@ impl Session {
 struct Joining {
     room: RoomName,
     name: String,
-    local: Option<MediaStream>,
+    sending: SharedSending,
+    media: MediaState,
 }
 
 fn send(links: &RefCell<Links>, message: &ClientMessage) {
@@ -146,6 +176,7 @@ async fn run(
                         version: PROTOCOL_VERSION,
                         room: joining.room.as_str().to_string(),
                         name: joining.name.clone(),
+                        media: joining.media,
                     },
                 );
                 let ping_links = links.clone();
@@ -180,29 +211,46 @@ async fn handle(
         ServerMessage::Welcome {
             participant_id,
             participants,
+            topic,
+            description,
+            chat,
             ..
         } => {
             on_event.emit(SessionEvent::Welcome {
                 me: participant_id,
                 participants,
+                topic,
+                description,
+                chat,
             });
             let candidate_links = links.clone();
             let events = on_event.clone();
-            let peer = Peer::new(joining.local.as_ref(), move |event| match event {
-                PeerEvent::Candidate(candidate) => {
-                    send(&candidate_links, &ClientMessage::Candidate { candidate })
-                }
-                PeerEvent::RemoteStream(id, stream) => {
-                    events.emit(SessionEvent::RemoteStream(id, stream))
-                }
-                PeerEvent::State(state) => {
-                    if state == "failed" {
-                        events.emit(SessionEvent::Ended(EndReason::MediaFailed));
-                    } else {
-                        events.emit(SessionEvent::MediaState(state));
+            let (microphone, camera) = {
+                let sending = joining.sending.borrow();
+                (
+                    sending.microphone_to_send().cloned(),
+                    sending.camera.clone(),
+                )
+            };
+            let peer = Peer::new(
+                microphone.as_ref(),
+                camera.as_ref(),
+                move |event| match event {
+                    PeerEvent::Candidate(candidate) => {
+                        send(&candidate_links, &ClientMessage::Candidate { candidate })
                     }
-                }
-            })
+                    PeerEvent::RemoteStream(id, source, stream) => {
+                        events.emit(SessionEvent::RemoteStream(id, source, stream))
+                    }
+                    PeerEvent::State(state) => {
+                        if state == "failed" {
+                            events.emit(SessionEvent::Ended(EndReason::MediaFailed));
+                        } else {
+                            events.emit(SessionEvent::MediaState(state));
+                        }
+                    }
+                },
+            )
             .map_err(|_| EndReason::MediaFailed)?;
             let peer = Rc::new(peer);
             links.borrow_mut().peer = Some(peer.clone());
@@ -217,6 +265,8 @@ async fn handle(
                 peer.accept_answer(&sdp)
                     .await
                     .map_err(|_| EndReason::MediaFailed)?;
+                // The sender's encodings exist now: cap them.
+                sending::apply_quality(&joining.sending, Some(peer)).await;
             }
         }
         ServerMessage::Offer { sdp } => {
@@ -234,13 +284,21 @@ async fn handle(
         ServerMessage::ParticipantLeft { participant_id } => {
             on_event.emit(SessionEvent::Left(participant_id))
         }
+        ServerMessage::ParticipantUpdated { participant } => {
+            on_event.emit(SessionEvent::Updated(participant))
+        }
+        ServerMessage::Chat(message) => on_event.emit(SessionEvent::Chat(message)),
+        ServerMessage::SpeakingStats { speakers, active } => {
+            on_event.emit(SessionEvent::SpeakingStats { speakers, active })
+        }
         ServerMessage::Error { code, .. } => match code {
             ErrorCode::UnsupportedVersion => return Err(EndReason::NewVersion),
             ErrorCode::InvalidRoomName | ErrorCode::InvalidName => return Err(EndReason::Refused),
             ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),
             ErrorCode::RoomFull | ErrorCode::ServerFull => return Err(EndReason::Full),
-            // Refusals of single messages (a candidate the relay cannot use) are not fatal.
-            _ => {}
+            // Refusals of single messages (a chat message too long, a candidate the relay
+            // cannot use) are not fatal.
+            code => on_event.emit(SessionEvent::Refused(code)),
         },
         ServerMessage::Pong => {}
     }

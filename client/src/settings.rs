@@ -11,16 +11,23 @@ pub enum SettingKey {
     Language,
     /// Only when the person asked for it ("auf diesem Gerät merken").
     DisplayName,
+    /// The video quality this person sends (low, standard, high).
+    VideoQuality,
 }
 
 impl SettingKey {
     #[cfg(test)]
-    pub const ALL: [SettingKey; 2] = [SettingKey::Language, SettingKey::DisplayName];
+    pub const ALL: [SettingKey; 3] = [
+        SettingKey::Language,
+        SettingKey::DisplayName,
+        SettingKey::VideoQuality,
+    ];
 
     fn storage_key(self) -> String {
         let name = match self {
             SettingKey::Language => "language",
             SettingKey::DisplayName => "display_name",
+            SettingKey::VideoQuality => "video_quality",
         };
         format!("{PREFIX}{name}")
     }
@@ -68,6 +75,12 @@ pub fn remove(key: SettingKey) {
 pub fn language() -> Lang {
     get(SettingKey::Language)
         .and_then(|code| Lang::from_code(&code))
+        .unwrap_or_default()
+}
+
+pub fn video_quality() -> crate::media::quality::Quality {
+    get(SettingKey::VideoQuality)
+        .and_then(|code| crate::media::quality::Quality::from_code(&code))
         .unwrap_or_default()
 }
 

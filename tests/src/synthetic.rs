@@ -12,7 +12,8 @@ use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
-    ClientMessage, Participant, ParticipantId, ServerMessage, PROTOCOL_VERSION,
+    ClientMessage, MediaState, Participant, ParticipantId, ServerMessage, TrackSource,
+    PROTOCOL_VERSION,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -114,6 +115,7 @@ impl SyntheticClient {
             version: PROTOCOL_VERSION,
             room: room.to_string(),
             name: name.to_string(),
+            media: MediaState::default(),
         })?;
         let (id, others) = loop {
             let Some(message) = stream.next().await else {
@@ -159,7 +161,9 @@ impl SyntheticClient {
         peer.on_track(Box::new(move |remote, _, _| {
             let received = sink_for_tracks.clone();
             Box::pin(async move {
-                let Some(origin) = ParticipantId::from_stream_id(&remote.stream_id()) else {
+                let Some((origin, TrackSource::Camera)) =
+                    ParticipantId::from_stream_id(&remote.stream_id())
+                else {
                     return;
                 };
                 let counters = received

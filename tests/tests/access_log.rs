@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use sprechstunde_shared::{ClientMessage, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_shared::{ClientMessage, MediaState, ServerMessage, PROTOCOL_VERSION};
 use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
 use tokio_tungstenite::tungstenite::Message;
@@ -16,6 +16,7 @@ const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 
 /// A name nobody else uses, to look for everywhere afterwards.
 const NAME_MARKER: &str = "Marker-Name-7f3a9c";
 const TOKEN_MARKER: &str = "token-marker-51b2e0";
+const CHAT_MARKER: &str = "chat-marker-c4d8e1";
 
 async fn join_and_leave(relay: &Relay) -> Result<()> {
     let (mut socket, _) = tokio_tungstenite::connect_async(relay.ws_url()).await?;
@@ -23,6 +24,7 @@ async fn join_and_leave(relay: &Relay) -> Result<()> {
         version: PROTOCOL_VERSION,
         room: "Beratung".into(),
         name: NAME_MARKER.into(),
+        media: MediaState::default(),
     };
     socket.send(Message::text(join.to_json())).await?;
     let welcome = tokio::time::timeout(Duration::from_secs(5), socket.next())
@@ -33,6 +35,23 @@ async fn join_and_leave(relay: &Relay) -> Result<()> {
         ServerMessage::from_json(text.as_str())?,
         ServerMessage::Welcome { .. }
     ));
+    // A chat message, which lives only in the relay's memory while the room does.
+    let chat = ClientMessage::Chat {
+        text: format!("Hallo {CHAT_MARKER}"),
+        to: None,
+    };
+    socket.send(Message::text(chat.to_json())).await?;
+    loop {
+        let reply = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await?
+            .context("closed")??;
+        if let Ok(ServerMessage::Chat(message)) =
+            ServerMessage::from_json(reply.into_text()?.as_str())
+        {
+            ensure!(message.text.contains(CHAT_MARKER));
+            break;
+        }
+    }
     socket
         .send(Message::text(ClientMessage::Leave.to_json()))
         .await?;
@@ -112,10 +131,11 @@ async fn requests_and_sign_ins_are_logged_with_the_notice_fields_only() -> Resul
         "{kinds:?}"
     );
 
-    // Neither the token from the query string nor the name is anywhere: not in the export,
-    // not in any file of the data directory (database, write-ahead log, relay log).
+    // Neither the token from the query string, nor the name, nor the chat is anywhere: not
+    // in the export, not in any file of the data directory (database, write-ahead log,
+    // relay log).
     let exported = log.to_string();
-    for marker in [TOKEN_MARKER, NAME_MARKER] {
+    for marker in [TOKEN_MARKER, NAME_MARKER, CHAT_MARKER] {
         ensure!(!exported.contains(marker), "{marker} in the export");
         let files = relay.files_containing(marker)?;
         ensure!(files.is_empty(), "{marker} found in {files:?}");

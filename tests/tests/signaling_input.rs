@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use futures_util::{SinkExt, StreamExt};
-use sprechstunde_shared::{close_code, ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_shared::{
+    close_code, ClientMessage, ErrorCode, MediaState, ServerMessage, PROTOCOL_VERSION,
+};
 use sprechstunde_tests::relay::Relay;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -62,6 +64,7 @@ fn join(room: &str, name: &str) -> String {
         version: PROTOCOL_VERSION,
         room: room.into(),
         name: name.into(),
+        media: MediaState::default(),
     }
     .to_json()
 }
@@ -114,6 +117,7 @@ async fn a_wrong_protocol_version_is_refused_and_closed() -> Result<()> {
         version: PROTOCOL_VERSION + 1,
         room: "r".into(),
         name: "n".into(),
+        media: MediaState::default(),
     };
     send_raw(&mut socket, &join.to_json()).await?;
     expect_error(&mut socket, ErrorCode::UnsupportedVersion).await?;

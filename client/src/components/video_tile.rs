@@ -1,7 +1,9 @@
-//! One person on the stage: their video (or a placeholder) and their name.
+//! One video on the stage: a person's camera (or a placeholder with their name) or a shared
+//! screen, with their state and the buttons to pin it or show it full screen.
 
-use sprechstunde_shared::ParticipantId;
-use web_sys::{HtmlVideoElement, MediaStream};
+use sprechstunde_shared::{ParticipantId, TrackSource};
+use wasm_bindgen::JsValue;
+use web_sys::{Element, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use crate::app::use_lang;
@@ -16,16 +18,49 @@ pub struct VideoTileProps {
     pub own: bool,
     #[prop_or_default]
     pub participant: Option<ParticipantId>,
+    #[prop_or(TrackSource::Camera)]
+    pub source: TrackSource,
+    /// The camera is off: show the name instead of a frozen picture.
+    #[prop_or_default]
+    pub camera_off: bool,
+    #[prop_or_default]
+    pub muted: bool,
+    #[prop_or_default]
+    pub hand: bool,
+    #[prop_or_default]
+    pub speaking: bool,
+    #[prop_or_default]
+    pub pinned: bool,
+    /// Shown large (speaker view or a screen share).
+    #[prop_or_default]
+    pub large: bool,
+    #[prop_or_default]
+    pub on_pin: Option<Callback<()>>,
+    /// The chosen speaker (`setSinkId`), where the browser can choose.
+    #[prop_or_default]
+    pub sink_id: Option<String>,
+}
+
+/// Play through the chosen speaker, if this browser supports choosing.
+fn apply_sink(element: &HtmlVideoElement, sink_id: &str) {
+    let Ok(set_sink) = js_sys::Reflect::get(element, &JsValue::from_str("setSinkId")) else {
+        return;
+    };
+    if let Some(set_sink) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&set_sink) {
+        let _ = set_sink.call1(element, &JsValue::from_str(sink_id));
+    }
 }
 
 #[function_component(VideoTile)]
 pub fn video_tile(props: &VideoTileProps) -> Html {
     let lang = use_lang();
     let video = use_node_ref();
+    let figure = use_node_ref();
+    let show_video = props.stream.is_some() && !props.camera_off;
     {
         let video = video.clone();
         let own = props.own;
-        use_effect_with(props.stream.clone(), move |stream| {
+        use_effect_with((props.stream.clone(), show_video), move |(stream, _)| {
             if let Some(element) = video.cast::<HtmlVideoElement>() {
                 // `muted` must be the property, not only the attribute, to stop playback.
                 element.set_muted(own);
@@ -36,20 +71,76 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
             }
         });
     }
-    let mut class = classes!("tile");
-    if props.own {
-        class.push("own");
+    {
+        let video = video.clone();
+        use_effect_with((props.sink_id.clone(), show_video), move |(sink_id, _)| {
+            if let (Some(element), Some(sink_id)) = (video.cast::<HtmlVideoElement>(), sink_id) {
+                apply_sink(&element, sink_id);
+            }
+        });
     }
+    let fullscreen = {
+        let figure = figure.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(element) = figure.cast::<Element>() {
+                let _ = element.request_fullscreen();
+            }
+        })
+    };
+    let screen = props.source == TrackSource::Screen;
+    let class = classes!(
+        "tile",
+        props.own.then_some("own"),
+        screen.then_some("screen"),
+        props.speaking.then_some("speaking"),
+        props.large.then_some("large"),
+        props.pinned.then_some("pinned"),
+    );
     let participant = props.participant.map(|id| id.to_string());
-    let video_label = format!("{} {}", t(lang, Key::VideoOf), props.label);
+    let what = if screen { Key::ScreenOf } else { Key::VideoOf };
+    let video_label = format!("{} {}", t(lang, what), props.label);
+    let source = if screen { "screen" } else { "camera" };
     html! {
-        <figure {class} data-participant={participant}>
-            if props.stream.is_some() {
+        <figure {class} ref={figure} data-participant={participant} data-source={source}
+            data-camera-off={props.camera_off.to_string()}>
+            if show_video {
                 <video ref={video} autoplay=true playsinline=true aria-label={video_label} />
             } else {
-                <div class="placeholder" aria-hidden="true">{ t(lang, Key::NoVideo) }</div>
+                // Audio still plays while the camera is off.
+                if !props.own && props.stream.is_some() {
+                    <video ref={video} class="audio-only" autoplay=true playsinline=true aria-hidden="true" />
+                }
+                <div class="placeholder">
+                    <span class="placeholder-name">{ props.label.clone() }</span>
+                    <span class="visually-hidden">{ t(lang, Key::CameraOff) }</span>
+                </div>
             }
-            <figcaption>{ props.label.clone() }</figcaption>
+            <figcaption>
+                if props.hand {
+                    <span class="badge hand" title={t(lang, Key::HandRaised)}>
+                        <span aria-hidden="true">{ "✋" }</span>
+                        <span class="visually-hidden">{ t(lang, Key::HandRaised) }</span>
+                    </span>
+                }
+                if props.muted {
+                    <span class="badge muted" title={t(lang, Key::MicOff)}>
+                        <span aria-hidden="true">{ "🔇" }</span>
+                        <span class="visually-hidden">{ t(lang, Key::MicOff) }</span>
+                    </span>
+                }
+                { props.label.clone() }
+            </figcaption>
+            <div class="tile-actions">
+                if let Some(on_pin) = props.on_pin.clone() {
+                    <button type="button" class="icon" aria-pressed={props.pinned.to_string()}
+                        onclick={Callback::from(move |_: MouseEvent| on_pin.emit(()))}>
+                        { if props.pinned { t(lang, Key::Unpin) } else { t(lang, Key::Pin) } }
+                    </button>
+                }
+                if show_video {
+                    <button type="button" class="icon" onclick={fullscreen}>{ t(lang, Key::Fullscreen) }</button>
+                }
+            </div>
         </figure>
     }
 }

@@ -1,8 +1,11 @@
-//! Camera and microphone capture.
+//! Camera, microphone and screen capture, and the list of devices.
 
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MediaStream, MediaStreamConstraints, MediaStreamTrack};
+use web_sys::{
+    MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+};
 
 use crate::i18n::Key;
 
@@ -39,13 +42,46 @@ impl MediaError {
     }
 }
 
-async fn request(audio: bool, video: bool) -> Result<MediaStream, MediaError> {
-    let devices = web_sys::window()
+fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
+    web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or(MediaError::Unavailable)?;
+        .ok_or(MediaError::Unavailable)
+}
+
+/// Constraints for one kind: `false`, or the device (if chosen) and for video the size the
+/// quality setting may scale down from.
+fn constraint(wanted: bool, device: Option<&str>, video: bool) -> JsValue {
+    if !wanted {
+        return JsValue::FALSE;
+    }
+    let mut value = serde_json::Map::new();
+    if let Some(device) = device {
+        value.insert("deviceId".into(), serde_json::json!({ "exact": device }));
+    }
+    if video {
+        value.insert("width".into(), serde_json::json!({ "ideal": 1280 }));
+        value.insert("height".into(), serde_json::json!({ "ideal": 720 }));
+    }
+    js_sys::JSON::parse(&serde_json::Value::Object(value).to_string()).unwrap_or(JsValue::TRUE)
+}
+
+/// The devices chosen for capture; `None` is the browser's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceChoice {
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+}
+
+async fn request_with(
+    audio: bool,
+    video: bool,
+    choice: &DeviceChoice,
+) -> Result<MediaStream, MediaError> {
+    let devices = media_devices()?;
     let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::from_bool(audio));
-    constraints.set_video(&JsValue::from_bool(video));
+    constraints.set_audio(&constraint(audio, choice.microphone.as_deref(), false));
+    constraints.set_video(&constraint(video, choice.camera.as_deref(), true));
     let promise = devices
         .get_user_media_with_constraints(&constraints)
         .map_err(|e| MediaError::from_js(&e))?;
@@ -55,22 +91,112 @@ async fn request(audio: bool, video: bool) -> Result<MediaStream, MediaError> {
     stream.dyn_into().map_err(|_| MediaError::Unavailable)
 }
 
-/// Camera and microphone; if both together fail, each alone, so that a call still works
-/// with what is there.
-pub async fn capture() -> Result<MediaStream, MediaError> {
-    let both = request(true, true).await;
-    let error = match both {
+/// Capture only what is wanted, from the chosen devices. If both together fail, each alone,
+/// so that a call still works with what is there.
+pub async fn capture_chosen(
+    audio: bool,
+    video: bool,
+    choice: &DeviceChoice,
+) -> Result<MediaStream, MediaError> {
+    if !audio && !video {
+        return MediaStream::new().map_err(|_| MediaError::Unavailable);
+    }
+    let error = match request_with(audio, video, choice).await {
         Ok(stream) => return Ok(stream),
         Err(MediaError::Denied) => return Err(MediaError::Denied),
         Err(e) => e,
     };
-    if let Ok(stream) = request(true, false).await {
-        return Ok(stream);
-    }
-    if let Ok(stream) = request(false, true).await {
-        return Ok(stream);
+    if audio && video {
+        if let Ok(stream) = request_with(true, false, choice).await {
+            return Ok(stream);
+        }
+        if let Ok(stream) = request_with(false, true, choice).await {
+            return Ok(stream);
+        }
     }
     Err(error)
+}
+
+/// One new track of this kind (`"audio"` or `"video"`) from the chosen device.
+pub async fn track(kind: &str, choice: &DeviceChoice) -> Result<MediaStreamTrack, MediaError> {
+    let video = kind == "video";
+    let stream = request_with(!video, video, choice).await?;
+    first_track(&stream, kind).ok_or(MediaError::NotFound)
+}
+
+/// The screen, a window or a tab, as the person picks it in the browser's own dialog.
+pub async fn screen() -> Result<MediaStreamTrack, MediaError> {
+    let promise = media_devices()?
+        .get_display_media()
+        .map_err(|e| MediaError::from_js(&e))?;
+    let stream: MediaStream = JsFuture::from(promise)
+        .await
+        .map_err(|e| MediaError::from_js(&e))?
+        .dyn_into()
+        .map_err(|_| MediaError::Unavailable)?;
+    first_track(&stream, "video").ok_or(MediaError::NotFound)
+}
+
+pub fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
+    stream
+        .get_tracks()
+        .iter()
+        .filter_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
+        .find(|t| t.kind() == kind)
+}
+
+/// A stream holding just these tracks (for a preview or a tile).
+pub fn stream_of(tracks: &[&MediaStreamTrack]) -> Option<MediaStream> {
+    let list = Array::new();
+    for track in tracks {
+        list.push(track);
+    }
+    MediaStream::new_with_tracks(&list).ok()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    Camera,
+    Microphone,
+    Speaker,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+    pub kind: DeviceKind,
+}
+
+/// Cameras, microphones and speakers. Labels are empty until capture was allowed once.
+pub async fn devices() -> Vec<Device> {
+    let Ok(media) = media_devices() else {
+        return Vec::new();
+    };
+    let Ok(promise) = media.enumerate_devices() else {
+        return Vec::new();
+    };
+    let Ok(list) = JsFuture::from(promise).await else {
+        return Vec::new();
+    };
+    Array::from(&list)
+        .iter()
+        .filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok())
+        .filter_map(|info| {
+            let kind = match info.kind() {
+                MediaDeviceKind::Videoinput => DeviceKind::Camera,
+                MediaDeviceKind::Audioinput => DeviceKind::Microphone,
+                MediaDeviceKind::Audiooutput => DeviceKind::Speaker,
+                _ => return None,
+            };
+            Some(Device {
+                id: info.device_id(),
+                label: info.label(),
+                kind,
+            })
+        })
+        .filter(|d| !d.id.is_empty())
+        .collect()
 }
 
 pub fn stop(stream: &MediaStream) {

@@ -3,3 +3,5 @@
 
 pub mod local;
 pub mod peer;
+pub mod quality;
+pub mod sending;

@@ -3,27 +3,50 @@
 //! polite peer: should offers cross, it rolls its own back).
 
 use js_sys::{Array, Reflect};
-use sprechstunde_shared::ParticipantId;
+use sprechstunde_shared::{ParticipantId, TrackSource};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
-    RtcSignalingState, RtcTrackEvent,
+    RtcRtpSender, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
+    RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
+
+use super::quality::Quality;
+
+/// The client's sending lines, in the order of its offer. The relay takes the first video
+/// line for the camera and the second for the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    Microphone,
+    Camera,
+    Screen,
+}
+
+impl Line {
+    const ALL: [Line; 3] = [Line::Microphone, Line::Camera, Line::Screen];
+
+    fn kind(self) -> &'static str {
+        match self {
+            Line::Microphone => "audio",
+            Line::Camera | Line::Screen => "video",
+        }
+    }
+}
 
 pub enum PeerEvent {
     /// A trickled local ICE candidate to send to the relay.
     Candidate(String),
-    /// Media of another participant arrived.
-    RemoteStream(ParticipantId, MediaStream),
+    /// Media of another participant arrived: their camera and microphone, or their screen.
+    RemoteStream(ParticipantId, TrackSource, MediaStream),
     /// The connection state changed (`connected`, `failed`, ...).
     State(String),
 }
 
 pub struct Peer {
     connection: RtcPeerConnection,
+    senders: Vec<(Line, RtcRtpSender)>,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
@@ -36,10 +59,10 @@ fn sdp_of(description: &JsValue) -> Result<String, JsValue> {
 }
 
 impl Peer {
-    /// A peer connection with one sending audio and one sending video line, carrying the
-    /// local tracks if there are any.
+    /// A peer connection with its three sending lines, carrying the local tracks there are.
     pub fn new(
-        local: Option<&MediaStream>,
+        microphone: Option<&MediaStreamTrack>,
+        camera: Option<&MediaStreamTrack>,
         on_event: impl Fn(PeerEvent) + 'static,
     ) -> Result<Peer, JsValue> {
         let config = RtcConfiguration::new();
@@ -63,8 +86,8 @@ impl Peer {
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
             let streams = event.streams();
             if let Ok(stream) = streams.get(0).dyn_into::<MediaStream>() {
-                if let Some(id) = ParticipantId::from_stream_id(&stream.id()) {
-                    handler(PeerEvent::RemoteStream(id, stream));
+                if let Some((id, source)) = ParticipantId::from_stream_id(&stream.id()) {
+                    handler(PeerEvent::RemoteStream(id, source, stream));
                 }
             }
         });
@@ -81,41 +104,64 @@ impl Peer {
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
-        let peer = Peer {
+        let senders = add_sending_lines(&connection, microphone, camera);
+        Ok(Peer {
             connection,
+            senders,
             _on_candidate: on_candidate,
             _on_track: on_track,
             _on_state: on_state,
-        };
-        peer.add_sending_lines(local);
-        Ok(peer)
+        })
     }
 
-    fn add_sending_lines(&self, local: Option<&MediaStream>) {
-        for kind in ["audio", "video"] {
-            let init = RtcRtpTransceiverInit::new();
-            init.set_direction(RtcRtpTransceiverDirection::Sendonly);
-            let track = local.and_then(|stream| {
-                stream
-                    .get_tracks()
-                    .iter()
-                    .filter_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
-                    .find(|t| t.kind() == kind)
-            });
-            match (track, local) {
-                (Some(track), Some(stream)) => {
-                    init.set_streams(&Array::of1(stream));
-                    self.connection
-                        .add_transceiver_with_media_stream_track_and_init(&track, &init);
-                }
-                // No such device: the line is there, so a device added later needs no
-                // renegotiation; it just carries nothing yet.
-                _ => {
-                    self.connection
-                        .add_transceiver_with_str_and_init(kind, &init);
-                }
-            }
+    /// Send `track` on `line` from now on (`None`: send nothing), without renegotiation.
+    pub async fn replace_track(
+        &self,
+        line: Line,
+        track: Option<&MediaStreamTrack>,
+    ) -> Result<(), JsValue> {
+        let Some(sender) = self.sender(line) else {
+            return Ok(());
+        };
+        JsFuture::from(sender.replace_track(track)).await?;
+        Ok(())
+    }
+
+    /// Cap what the camera line sends: resolution and bitrate.
+    pub async fn set_quality(&self, quality: Quality) -> Result<(), JsValue> {
+        let Some(sender) = self.sender(Line::Camera) else {
+            return Ok(());
+        };
+        let source_height = sender
+            .track()
+            .and_then(|track| {
+                Reflect::get(&track.get_settings(), &JsValue::from_str("height")).ok()
+            })
+            .and_then(|h| h.as_f64())
+            .unwrap_or(720.0);
+        let parameters: JsValue = sender.get_parameters().into();
+        let encodings = Reflect::get(&parameters, &JsValue::from_str("encodings"))?;
+        for encoding in Array::from(&encodings).iter() {
+            Reflect::set(
+                &encoding,
+                &JsValue::from_str("maxBitrate"),
+                &JsValue::from_f64(quality.max_bitrate()),
+            )?;
+            Reflect::set(
+                &encoding,
+                &JsValue::from_str("scaleResolutionDownBy"),
+                &JsValue::from_f64(quality.scale_down_from(source_height)),
+            )?;
         }
+        JsFuture::from(sender.set_parameters_with_parameters(parameters.unchecked_ref())).await?;
+        Ok(())
+    }
+
+    fn sender(&self, line: Line) -> Option<&RtcRtpSender> {
+        self.senders
+            .iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, sender)| sender)
     }
 
     /// Create the first offer; returns its SDP.
@@ -156,4 +202,32 @@ impl Peer {
         self.connection.set_onconnectionstatechange(None);
         self.connection.close();
     }
+}
+
+/// Microphone, camera and screen lines, all present from the first offer so that switching
+/// a device or starting a screen share later needs no renegotiation.
+fn add_sending_lines(
+    connection: &RtcPeerConnection,
+    microphone: Option<&MediaStreamTrack>,
+    camera: Option<&MediaStreamTrack>,
+) -> Vec<(Line, RtcRtpSender)> {
+    let mut senders = Vec::new();
+    for line in Line::ALL {
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(RtcRtpTransceiverDirection::Sendonly);
+        let track = match line {
+            Line::Microphone => microphone,
+            Line::Camera => camera,
+            Line::Screen => None,
+        };
+        let transceiver = match track {
+            Some(track) => {
+                connection.add_transceiver_with_media_stream_track_and_init(track, &init)
+            }
+            // Nothing to send yet: the line is there and carries nothing.
+            None => connection.add_transceiver_with_str_and_init(line.kind(), &init),
+        };
+        senders.push((line, transceiver.sender()));
+    }
+    senders
 }

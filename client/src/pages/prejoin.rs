@@ -6,15 +6,29 @@ use web_sys::{HtmlInputElement, MediaStream};
 use yew::prelude::*;
 
 use crate::app::use_lang;
+use crate::components::device_settings::DeviceSettings;
 use crate::components::video_tile::VideoTile;
 use crate::i18n::{t, Key};
-use crate::media::local::{self, MediaError};
+use crate::media::local::{self, DeviceChoice, MediaError};
+use crate::media::quality::Quality;
+use crate::pages::room::JoinChoice;
 use crate::settings::{self, SettingKey};
 
 #[derive(Properties, PartialEq)]
 pub struct PrejoinProps {
     pub room: RoomName,
-    pub on_join: Callback<(String, Option<MediaStream>)>,
+    pub on_join: Callback<JoinChoice>,
+}
+
+fn checkbox_callback(state: &UseStateHandle<bool>) -> Callback<Event> {
+    let state = state.clone();
+    Callback::from(move |event: Event| {
+        state.set(
+            event
+                .target_dyn_into::<HtmlInputElement>()
+                .is_some_and(|input| input.checked()),
+        )
+    })
 }
 
 #[derive(Clone, PartialEq)]
@@ -38,6 +52,12 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     // Remembering the name is opt-in; a remembered name pre-fills the field.
     let remembered = use_state(|| settings::get(SettingKey::DisplayName));
     let remember = use_state(|| remembered.is_some());
+    // Join muted or without camera if wanted; the camera then stays off (light off).
+    let mic_on = use_state(|| true);
+    let camera_on = use_state(|| true);
+    let devices = use_state(DeviceChoice::default);
+    let quality = use_state(settings::video_quality);
+    let device_refresh = use_state(|| 0u32);
     {
         // Pre-fill once; after that the field belongs to the person typing.
         let name_input = name_input.clone();
@@ -48,14 +68,14 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
             }
         });
     }
-    let on_remember = {
-        let remember = remember.clone();
-        Callback::from(move |event: Event| {
-            remember.set(
-                event
-                    .target_dyn_into::<HtmlInputElement>()
-                    .is_some_and(|input| input.checked()),
-            )
+    let on_remember = checkbox_callback(&remember);
+    let on_mic = checkbox_callback(&mic_on);
+    let on_camera = checkbox_callback(&camera_on);
+    let on_quality = {
+        let quality = quality.clone();
+        Callback::from(move |next: Quality| {
+            settings::set(SettingKey::VideoQuality, next.code());
+            quality.set(next);
         })
     };
 
@@ -73,23 +93,47 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         })
     };
 
-    let start_preview = {
+    let capture_preview = {
         let preview = preview.clone();
+        let device_refresh = device_refresh.clone();
+        move |choice: DeviceChoice| {
+            let preview = preview.clone();
+            let device_refresh = device_refresh.clone();
+            if let Preview::On(old) = &*preview {
+                local::stop(old);
+            }
+            preview.set(Preview::Loading);
+            spawn_local(async move {
+                preview.set(match local::capture_chosen(true, true, &choice).await {
+                    Ok(stream) => Preview::On(stream),
+                    Err(e) => Preview::Failed(e),
+                });
+                // Device names are known once capture was allowed.
+                device_refresh.set(*device_refresh + 1);
+            });
+        }
+    };
+    let start_preview = {
         let consent = consent.clone();
         let consent_missing = consent_missing.clone();
+        let devices = devices.clone();
+        let capture_preview = capture_preview.clone();
         Callback::from(move |_: MouseEvent| {
             if !*consent {
                 consent_missing.set(true);
                 return;
             }
-            let preview = preview.clone();
-            preview.set(Preview::Loading);
-            spawn_local(async move {
-                preview.set(match local::capture().await {
-                    Ok(stream) => Preview::On(stream),
-                    Err(e) => Preview::Failed(e),
-                });
-            });
+            capture_preview((*devices).clone());
+        })
+    };
+    let on_devices = {
+        let devices = devices.clone();
+        let preview = preview.clone();
+        Callback::from(move |next: DeviceChoice| {
+            devices.set(next.clone());
+            if matches!(*preview, Preview::On(_)) {
+                capture_preview(next);
+            }
         })
     };
 
@@ -102,6 +146,12 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let consent = consent.clone();
         let consent_missing = consent_missing.clone();
         let remember = remember.clone();
+        let (mic_on, camera_on, devices, quality) = (
+            mic_on.clone(),
+            camera_on.clone(),
+            devices.clone(),
+            quality.clone(),
+        );
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if *joining {
@@ -128,13 +178,29 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                 settings::remove(SettingKey::DisplayName);
             }
             let on_join = on_join.clone();
+            let (mic, camera, chosen, quality) =
+                (*mic_on, *camera_on, (*devices).clone(), *quality);
+            let choice = move |stream: Option<MediaStream>| JoinChoice {
+                name: name.clone(),
+                stream,
+                mic_on: mic,
+                camera_on: camera,
+                devices: chosen.clone(),
+                quality,
+            };
             match &*preview {
-                Preview::On(stream) => on_join.emit((name, Some(stream.clone()))),
+                Preview::On(stream) => on_join.emit(choice(Some(stream.clone()))),
                 // Capture failed before: join without camera and microphone.
-                Preview::Failed(_) => on_join.emit((name, None)),
-                Preview::Off | Preview::Loading => spawn_local(async move {
-                    on_join.emit((name, local::capture().await.ok()));
-                }),
+                Preview::Failed(_) => on_join.emit(choice(None)),
+                Preview::Off | Preview::Loading => {
+                    let (audio, video) = (mic, camera);
+                    let wanted = (*devices).clone();
+                    spawn_local(async move {
+                        // Only what will be used is captured: no camera light for nothing.
+                        let stream = local::capture_chosen(audio, video, &wanted).await.ok();
+                        on_join.emit(choice(stream));
+                    })
+                }
             }
         })
     };
@@ -166,6 +232,19 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                             { t(lang, Key::PreviewStart) }
                         </button>
                     }
+                    <label class="checkbox" for="join-mic">
+                        <input id="join-mic" type="checkbox" checked={*mic_on} onchange={on_mic} />
+                        <span>{ t(lang, Key::JoinWithMic) }</span>
+                    </label>
+                    <label class="checkbox" for="join-camera">
+                        <input id="join-camera" type="checkbox" checked={*camera_on} onchange={on_camera} />
+                        <span>{ t(lang, Key::JoinWithCamera) }</span>
+                    </label>
+                    <details class="prejoin-settings">
+                        <summary>{ t(lang, Key::Settings) }</summary>
+                        <DeviceSettings choice={(*devices).clone()} on_choice={on_devices}
+                            quality={*quality} {on_quality} refresh={*device_refresh} />
+                    </details>
                 </section>
                 <form class="stack" {onsubmit} novalidate=true>
                     <section class="consent" aria-labelledby="consent-heading">

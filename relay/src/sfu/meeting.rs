@@ -20,6 +20,9 @@ pub struct MeetingInfo {
     pub description: Option<String>,
 }
 
+/// Everyone's speaking time in milliseconds and the active speaker, as last reported.
+type StatsSummary = (Vec<(ParticipantId, u64)>, Option<ParticipantId>);
+
 struct Speaker {
     name: String,
     clock: SpeakingClock,
@@ -33,7 +36,7 @@ pub struct Meeting {
     next_hand: u64,
     speakers: BTreeMap<ParticipantId, Speaker>,
     /// What the last statistics sent said, to send only changes.
-    last_stats: Option<(Vec<(ParticipantId, u64)>, Option<ParticipantId>)>,
+    last_stats: Option<StatsSummary>,
 }
 
 impl Meeting {

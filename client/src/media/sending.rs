@@ -1,0 +1,205 @@
+//! What this participant sends: microphone, camera and screen tracks, the devices they come
+//! from and the quality cap. Switching any of them replaces the track on its line of the
+//! peer connection; the call goes on.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{MediaStream, MediaStreamTrack};
+
+use super::local::{self, DeviceChoice, MediaError};
+use super::peer::{Line, Peer};
+use super::quality::Quality;
+
+#[derive(Default)]
+pub struct Sending {
+    pub microphone: Option<MediaStreamTrack>,
+    pub mic_on: bool,
+    pub camera: Option<MediaStreamTrack>,
+    pub screen: Option<MediaStreamTrack>,
+    pub choice: DeviceChoice,
+    pub quality: Quality,
+    /// Keeps the "sharing ended in the browser's own bar" handler alive.
+    on_screen_ended: Option<Closure<dyn FnMut()>>,
+}
+
+pub type SharedSending = Rc<RefCell<Sending>>;
+
+impl Sending {
+    /// From what pre-join captured: a muted microphone sends nothing; a camera that is to
+    /// stay off is stopped at once (its light goes off).
+    pub fn from_prejoin(
+        stream: Option<&MediaStream>,
+        mic_on: bool,
+        camera_on: bool,
+        choice: DeviceChoice,
+        quality: Quality,
+    ) -> Sending {
+        let microphone = stream.and_then(|s| local::first_track(s, "audio"));
+        if let Some(track) = &microphone {
+            track.set_enabled(mic_on);
+        }
+        let mut camera = stream.and_then(|s| local::first_track(s, "video"));
+        if !camera_on {
+            if let Some(track) = camera.take() {
+                track.stop();
+            }
+        }
+        Sending {
+            microphone,
+            mic_on,
+            camera,
+            choice,
+            quality,
+            ..Default::default()
+        }
+    }
+
+    /// The microphone track to send now (none while muted).
+    pub fn microphone_to_send(&self) -> Option<&MediaStreamTrack> {
+        self.microphone.as_ref().filter(|_| self.mic_on)
+    }
+
+    /// The own camera as a stream, for the own tile.
+    pub fn camera_stream(&self) -> Option<MediaStream> {
+        self.camera.as_ref().and_then(|t| local::stream_of(&[t]))
+    }
+
+    pub fn stop_all(&mut self) {
+        for track in [
+            self.microphone.take(),
+            self.camera.take(),
+            self.screen.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            track.stop();
+        }
+        self.on_screen_ended = None;
+    }
+}
+
+async fn send_on(peer: Option<&Rc<Peer>>, line: Line, track: Option<&MediaStreamTrack>) {
+    if let Some(peer) = peer {
+        // A failed replacement leaves the line as it was; the call goes on.
+        let _ = peer.replace_track(line, track).await;
+    }
+}
+
+/// Mute or unmute. Muting stops sending audio packets altogether (not only silence).
+pub async fn set_mic(
+    sending: &SharedSending,
+    peer: Option<Rc<Peer>>,
+    on: bool,
+) -> Result<(), MediaError> {
+    let existing = sending.borrow().microphone.clone();
+    let track = match existing {
+        Some(track) if track.ready_state() == web_sys::MediaStreamTrackState::Live => track,
+        _ if !on => {
+            sending.borrow_mut().mic_on = false;
+            return Ok(());
+        }
+        _ => {
+            let choice = sending.borrow().choice.clone();
+            let track = local::track("audio", &choice).await?;
+            sending.borrow_mut().microphone = Some(track.clone());
+            track
+        }
+    };
+    track.set_enabled(on);
+    sending.borrow_mut().mic_on = on;
+    send_on(peer.as_ref(), Line::Microphone, on.then_some(&track)).await;
+    Ok(())
+}
+
+/// Camera on (captures anew) or off (stops the track: the camera light goes off).
+pub async fn set_camera(
+    sending: &SharedSending,
+    peer: Option<Rc<Peer>>,
+    on: bool,
+) -> Result<(), MediaError> {
+    if !on {
+        let old = sending.borrow_mut().camera.take();
+        send_on(peer.as_ref(), Line::Camera, None).await;
+        if let Some(track) = old {
+            track.stop();
+        }
+        return Ok(());
+    }
+    let choice = sending.borrow().choice.clone();
+    let track = local::track("video", &choice).await?;
+    if let Some(old) = sending.borrow_mut().camera.replace(track.clone()) {
+        old.stop();
+    }
+    send_on(peer.as_ref(), Line::Camera, Some(&track)).await;
+    apply_quality(sending, peer).await;
+    Ok(())
+}
+
+/// Use another camera or microphone; a live track of that kind is replaced at once.
+pub async fn switch_device(
+    sending: &SharedSending,
+    peer: Option<Rc<Peer>>,
+    choice: DeviceChoice,
+) -> Result<(), MediaError> {
+    let previous = std::mem::replace(&mut sending.borrow_mut().choice, choice.clone());
+    if choice.microphone != previous.microphone && sending.borrow().microphone.is_some() {
+        let track = local::track("audio", &choice).await?;
+        let mic_on = sending.borrow().mic_on;
+        track.set_enabled(mic_on);
+        if let Some(old) = sending.borrow_mut().microphone.replace(track.clone()) {
+            old.stop();
+        }
+        if mic_on {
+            send_on(peer.as_ref(), Line::Microphone, Some(&track)).await;
+        }
+    }
+    if choice.camera != previous.camera && sending.borrow().camera.is_some() {
+        set_camera(sending, peer, true).await?;
+    }
+    Ok(())
+}
+
+pub async fn apply_quality(sending: &SharedSending, peer: Option<Rc<Peer>>) {
+    let quality = sending.borrow().quality;
+    if let Some(peer) = peer {
+        let _ = peer.set_quality(quality).await;
+    }
+}
+
+/// Share the screen after the person picked it; `on_ended` runs when sharing is stopped
+/// from the browser's own controls.
+pub async fn start_screen(
+    sending: &SharedSending,
+    peer: Option<Rc<Peer>>,
+    on_ended: impl Fn() + 'static,
+) -> Result<(), MediaError> {
+    let track = local::screen().await?;
+    let ended = Closure::<dyn FnMut()>::new(on_ended);
+    track.set_onended(Some(ended.as_ref().unchecked_ref()));
+    {
+        let mut sending = sending.borrow_mut();
+        if let Some(old) = sending.screen.replace(track.clone()) {
+            old.stop();
+        }
+        sending.on_screen_ended = Some(ended);
+    }
+    send_on(peer.as_ref(), Line::Screen, Some(&track)).await;
+    Ok(())
+}
+
+pub async fn stop_screen(sending: &SharedSending, peer: Option<Rc<Peer>>) {
+    let old = {
+        let mut sending = sending.borrow_mut();
+        sending.on_screen_ended = None;
+        sending.screen.take()
+    };
+    send_on(peer.as_ref(), Line::Screen, None).await;
+    if let Some(track) = old {
+        track.set_onended(None);
+        track.stop();
+    }
+}
