@@ -5,6 +5,7 @@ pub mod browser;
 pub mod relay;
 pub mod synthetic;
 pub mod vp8;
+pub mod ws;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
