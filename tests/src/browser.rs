@@ -42,12 +42,21 @@ impl Driver {
     }
 
     pub async fn browser(&self) -> Result<Browser> {
+        self.browser_with_downloads(None).await
+    }
+
+    /// A browser that saves downloads into `downloads` without asking.
+    pub async fn browser_with_downloads(
+        &self,
+        downloads: Option<&std::path::Path>,
+    ) -> Result<Browser> {
         let args = [
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
             "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
+            // Two fake cameras, so switching devices can be tested.
+            "--use-fake-device-for-media-stream=device-count=2",
             "--allow-loopback-in-peer-connection",
             "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking",
@@ -58,10 +67,14 @@ impl Driver {
             "--window-size=1280,800",
         ];
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": CHROMIUM, "args": args }),
-        );
+        let mut options = json!({ "binary": CHROMIUM, "args": args });
+        if let Some(dir) = downloads {
+            options["prefs"] = json!({
+                "download.default_directory": dir,
+                "download.prompt_for_download": false,
+            });
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
@@ -109,11 +122,23 @@ pub struct Inbound {
 pub struct Tile {
     pub participant: String,
     pub name: String,
+    /// `camera` or `screen`.
+    pub source: String,
+    /// The tile shows the placeholder because the camera is off.
+    pub camera_off: bool,
     pub video_width: u64,
     pub video_height: u64,
+    /// Frames the video element has shown so far.
+    pub frames_shown: u64,
 }
 
 impl MediaStats {
+    pub fn tile(&self, participant_name: &str, source: &str) -> Option<&Tile> {
+        self.tiles
+            .iter()
+            .find(|t| t.name.ends_with(participant_name) && t.source == source)
+    }
+
     /// Remote videos that have decoded frames and show a picture.
     pub fn live_videos(&self) -> usize {
         self.tiles.iter().filter(|t| t.video_width > 0).count()
@@ -138,7 +163,7 @@ impl MediaStats {
 
 /// Keeps every peer connection the page creates reachable for `getStats()`. Installed before
 /// the join click; it only observes, the app is driven through its UI.
-const OBSERVE_PEER_CONNECTIONS: &str = r#"
+pub const OBSERVE_PEER_CONNECTIONS: &str = r#"
 if (!window.__testPeerConnections) {
   window.__testPeerConnections = [];
   const Original = window.RTCPeerConnection;
@@ -173,11 +198,14 @@ const done = arguments[arguments.length - 1];
     });
   }
   for (const tile of document.querySelectorAll('figure.tile[data-participant]:not(.own)')) {
-    const video = tile.querySelector('video');
+    const video = tile.querySelector('video:not(.audio-only)');
     const caption = tile.querySelector('figcaption');
     out.tiles.push({
       participant: tile.dataset.participant,
       name: caption ? caption.textContent : '',
+      source: tile.dataset.source || '',
+      cameraOff: tile.dataset.cameraOff === 'true',
+      framesShown: video && video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality().totalVideoFrames : 0,
       videoWidth: video ? video.videoWidth : 0,
       videoHeight: video ? video.videoHeight : 0,
     });
@@ -261,6 +289,16 @@ impl Browser {
             bail!("getStats failed: {error}");
         }
         serde_json::from_value(value).context("unexpected stats shape")
+    }
+
+    /// Run a script in the page and return its value.
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_for(Locator::Css(css)).await?.click().await?;
+        Ok(())
     }
 
     pub async fn text(&self, css: &str) -> Result<String> {

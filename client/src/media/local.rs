@@ -126,8 +126,15 @@ pub async fn track(kind: &str, choice: &DeviceChoice) -> Result<MediaStreamTrack
 
 /// The screen, a window or a tab, as the person picks it in the browser's own dialog.
 pub async fn screen() -> Result<MediaStreamTrack, MediaError> {
+    // About 720p at up to 15 frames a second: readable text at a bandwidth a home line
+    // carries; the browser scales the real screen to it.
+    let constraints: web_sys::DisplayMediaStreamConstraints = js_sys::JSON::parse(
+        r#"{"video":{"width":{"ideal":1280},"height":{"ideal":720},"frameRate":{"max":15}},"audio":false}"#,
+    )
+    .map_err(|_| MediaError::Unavailable)?
+    .unchecked_into();
     let promise = media_devices()?
-        .get_display_media()
+        .get_display_media_with_constraints(&constraints)
         .map_err(|e| MediaError::from_js(&e))?;
     let stream: MediaStream = JsFuture::from(promise)
         .await

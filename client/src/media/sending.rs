@@ -131,10 +131,12 @@ pub async fn set_camera(
     }
     let choice = sending.borrow().choice.clone();
     let track = local::track("video", &choice).await?;
-    if let Some(old) = sending.borrow_mut().camera.replace(track.clone()) {
+    let old = sending.borrow_mut().camera.replace(track.clone());
+    // Replace first, stop the old camera after: the sender never holds an ended track.
+    send_on(peer.as_ref(), Line::Camera, Some(&track)).await;
+    if let Some(old) = old {
         old.stop();
     }
-    send_on(peer.as_ref(), Line::Camera, Some(&track)).await;
     apply_quality(sending, peer).await;
     Ok(())
 }
@@ -178,6 +180,12 @@ pub async fn start_screen(
     on_ended: impl Fn() + 'static,
 ) -> Result<(), MediaError> {
     let track = local::screen().await?;
+    // Text on a shared screen must stay readable: keep the resolution, drop frames instead.
+    let _ = js_sys::Reflect::set(
+        &track,
+        &wasm_bindgen::JsValue::from_str("contentHint"),
+        &wasm_bindgen::JsValue::from_str("detail"),
+    );
     let ended = Closure::<dyn FnMut()>::new(on_ended);
     track.set_onended(Some(ended.as_ref().unchecked_ref()));
     {
