@@ -55,8 +55,7 @@ impl Driver {
             "--no-sandbox",
             "--disable-gpu",
             "--use-fake-ui-for-media-stream",
-            // Two fake cameras, so switching devices can be tested.
-            "--use-fake-device-for-media-stream=device-count=2",
+            "--use-fake-device-for-media-stream",
             "--allow-loopback-in-peer-connection",
             "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking",
