@@ -410,6 +410,7 @@ async fn screen_share_and_low_quality() -> Result<()> {
     // video stalls after `replaceTrack` with the second camera (see the closing note of #3).
 
     // Low quality: what Ben decodes of Anna's camera has at most 180 lines.
+    anna.click("#open-settings").await?;
     anna.eval(
         "const q = document.getElementById('video-quality');
          q.value = 'low'; q.dispatchEvent(new Event('change', { bubbles: true })); return null;",
