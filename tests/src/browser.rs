@@ -55,7 +55,8 @@ impl Driver {
             "--no-sandbox",
             "--disable-gpu",
             "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
+            // Three fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC does not encode), 2 is MJPEG. Switching is tested from 0 to 2.
+            "--use-fake-device-for-media-stream=device-count=3",
             "--allow-loopback-in-peer-connection",
             "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking",

@@ -377,7 +377,7 @@ async fn chat_public_private_as_text_and_as_a_file() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn screen_share_and_low_quality() -> Result<()> {
+async fn screen_share_camera_switch_and_low_quality() -> Result<()> {
     let relay = Relay::start()?;
     let base = relay.url("");
     let driver = Driver::start().await?;
@@ -406,11 +406,42 @@ async fn screen_share_and_low_quality() -> Result<()> {
     })
     .await?;
 
-    // Switching the camera mid-call is not asserted yet: with Chromium's fake devices the
-    // video stalls after `replaceTrack` with the second camera (see the closing note of #3).
-
-    // Low quality: what Ben decodes of Anna's camera has at most 180 lines.
+    // Anna switches to another camera (Chromium's third fake one; the second is a depth
+    // camera WebRTC does not encode): the call stays up and her picture keeps coming.
     anna.click("#open-settings").await?;
+    let switched = anna
+        .eval(
+            "const s = document.getElementById('camera-device');
+             if (s.options.length < 4) return 'only ' + s.options.length + ' options';
+             s.value = s.options[3].value;
+             s.dispatchEvent(new Event('change', { bubbles: true }));
+             return s.options[3].textContent;",
+        )
+        .await?;
+    ensure!(switched == "fake_device_2", "{switched}");
+    let shown = |s: &MediaStats| s.tile("Anna", "camera").map_or(0, |t| t.frames_shown);
+    let before = shown(&ben.stats().await?);
+    until(
+        &ben,
+        "Anna's picture to keep coming after the camera switch",
+        |s| shown(s) >= before + 20,
+    )
+    .await?;
+    let sent_from = anna
+        .eval(
+            "return window.__testPeerConnections.flatMap(pc => pc.getSenders())
+               .filter(s => s.track && s.track.kind === 'video').map(s => s.track.label);",
+        )
+        .await?;
+    ensure!(
+        sent_from == serde_json::json!(["fake_device_2"]),
+        "sending {sent_from}"
+    );
+    let status = anna.text("#media-status").await?;
+    ensure!(status.contains("verschlüsselt"), "call not up: {status}");
+
+    // Low quality: Anna's camera is sent scaled to at most 180 lines, and that is what Ben
+    // decodes.
     anna.eval(
         "const q = document.getElementById('video-quality');
          q.value = 'low'; q.dispatchEvent(new Event('change', { bubbles: true })); return null;",
@@ -421,6 +452,41 @@ async fn screen_share_and_low_quality() -> Result<()> {
             .is_some_and(|t| t.video_height > 0 && t.video_height <= 180)
     })
     .await?;
+    let scale = anna
+        .eval(
+            "const s = window.__testPeerConnections.flatMap(pc => pc.getSenders())
+               .find(s => s.track && s.track.kind === 'video');
+             return s.getParameters().encodings[0].scaleResolutionDownBy;",
+        )
+        .await?;
+    ensure!(
+        scale.as_f64().is_some_and(|s| s >= 4.0),
+        "720 lines scaled down by {scale}"
+    );
+
+    // Sharing again and stopping it from the browser's own bar (which ends the track) ends
+    // it in the app too.
+    anna.click("#toggle-screen").await?;
+    until(&ben, "Ben to see the screen again", |s| {
+        s.tile("Anna", "screen").is_some_and(|t| t.video_width > 0)
+    })
+    .await?;
+    anna.eval(
+        "const s = window.__testPeerConnections.flatMap(pc => pc.getSenders())
+           .find(s => s.track && s.track.kind === 'video' && s.track.contentHint === 'detail');
+         s.track.stop(); s.track.dispatchEvent(new Event('ended')); return null;",
+    )
+    .await?;
+    until(
+        &ben,
+        "the screen tile to go after the browser's stop",
+        |s| s.tile("Anna", "screen").is_none(),
+    )
+    .await?;
+    let banner = anna
+        .eval("return !!document.getElementById('sharing-banner');")
+        .await?;
+    ensure!(banner == false, "Anna still shows the sharing banner");
 
     anna.close().await?;
     ben.close().await?;

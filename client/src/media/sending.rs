@@ -160,6 +160,9 @@ pub async fn switch_device(
         }
     }
     if choice.camera != previous.camera && sending.borrow().camera.is_some() {
+        // Release the old camera before opening the new one: on many phones the front and
+        // the back camera cannot be open at the same time.
+        set_camera(sending, peer.clone(), false).await?;
         set_camera(sending, peer, true).await?;
     }
     Ok(())
