@@ -2,6 +2,7 @@
 //! through the UI as a person would (labels, buttons) and read media statistics from the
 //! browser's own `RTCPeerConnection.getStats()`.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,10 @@ impl Driver {
     pub async fn start() -> Result<Driver> {
         crate::ensure_isolated_network()?;
         let port = crate::free_port()?;
+        // A process group of its own: dropping the driver ends every Chromium it started,
+        // also when a test fails before closing its browsers.
         let child = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -86,6 +90,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
