@@ -32,9 +32,11 @@ async fn next(socket: &mut Socket) -> Result<Result<ServerMessage, Option<u16>>>
             .await
             .context("no answer from the relay")?;
         match message {
-            Some(Ok(Message::Text(text))) => {
-                return Ok(Ok(ServerMessage::from_json(text.as_str())?))
-            }
+            Some(Ok(Message::Text(text))) => match ServerMessage::from_json(text.as_str())? {
+                // Sent about once a second while a room lives; not an answer to anything.
+                ServerMessage::SpeakingStats { .. } => continue,
+                message => return Ok(Ok(message)),
+            },
             Some(Ok(Message::Close(frame))) => return Ok(Err(frame.map(|f| u16::from(f.code)))),
             Some(Ok(_)) => continue,
             Some(Err(_)) | None => return Ok(Err(None)),
@@ -44,11 +46,21 @@ async fn next(socket: &mut Socket) -> Result<Result<ServerMessage, Option<u16>>>
 
 /// After an error reply: the close that follows it, if the relay closes now.
 async fn next_if_closed(socket: &mut Socket) -> Result<Option<Option<u16>>> {
-    match tokio::time::timeout(Duration::from_millis(300), socket.next()).await {
-        Err(_) => Ok(None),
-        Ok(Some(Ok(Message::Close(frame)))) => Ok(Some(frame.map(|f| u16::from(f.code)))),
-        Ok(Some(Ok(other))) => bail!("unexpected {other:?}"),
-        Ok(Some(Err(_)) | None) => Ok(Some(None)),
+    loop {
+        return match tokio::time::timeout(Duration::from_millis(300), socket.next()).await {
+            Err(_) => Ok(None),
+            Ok(Some(Ok(Message::Close(frame)))) => Ok(Some(frame.map(|f| u16::from(f.code)))),
+            Ok(Some(Ok(Message::Text(text))))
+                if matches!(
+                    ServerMessage::from_json(text.as_str()),
+                    Ok(ServerMessage::SpeakingStats { .. })
+                ) =>
+            {
+                continue
+            }
+            Ok(Some(Ok(other))) => bail!("unexpected {other:?}"),
+            Ok(Some(Err(_)) | None) => Ok(Some(None)),
+        };
     }
 }
 
