@@ -265,8 +265,12 @@ async fn handle(
                 peer.accept_answer(&sdp)
                     .await
                     .map_err(|_| EndReason::MediaFailed)?;
-                // The sender's encodings exist now: cap them.
-                sending::apply_quality(&joining.sending, Some(peer)).await;
+                // The sender's encodings exist now: cap them, without holding up the messages
+                // that follow (a pending `setParameters` must not stall signaling).
+                let sending = joining.sending.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    sending::apply_quality(&sending, Some(peer)).await
+                });
             }
         }
         ServerMessage::Offer { sdp } => {

@@ -60,6 +60,8 @@ impl Driver {
             "--disable-gpu",
             "--use-fake-ui-for-media-stream",
             // Three fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC does not encode), 2 is MJPEG. Switching is tested from 0 to 2.
+            // Three fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC does not
+            // encode), 2 is MJPEG. Switching is tested from 0 to 2.
             "--use-fake-device-for-media-stream=device-count=3",
             "--allow-loopback-in-peer-connection",
             "--autoplay-policy=no-user-gesture-required",
@@ -186,7 +188,7 @@ if (!window.__testPeerConnections) {
 }
 "#;
 
-const READ_STATS: &str = r#"
+pub const READ_STATS: &str = r#"
 const done = arguments[arguments.length - 1];
 (async () => {
   const out = { video: [], audio: [], tiles: [] };
@@ -250,6 +252,11 @@ impl Browser {
 
     /// Press "Beitreten" and wait until the room shows.
     pub async fn press_join(&self) -> Result<()> {
+        // Again right before the click (it is idempotent): the peer connection is made after
+        // it, and the page must be the one that observes it.
+        self.client
+            .execute(OBSERVE_PEER_CONNECTIONS, vec![])
+            .await?;
         self.button("Beitreten").await?.click().await?;
         self.wait_for(Locator::Css("main.room"))
             .await

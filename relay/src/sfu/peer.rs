@@ -14,6 +14,10 @@ use str0m::{Candidate, Rtc};
 use super::rooms::{TrackKey, TrackKind};
 use sprechstunde_shared::ParticipantId;
 
+/// Candidates kept from before the first offer; more are dropped (no real client sends so
+/// many, and they must not grow without bound).
+const MAX_EARLY_CANDIDATES: usize = 32;
+
 #[derive(Debug)]
 pub enum PeerError {
     InvalidSdp(String),
@@ -61,6 +65,9 @@ pub struct Peer {
     pub next_timeout: Instant,
     /// False when the participant chose "audio only": no video is forwarded to them.
     pub receive_video: bool,
+    /// Candidates that came before the client's first offer, applied after it (a client
+    /// may trickle its first candidates ahead of the offer they belong to).
+    early_candidates: Vec<Candidate>,
 }
 
 /// A track the relay now sends on `out_mid` after a completed negotiation.
@@ -103,6 +110,7 @@ impl Peer {
             outgoing: Vec::new(),
             next_timeout: now,
             receive_video: true,
+            early_candidates: Vec::new(),
         }
     }
 
@@ -126,6 +134,9 @@ impl Peer {
             }
         }
         self.negotiated = true;
+        for candidate in self.early_candidates.drain(..) {
+            self.rtc.add_remote_candidate(candidate);
+        }
         Ok(answer.to_sdp_string())
     }
 
@@ -169,7 +180,11 @@ impl Peer {
         }
         let candidate =
             Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
-        self.rtc.add_remote_candidate(candidate);
+        if self.negotiated {
+            self.rtc.add_remote_candidate(candidate);
+        } else if self.early_candidates.len() < MAX_EARLY_CANDIDATES {
+            self.early_candidates.push(candidate);
+        }
         Ok(())
     }
 
