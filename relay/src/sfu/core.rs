@@ -112,6 +112,15 @@ pub struct Sfu {
     metrics: Arc<Metrics>,
 }
 
+/// The in-call state of the room `id` is in.
+fn meeting_of<'a>(
+    rooms: &Rooms<Mid>,
+    meetings: &'a mut HashMap<RoomName, Meeting>,
+    id: ParticipantId,
+) -> Option<&'a mut Meeting> {
+    meetings.get_mut(rooms.room_name(id)?)
+}
+
 impl Sfu {
     pub fn new(
         local_candidates: Vec<Candidate>,
@@ -503,11 +512,7 @@ impl Sfu {
                     work.push(id);
                 }
                 if kind == Some(TrackKind::Audio) {
-                    if let Some(meeting) = self
-                        .rooms
-                        .room_name(id)
-                        .and_then(|room| self.meetings.get_mut(room))
-                    {
+                    if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
                         meeting.audio(now, id, data.ext_vals.audio_level);
                     }
                 }
@@ -561,22 +566,14 @@ impl Sfu {
         else {
             return self.refuse(id, ErrorCode::OutOfOrder, "join first");
         };
-        if let Some(meeting) = self
-            .rooms
-            .room_name(id)
-            .and_then(|room| self.meetings.get_mut(room))
-        {
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
             meeting.set_muted(now, id, !media.mic);
         }
         self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
     }
 
     fn set_hand(&mut self, id: ParticipantId, raised: bool) {
-        let Some(meeting) = self
-            .rooms
-            .room_name(id)
-            .and_then(|room| self.meetings.get_mut(room))
-        else {
+        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
             return self.refuse(id, ErrorCode::OutOfOrder, "join first");
         };
         let already = self.rooms.participant(id).and_then(|p| p.hand);
@@ -609,11 +606,7 @@ impl Sfu {
                 )
             }
         };
-        let Some(meeting) = self
-            .rooms
-            .room_name(id)
-            .and_then(|room| self.meetings.get_mut(room))
-        else {
+        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
             return;
         };
         let message = meeting.post(ChatMessage {
