@@ -47,6 +47,29 @@ pub fn parse(path: &str) -> Route {
     }
 }
 
+/// Longest token accepted from a link (the relay refuses longer ones too).
+const LINK_TOKEN_MAX: usize = 300;
+
+/// The token of a host link (`#host=...`) or invitation (`#invite=...`). It travels in the
+/// fragment, which browsers never send to a server, so it appears in no request log.
+pub fn link_token(fragment: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|part| {
+            part.strip_prefix("host=")
+                .or_else(|| part.strip_prefix("invite="))
+        })
+        .filter(|token| !token.is_empty() && token.len() <= LINK_TOKEN_MAX)
+        .map(str::to_string)
+}
+
+/// The link token of the page as it was opened, if any.
+pub fn link_token_from_location() -> Option<String> {
+    let fragment = web_sys::window()?.location().hash().ok()?;
+    link_token(&fragment)
+}
+
 pub fn room_path(room: &RoomName) -> String {
     format!("/r/{}", room.as_str())
 }
@@ -58,6 +81,16 @@ pub fn kiosk_path(room: &RoomName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_tokens_come_from_the_fragment() {
+        assert_eq!(link_token("#host=v1.a.b"), Some("v1.a.b".into()));
+        assert_eq!(link_token("#invite=v1.c.d"), Some("v1.c.d".into()));
+        assert_eq!(link_token("#x=1&host=v1.e.f"), Some("v1.e.f".into()));
+        assert_eq!(link_token(""), None);
+        assert_eq!(link_token("#host="), None);
+        assert_eq!(link_token(&format!("#host={}", "a".repeat(301))), None);
+    }
 
     #[test]
     fn paths_map_to_screens() {

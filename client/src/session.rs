@@ -9,8 +9,9 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use gloo_timers::callback::Interval;
 use sprechstunde_shared::{
-    close_code, ChatMessage, ClientMessage, ErrorCode, MediaState, Participant, ParticipantId,
-    RoomName, ServerMessage, SpeakingTime, TrackSource, PROTOCOL_VERSION,
+    close_code, ChatMessage, ClientMessage, ErrorCode, MediaState, ModerationAction, Participant,
+    ParticipantId, RoomName, RoomState, ServerMessage, SpeakingTime, TrackSource, WaitingGuest,
+    PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -32,6 +33,17 @@ pub enum EndReason {
     NewVersion,
     Refused,
     Full,
+    /// A host removed this participant.
+    Removed,
+    /// A host did not let this guest in.
+    Denied,
+    /// A host ended the meeting for everyone.
+    MeetingEnded,
+    RoomLocked,
+    /// The host link or invitation is forged, expired or for another room.
+    InvalidLink,
+    /// The relay only opens rooms its operator configured.
+    UnknownRoom,
 }
 
 impl EndReason {
@@ -43,6 +55,12 @@ impl EndReason {
             EndReason::NewVersion => Key::NewVersion,
             EndReason::Refused => Key::RoomRefused,
             EndReason::Full => Key::RoomFull,
+            EndReason::Removed => Key::EndRemoved,
+            EndReason::Denied => Key::EndDenied,
+            EndReason::MeetingEnded => Key::EndMeetingEnded,
+            EndReason::RoomLocked => Key::EndRoomLocked,
+            EndReason::InvalidLink => Key::EndInvalidLink,
+            EndReason::UnknownRoom => Key::EndUnknownRoom,
         }
     }
 }
@@ -51,11 +69,20 @@ impl EndReason {
 pub enum SessionEvent {
     Welcome {
         me: ParticipantId,
+        host: bool,
         participants: Vec<Participant>,
-        topic: Option<String>,
-        description: Option<String>,
+        state: RoomState,
         chat: Vec<ChatMessage>,
     },
+    /// In the waiting room (again): nothing of the room until a host admits us.
+    Waiting(WaitingView),
+    /// The meeting has a password: ask for it (the code says whether one was wrong).
+    PasswordNeeded(ErrorCode),
+    /// To hosts: who is knocking.
+    WaitingRoom(Vec<WaitingGuest>),
+    RoomUpdated(RoomState),
+    /// A host switched our microphone or camera off, or lowered our hand.
+    Moderated(ModerationAction),
     Joined(Participant),
     Left(ParticipantId),
     /// Someone's (or one's own) microphone, camera, screen or hand changed.
@@ -73,11 +100,22 @@ pub enum SessionEvent {
     Ended(EndReason),
 }
 
+/// What a waiting guest sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingView {
+    pub host_present: bool,
+    pub topic: Option<String>,
+    pub description: Option<String>,
+    pub message: Option<String>,
+}
+
 #[derive(Default)]
 struct Links {
     signaling: Option<Signaling>,
     peer: Option<Rc<Peer>>,
     ping: Option<Interval>,
+    /// The join message's parts, for a retry with a password.
+    joining: Option<Rc<Joining>>,
 }
 
 pub struct Session {
@@ -88,6 +126,7 @@ impl Session {
     pub fn start(
         room: RoomName,
         name: String,
+        token: Option<String>,
         sending: SharedSending,
         media: MediaState,
         on_event: Callback<SessionEvent>,
@@ -106,6 +145,7 @@ impl Session {
             Joining {
                 room,
                 name,
+                token,
                 sending,
                 media,
             },
@@ -116,6 +156,13 @@ impl Session {
 
     pub fn send(&self, message: &ClientMessage) {
         send(&self.links, message);
+    }
+
+    /// Ask to join again, with the meeting's password.
+    pub fn join_with_password(&self, password: String) {
+        if let Some(joining) = self.links.borrow().joining.as_ref() {
+            send(&self.links, &joining.message(Some(password)));
+        }
     }
 
     /// The peer connection, once the relay welcomed us.
@@ -140,8 +187,22 @@ impl Session {
 struct Joining {
     room: RoomName,
     name: String,
+    token: Option<String>,
     sending: SharedSending,
     media: MediaState,
+}
+
+impl Joining {
+    fn message(&self, password: Option<String>) -> ClientMessage {
+        ClientMessage::Join {
+            version: PROTOCOL_VERSION,
+            room: self.room.as_str().to_string(),
+            name: self.name.clone(),
+            media: self.media,
+            token: self.token.clone(),
+            password,
+        }
+    }
 }
 
 fn send(links: &RefCell<Links>, message: &ClientMessage) {
@@ -157,6 +218,10 @@ fn end_reason_for_close(code: u16) -> EndReason {
         close_code::UNSUPPORTED_VERSION => EndReason::NewVersion,
         close_code::PROTOCOL_ABUSE => EndReason::Refused,
         close_code::FULL => EndReason::Full,
+        close_code::REMOVED => EndReason::Removed,
+        close_code::DENIED => EndReason::Denied,
+        close_code::MEETING_ENDED => EndReason::MeetingEnded,
+        close_code::NOT_ALLOWED => EndReason::RoomLocked,
         _ => EndReason::ConnectionLost,
     }
 }
@@ -167,18 +232,12 @@ async fn run(
     joining: Joining,
     on_event: Callback<SessionEvent>,
 ) {
+    let joining = Rc::new(joining);
+    links.borrow_mut().joining = Some(joining.clone());
     while let Some(event) = incoming.next().await {
         let message = match event {
             SignalingEvent::Open => {
-                send(
-                    &links,
-                    &ClientMessage::Join {
-                        version: PROTOCOL_VERSION,
-                        room: joining.room.as_str().to_string(),
-                        name: joining.name.clone(),
-                        media: joining.media,
-                    },
-                );
+                send(&links, &joining.message(None));
                 let ping_links = links.clone();
                 links.borrow_mut().ping = Some(Interval::new(PING_INTERVAL_MS, move || {
                     send(&ping_links, &ClientMessage::Ping)
@@ -210,17 +269,21 @@ async fn handle(
     match message {
         ServerMessage::Welcome {
             participant_id,
+            host,
             participants,
-            topic,
-            description,
+            state,
             chat,
             ..
         } => {
+            // Admitted again after the waiting room: a fresh media connection.
+            if let Some(old) = links.borrow_mut().peer.take() {
+                old.close();
+            }
             on_event.emit(SessionEvent::Welcome {
                 me: participant_id,
+                host,
                 participants,
-                topic,
-                description,
+                state,
                 chat,
             });
             let candidate_links = links.clone();
@@ -295,7 +358,38 @@ async fn handle(
         ServerMessage::SpeakingStats { speakers, active } => {
             on_event.emit(SessionEvent::SpeakingStats { speakers, active })
         }
+        ServerMessage::Waiting {
+            host_present,
+            topic,
+            description,
+            message,
+            ..
+        } => {
+            // Sent back to the waiting room: the relay dropped our media connection.
+            if let Some(old) = links.borrow_mut().peer.take() {
+                old.close();
+            }
+            on_event.emit(SessionEvent::Waiting(WaitingView {
+                host_present,
+                topic,
+                description,
+                message,
+            }));
+        }
+        ServerMessage::WaitingRoom { guests } => on_event.emit(SessionEvent::WaitingRoom(guests)),
+        ServerMessage::RoomUpdated { state } => on_event.emit(SessionEvent::RoomUpdated(state)),
+        ServerMessage::Moderated { action } => on_event.emit(SessionEvent::Moderated(action)),
         ServerMessage::Error { code, .. } => match code {
+            ErrorCode::PasswordRequired
+            | ErrorCode::WrongPassword
+            | ErrorCode::TooManyAttempts
+            | ErrorCode::Busy => on_event.emit(SessionEvent::PasswordNeeded(code)),
+            ErrorCode::Removed => return Err(EndReason::Removed),
+            ErrorCode::Denied => return Err(EndReason::Denied),
+            ErrorCode::MeetingEnded => return Err(EndReason::MeetingEnded),
+            ErrorCode::RoomLocked => return Err(EndReason::RoomLocked),
+            ErrorCode::InvalidToken => return Err(EndReason::InvalidLink),
+            ErrorCode::UnknownRoom => return Err(EndReason::UnknownRoom),
             ErrorCode::UnsupportedVersion => return Err(EndReason::NewVersion),
             ErrorCode::InvalidRoomName | ErrorCode::InvalidName => return Err(EndReason::Refused),
             ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),

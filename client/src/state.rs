@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use sprechstunde_shared::{
-    ChatMessage, ErrorCode, Participant, ParticipantId, SpeakingTime, TrackSource,
+    ChatMessage, ErrorCode, ModerationAction, Participant, ParticipantId, RoomState as Meeting,
+    SpeakingTime, TrackSource, WaitingGuest,
 };
 use web_sys::MediaStream;
 use yew::Reducible;
 
-use crate::session::{EndReason, SessionEvent};
+use crate::session::{EndReason, SessionEvent, WaitingView};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct RoomState {
@@ -19,8 +20,18 @@ pub struct RoomState {
     /// The others, in join order.
     pub participants: Vec<Participant>,
     pub streams: HashMap<(ParticipantId, TrackSource), MediaStream>,
-    pub topic: Option<String>,
-    pub description: Option<String>,
+    /// Topic, description, waiting room, lock, password set (never the password).
+    pub meeting: Meeting,
+    /// Whether we run the meeting.
+    pub host: bool,
+    /// Set while we wait to be let in.
+    pub waiting: Option<WaitingView>,
+    /// Set while the relay wants the meeting's password (why: required, wrong, ...).
+    pub password_needed: Option<ErrorCode>,
+    /// To hosts: who is knocking, in order.
+    pub knocking: Vec<WaitingGuest>,
+    /// The last thing a host did to us, with a counter so the same twice acts twice.
+    pub moderated: Option<(ModerationAction, u32)>,
     pub chat: Vec<ChatMessage>,
     pub speakers: Vec<SpeakingTime>,
     pub active_speaker: Option<ParticipantId>,
@@ -39,16 +50,36 @@ impl Reducible for RoomState {
         match event {
             SessionEvent::Welcome {
                 me,
+                host,
                 participants,
-                topic,
-                description,
+                state,
                 chat,
             } => {
                 next.me = Some(me);
+                next.host = host;
                 next.participants = participants;
-                next.topic = topic;
-                next.description = description;
+                next.meeting = state;
                 next.chat = chat;
+                next.waiting = None;
+                next.password_needed = None;
+                next.streams.clear();
+            }
+            SessionEvent::Waiting(view) => {
+                // Nothing of the room stays on screen while waiting.
+                next.waiting = Some(view);
+                next.password_needed = None;
+                next.participants.clear();
+                next.streams.clear();
+                next.chat.clear();
+                next.knocking.clear();
+                next.host = false;
+            }
+            SessionEvent::PasswordNeeded(code) => next.password_needed = Some(code),
+            SessionEvent::WaitingRoom(guests) => next.knocking = guests,
+            SessionEvent::RoomUpdated(state) => next.meeting = state,
+            SessionEvent::Moderated(action) => {
+                let count = next.moderated.map_or(0, |(_, n)| n) + 1;
+                next.moderated = Some((action, count));
             }
             SessionEvent::Joined(participant) => {
                 if !next.participants.iter().any(|p| p.id == participant.id) {
@@ -64,6 +95,10 @@ impl Reducible for RoomState {
             }
             SessionEvent::Updated(participant) => {
                 if Some(participant.id) == next.me {
+                    next.host = participant.host;
+                    if !participant.host {
+                        next.knocking.clear();
+                    }
                     next.own = Some(participant);
                 } else if let Some(known) = next
                     .participants

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use crate::access::AccessPolicy;
 use crate::accesslog::client_ip::{ClientIp, IpMode};
 use crate::sfu::meeting::MeetingInfo;
 use serde::Deserialize;
@@ -81,6 +82,26 @@ pub struct ConfigArgs {
     /// The same in English [default: the neutral template].
     #[arg(long, global = true, env = "SPRECHSTUNDE_PRIVACY_NOTICE_EN")]
     pub privacy_notice_en: Option<PathBuf>,
+    /// Whether any valid room name opens a room (`true`) or only rooms added with
+    /// `room add` [default: true].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_OPEN_ROOMS")]
+    pub open_rooms: Option<bool>,
+    /// Whether guests wait in the waiting room until a host is there [default: false].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_GUESTS_WAIT_FOR_HOST")]
+    pub guests_wait_for_host: Option<bool>,
+    /// Secret that signs host links and invitations, at least 32 characters
+    /// [default: generated once into the data directory].
+    #[arg(
+        long,
+        global = true,
+        env = "SPRECHSTUNDE_TOKEN_SECRET",
+        hide_env_values = true
+    )]
+    pub token_secret: Option<String>,
+    /// The address people use to reach the relay, for printed links
+    /// [default: http:// and the HTTP address].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +120,10 @@ struct FileConfig {
     privacy_notice_de: Option<PathBuf>,
     privacy_notice_en: Option<PathBuf>,
     room_capacity: Option<usize>,
+    open_rooms: Option<bool>,
+    guests_wait_for_host: Option<bool>,
+    token_secret: Option<String>,
+    public_url: Option<String>,
     /// Topic and description per room, shown in the room's header.
     rooms: Option<BTreeMap<String, RoomFile>>,
 }
@@ -178,6 +203,9 @@ pub struct Config {
     pub privacy_notice: PrivacyNotice,
     pub room_capacity: usize,
     pub room_infos: HashMap<RoomName, MeetingInfo>,
+    pub access: AccessPolicy,
+    pub token_secret: Option<String>,
+    pub public_url: String,
 }
 
 pub const DEFAULT_ROOM_CAPACITY: usize = 20;
@@ -195,6 +223,9 @@ impl std::fmt::Debug for Config {
             .field("client_ip", &self.client_ip)
             // The token itself is never printed.
             .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
+            .field("access", &self.access)
+            .field("token_secret", &self.token_secret.as_ref().map(|_| "(set)"))
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -304,14 +335,46 @@ impl Config {
         if room_capacity < 2 {
             bail!("room-capacity {room_capacity}: a conversation needs at least 2 people");
         }
+        let token_secret = args.token_secret.or(file.token_secret);
+        if token_secret
+            .as_ref()
+            .is_some_and(|t| t.len() < crate::access::token::SECRET_MIN_BYTES)
+        {
+            bail!(
+                "token-secret: use at least {} random characters",
+                crate::access::token::SECRET_MIN_BYTES
+            );
+        }
+        let http = args.http.or(file.http).unwrap_or(DEFAULT_HTTP);
+        let public_url = args
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{http}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("public-url {public_url}: give it with http:// or https://");
+        }
+        let defaults = AccessPolicy::default();
+        let access = AccessPolicy {
+            open_rooms: args
+                .open_rooms
+                .or(file.open_rooms)
+                .unwrap_or(defaults.open_rooms),
+            guests_wait_for_host: args
+                .guests_wait_for_host
+                .or(file.guests_wait_for_host)
+                .unwrap_or(defaults.guests_wait_for_host),
+        };
         Ok(Config {
+            access,
+            token_secret,
+            public_url,
             room_infos: room_infos(file.rooms)?,
             room_capacity,
             privacy_notice,
             admin_token,
             retention_days,
             client_ip,
-            http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),
+            http,
             media_port: args
                 .media_port
                 .or(file.media_port)

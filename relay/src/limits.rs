@@ -91,6 +91,11 @@ impl RateLimiter {
         RateLimiter::with_rate(now, CHAT_BURST, CHAT_PER_SECOND)
     }
 
+    /// For setting a meeting password (an argon2 hash each): a few, then one per 10 s.
+    pub fn password(now: Instant) -> RateLimiter {
+        RateLimiter::with_rate(now, 3.0, 0.1)
+    }
+
     fn with_rate(now: Instant, burst: f64, per_second: f64) -> RateLimiter {
         RateLimiter {
             tokens: burst,

@@ -1,11 +1,13 @@
 //! Sprechstunde relay: serves the app, carries WebSocket signaling and forwards media.
 
+mod access;
 mod accesslog;
 mod admin;
 mod assets;
 mod config;
 mod limits;
 mod metrics;
+mod room_admin;
 mod security_headers;
 mod sfu;
 mod signaling;
@@ -47,6 +49,9 @@ enum Action {
     Serve,
     /// Print the effective configuration and exit.
     CheckConfig,
+    /// Rooms, host links and guest invitations.
+    #[command(subcommand)]
+    Room(room_admin::RoomCommand),
     /// Data-subject requests and retention on the access log.
     #[command(subcommand)]
     Log(admin::LogCommand),
@@ -78,6 +83,7 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Action::Serve => serve(config),
+        Action::Room(command) => room_admin::room(&config, command, &mut std::io::stdout()),
         Action::Log(command) => admin::log(&config, command, &mut std::io::stdout()),
         Action::Hold(command) => admin::hold(&config, command, &mut std::io::stdout()),
         Action::Stats { days, json } => admin::stats(&config, days, json, &mut std::io::stdout()),
@@ -110,6 +116,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics.clone(),
     )?;
 
+    let doorkeeper = access::Doorkeeper {
+        secret: access::load_secret(config.token_secret.as_deref(), &config.data_dir)?,
+        policy: config.access,
+        passwords: access::PasswordGuard::default(),
+        store: Arc::new(std::sync::Mutex::new(store::Store::open(&config.data_dir)?)),
+    };
     let media = bind_media(&config).await?;
     let candidates = media
         .iter()
@@ -126,6 +138,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         candidates,
         config.room_capacity,
         config.room_infos.clone(),
+        config.access,
         metrics.clone(),
     );
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
@@ -146,6 +159,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir: Arc::from(config.data_dir.as_path()),
         privacy_notice: Arc::new(config.privacy_notice.clone()),
         connections: limits::ConnectionCounter::default(),
+        doorkeeper,
     });
     info!(%http, media = ?advertised, "relay ready");
     // Machine-readable line for scripts and tests that start the relay on port 0.

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub media_bytes_forwarded: AtomicU64,
     pub keyframe_requests_sent: AtomicU64,
     pub participants: AtomicU64,
+    /// Guests in waiting rooms.
+    pub waiting: AtomicU64,
     pub rooms: AtomicU64,
     pub signaling_errors: AtomicU64,
     pub access_log_written: AtomicU64,
@@ -37,7 +39,7 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 15] = [
+        let rows: [(&str, &str, &AtomicU64); 16] = [
             (
                 "datagrams_received_total",
                 "counter",
@@ -75,6 +77,7 @@ impl Metrics {
                 &self.keyframe_requests_sent,
             ),
             ("participants", "gauge", &self.participants),
+            ("waiting_guests", "gauge", &self.waiting),
             ("rooms", "gauge", &self.rooms),
             ("signaling_errors_total", "counter", &self.signaling_errors),
             (

@@ -9,11 +9,15 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
-    close_code, ChatText, ChatTextError, ClientMessage, DisplayName, ErrorCode, ParticipantId,
-    RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
+    close_code, ChatText, ChatTextError, ClientMessage, DisplayName, ErrorCode, MediaState,
+    ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
+
+use crate::access::password::PASSWORD_MAX_CHARS;
+use crate::access::{CheckError, Doorkeeper, Entry, PasswordDigest, TokenError};
+use crate::sfu::meeting::MeetingInfo;
 
 use crate::accesslog::{self, AuditRecord, AuditSink, EventKind, EventRecord};
 use crate::limits::RateLimiter;
@@ -46,14 +50,26 @@ struct Session {
     audit: AuditSink,
     /// Chat has its own, tighter limit than signaling as a whole.
     chat_rate: RateLimiter,
+    /// Setting a password costs a hash: rarely.
+    password_rate: RateLimiter,
+    doorkeeper: Doorkeeper,
 }
 
 impl Session {
     fn event(&self, kind: EventKind, detail: &'static str) {
+        self.record(kind, self.room.as_ref(), detail);
+    }
+
+    /// An event about a room not (yet) joined, such as a failed sign-in.
+    fn event_in(&self, room: &RoomName, kind: EventKind, detail: &'static str) {
+        self.record(kind, Some(room), detail);
+    }
+
+    fn record(&self, kind: EventKind, room: Option<&RoomName>, detail: &'static str) {
         self.audit.record(AuditRecord::Event(EventRecord {
             time_ms: accesslog::now_ms(),
             kind,
-            room: self.room.as_ref().map(|r| r.to_string()),
+            room: room.map(|r| r.to_string()),
             ip: self.ip.to_string(),
             detail,
         }));
@@ -81,41 +97,16 @@ impl Session {
                 return Verdict::CloseWith(Some(error), close_code::UNSUPPORTED_VERSION);
             }
             ClientMessage::Join {
-                room, name, media, ..
-            } => {
-                let Ok(room) = RoomName::parse(&room) else {
-                    return Verdict::Refuse(
-                        ErrorCode::InvalidRoomName,
-                        "room names have 1-64 letters, digits, '-' or '_'".into(),
-                    );
-                };
-                let Ok(name) = DisplayName::parse(&name) else {
-                    return Verdict::Refuse(
-                        ErrorCode::InvalidName,
-                        "names have 1-64 characters".into(),
-                    );
-                };
-                if self
-                    .inbox
-                    .send(Inbox::Connect {
-                        id: self.id,
-                        outbox: outbox.clone(),
-                    })
-                    .await
-                    .is_err()
-                {
-                    return Verdict::CloseWith(None, close_code::SHUTTING_DOWN);
-                }
-                self.room = Some(room.clone());
-                self.event(EventKind::Join, "joined");
-                info!(participant = %self.id, room = %room, "join");
-                Command::Join {
-                    id: self.id,
-                    room,
-                    name,
-                    media,
-                }
-            }
+                room,
+                name,
+                media,
+                token,
+                password,
+                ..
+            } => match self.join(room, name, media, token, password, outbox).await {
+                Ok(command) => command,
+                Err(verdict) => return verdict,
+            },
             _ if self.room.is_none() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into())
             }
@@ -163,6 +154,57 @@ impl Session {
                 id: self.id,
                 enabled,
             },
+            ClientMessage::SetRoomInfo { topic, description } => {
+                match room_info(topic.as_deref(), description.as_deref()) {
+                    Ok(info) => Command::SetRoomInfo { id: self.id, info },
+                    Err(message) => return Verdict::Refuse(ErrorCode::MessageTooLong, message),
+                }
+            }
+            ClientMessage::SetRoomPolicy {
+                waiting_room,
+                locked,
+            } => Command::SetRoomPolicy {
+                id: self.id,
+                waiting_room,
+                locked,
+            },
+            ClientMessage::SetPassword { password } => {
+                let digest = match password {
+                    None => None,
+                    Some(password) => match self.hash_password(password).await {
+                        Ok(digest) => Some(digest),
+                        Err(verdict) => return verdict,
+                    },
+                };
+                Command::SetPassword {
+                    id: self.id,
+                    digest,
+                }
+            }
+            ClientMessage::SetWaitingMessage { text } => {
+                let text = match text.as_deref().map(ChatText::parse) {
+                    None | Some(Err(ChatTextError::Empty)) => None,
+                    Some(Ok(text)) if text.as_str().chars().count() <= WAITING_MESSAGE_MAX => {
+                        Some(text.into_string())
+                    }
+                    Some(_) => return Verdict::Refuse(
+                        ErrorCode::MessageTooLong,
+                        format!(
+                            "the waiting-room message has at most {WAITING_MESSAGE_MAX} characters"
+                        ),
+                    ),
+                };
+                Command::SetWaitingMessage { id: self.id, text }
+            }
+            ClientMessage::Moderate {
+                participant,
+                action,
+            } => Command::Moderate {
+                id: self.id,
+                target: participant,
+                action,
+            },
+            ClientMessage::EndMeeting => Command::EndMeeting { id: self.id },
             ClientMessage::Leave => return Verdict::CloseWith(None, 1000),
         };
         if self.inbox.send(Inbox::Command(command)).await.is_err() {
@@ -170,6 +212,203 @@ impl Session {
         }
         Verdict::Continue(None)
     }
+}
+
+impl Session {
+    /// Checks a join before it reaches the room: names, the link token, whether the room
+    /// exists, the password. What passes goes to the SFU, which decides between the room
+    /// and the waiting room.
+    async fn join(
+        &mut self,
+        room: String,
+        name: String,
+        media: MediaState,
+        token: Option<String>,
+        password: Option<String>,
+        outbox: &mpsc::Sender<ToClient>,
+    ) -> Result<Command, Verdict> {
+        let Ok(room) = RoomName::parse(&room) else {
+            return Err(Verdict::Refuse(
+                ErrorCode::InvalidRoomName,
+                "room names have 1-64 letters, digits, '-' or '_'".into(),
+            ));
+        };
+        let Ok(name) = DisplayName::parse(&name) else {
+            return Err(Verdict::Refuse(
+                ErrorCode::InvalidName,
+                "names have 1-64 characters".into(),
+            ));
+        };
+        let entry = match token {
+            None => Entry::Guest,
+            Some(token) => {
+                let now = u64::try_from(accesslog::now_ms() / 1000).unwrap_or_default();
+                match self.doorkeeper.secret.verify(&token, &room, now) {
+                    Ok(grant) => Entry::Link(grant),
+                    Err(error) => {
+                        self.event_in(
+                            &room,
+                            EventKind::SignInFailed,
+                            "invalid or expired link token",
+                        );
+                        let message = match error {
+                            TokenError::Expired => "this link has expired; ask for a new one",
+                            TokenError::OtherRoom => "this link is for another room",
+                            TokenError::Invalid => "this link is not valid",
+                        };
+                        return Err(Verdict::Refuse(ErrorCode::InvalidToken, message.into()));
+                    }
+                }
+            }
+        };
+        match self.doorkeeper.room_allowed(&room).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Verdict::Refuse(
+                    ErrorCode::UnknownRoom,
+                    "there is no room of this name".into(),
+                ))
+            }
+            Err(e) => {
+                tracing::error!("room lookup failed: {e:#}");
+                return Err(Verdict::Refuse(
+                    ErrorCode::Internal,
+                    "please try again".into(),
+                ));
+            }
+        }
+        let password_checked = if entry.is_host() {
+            None
+        } else {
+            self.check_password(&room, password).await?
+        };
+        if self
+            .inbox
+            .send(Inbox::Connect {
+                id: self.id,
+                outbox: outbox.clone(),
+            })
+            .await
+            .is_err()
+        {
+            return Err(Verdict::CloseWith(None, close_code::SHUTTING_DOWN));
+        }
+        self.room = Some(room.clone());
+        self.event(EventKind::Join, "joined");
+        info!(participant = %self.id, room = %room, host = entry.is_host(), "join");
+        Ok(Command::Join {
+            id: self.id,
+            room,
+            name,
+            media,
+            entry,
+            password_checked,
+        })
+    }
+
+    /// The meeting's password, if it has one, checked off the media loop. Returns the digest
+    /// it was checked against.
+    async fn check_password(
+        &mut self,
+        room: &RoomName,
+        password: Option<String>,
+    ) -> Result<Option<PasswordDigest>, Verdict> {
+        let (reply, gate) = oneshot::channel();
+        let asked = self
+            .inbox
+            .send(Inbox::Gate {
+                room: room.clone(),
+                reply,
+            })
+            .await;
+        let Ok(Ok(gate)) = (match asked {
+            Ok(()) => Ok(gate.await),
+            Err(_) => Err(()),
+        }) else {
+            return Err(Verdict::CloseWith(None, close_code::SHUTTING_DOWN));
+        };
+        let Some(digest) = gate.password else {
+            return Ok(None);
+        };
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err(Verdict::Refuse(
+                ErrorCode::PasswordRequired,
+                "this meeting has a password".into(),
+            ));
+        };
+        if password.chars().count() > PASSWORD_MAX_CHARS {
+            return Err(Verdict::Refuse(
+                ErrorCode::WrongPassword,
+                "wrong password".into(),
+            ));
+        }
+        match self
+            .doorkeeper
+            .passwords
+            .check(self.ip, room, &digest, password)
+            .await
+        {
+            Ok(()) => Ok(Some(digest)),
+            Err(CheckError::Wrong) => {
+                self.event_in(room, EventKind::SignInFailed, "wrong password");
+                Err(Verdict::Refuse(
+                    ErrorCode::WrongPassword,
+                    "wrong password".into(),
+                ))
+            }
+            Err(CheckError::TooManyAttempts) => {
+                self.event_in(room, EventKind::SignInFailed, "too many password attempts");
+                Err(Verdict::Refuse(
+                    ErrorCode::TooManyAttempts,
+                    "too many wrong passwords; wait a few minutes".into(),
+                ))
+            }
+            Err(CheckError::Busy) => Err(Verdict::Refuse(
+                ErrorCode::Busy,
+                "the relay is busy; try again in a moment".into(),
+            )),
+        }
+    }
+
+    async fn hash_password(&mut self, password: String) -> Result<PasswordDigest, Verdict> {
+        let length = password.chars().count();
+        if length == 0 || length > PASSWORD_MAX_CHARS {
+            return Err(Verdict::Refuse(
+                ErrorCode::Malformed,
+                format!("passwords have 1-{PASSWORD_MAX_CHARS} characters"),
+            ));
+        }
+        // Hashing is costly: a connection may set a password only now and then.
+        if !self.password_rate.allow(std::time::Instant::now()) {
+            return Err(Verdict::Refuse(
+                ErrorCode::RateLimited,
+                "the password was just changed; wait a moment".into(),
+            ));
+        }
+        self.doorkeeper
+            .passwords
+            .hash(password)
+            .await
+            .map_err(|_| Verdict::Refuse(ErrorCode::Busy, "the relay is busy; try again".into()))
+    }
+}
+
+/// Longest message a host may show to those waiting.
+const WAITING_MESSAGE_MAX: usize = 500;
+const TOPIC_MAX: usize = 200;
+const DESCRIPTION_MAX: usize = 2000;
+
+/// A host's topic and description, cleaned like chat text; the topic is one line.
+fn room_info(topic: Option<&str>, description: Option<&str>) -> Result<MeetingInfo, String> {
+    let clean = |text: Option<&str>, max: usize, what: &str| match text.map(ChatText::parse) {
+        None | Some(Err(ChatTextError::Empty)) => Ok(None),
+        Some(Ok(text)) if text.as_str().chars().count() <= max => Ok(Some(text.into_string())),
+        Some(_) => Err(format!("the {what} has at most {max} characters")),
+    };
+    let topic = clean(topic, TOPIC_MAX, "topic")?
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+    let description = clean(description, DESCRIPTION_MAX, "description")?;
+    Ok(MeetingInfo { topic, description })
 }
 
 async fn send_text<S>(sink: &mut S, message: &ServerMessage) -> bool
@@ -198,6 +437,7 @@ pub async fn serve_connection(
     inbox: mpsc::Sender<Inbox>,
     metrics: std::sync::Arc<Metrics>,
     audit: AuditSink,
+    doorkeeper: Doorkeeper,
 ) {
     let id = ParticipantId(NEXT_PARTICIPANT.fetch_add(1, Ordering::Relaxed));
     let (outbox_tx, mut outbox_rx) = mpsc::channel::<ToClient>(OUTBOX_CAPACITY);
@@ -209,6 +449,8 @@ pub async fn serve_connection(
         inbox,
         audit,
         chat_rate: RateLimiter::chat(std::time::Instant::now()),
+        password_rate: RateLimiter::password(std::time::Instant::now()),
+        doorkeeper,
     };
     let mut strikes = 0;
     let mut rate = RateLimiter::new(std::time::Instant::now());

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rusqlite::Connection;
+use sprechstunde_shared::RoomName;
 
 pub const DATABASE_FILE: &str = "sprechstunde.sqlite3";
 
@@ -77,6 +78,42 @@ impl Store {
         Ok(Store { connection, path })
     }
 
+    /// Adds a room; false if it already existed.
+    pub fn add_room(&self, name: &RoomName, now_ms: i64) -> anyhow::Result<bool> {
+        let added = self.connection.execute(
+            "INSERT OR IGNORE INTO rooms (name, created_at) VALUES (?1, ?2)",
+            rusqlite::params![name.as_str(), now_ms],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Removes a room; false if there was none of that name.
+    pub fn remove_room(&self, name: &RoomName) -> anyhow::Result<bool> {
+        let removed = self
+            .connection
+            .execute("DELETE FROM rooms WHERE name = ?1", [name.as_str()])?;
+        Ok(removed == 1)
+    }
+
+    pub fn room_exists(&self, name: &RoomName) -> anyhow::Result<bool> {
+        Ok(self.connection.query_row(
+            "SELECT EXISTS (SELECT 1 FROM rooms WHERE name = ?1)",
+            [name.as_str()],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Room names in alphabetical order.
+    pub fn rooms(&self) -> anyhow::Result<Vec<String>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT name FROM rooms ORDER BY name")?;
+        let names = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(names)
+    }
+
     pub fn room_count(&self) -> anyhow::Result<u64> {
         Ok(self
             .connection
@@ -111,6 +148,14 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("version");
         assert_eq!(version, MIGRATIONS.len());
+        let room = RoomName::parse("beratung-1").expect("room");
+        assert!(!store.room_exists(&room).expect("exists"));
+        assert!(store.add_room(&room, 1).expect("add"));
+        assert!(!store.add_room(&room, 2).expect("add again"));
+        assert_eq!(store.rooms().expect("list"), ["beratung-1"]);
+        assert!(store.room_exists(&room).expect("exists"));
+        assert!(store.remove_room(&room).expect("remove"));
+        assert!(!store.remove_room(&room).expect("remove again"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -37,6 +37,7 @@ pub struct AppState {
     pub data_dir: Arc<std::path::Path>,
     pub privacy_notice: Arc<PrivacyNotice>,
     pub connections: ConnectionCounter,
+    pub doorkeeper: crate::access::Doorkeeper,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -147,7 +148,15 @@ async fn websocket(
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
-            signaling::serve_connection(socket, ip, state.inbox, state.metrics, state.audit).await;
+            signaling::serve_connection(
+                socket,
+                ip,
+                state.inbox,
+                state.metrics,
+                state.audit,
+                state.doorkeeper,
+            )
+            .await;
             drop(slot);
         })
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped on every incompatible change; sent by the client in [`ClientMessage::Join`].
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest signaling message either side accepts, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -91,6 +91,12 @@ pub enum ClientMessage {
         /// Microphone and camera as chosen before joining.
         #[serde(default)]
         media: MediaState,
+        /// A host link's or invitation's token (from the link's `#host=` / `#invite=`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// The meeting's password, if the host set one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
     },
     /// An SDP offer from the client (its first one sets up the peer connection).
     Offer { sdp: String },
@@ -110,10 +116,72 @@ pub enum ClientMessage {
     SetHand { raised: bool },
     /// Receive others' video (`true`) or audio only.
     ReceiveVideo { enabled: bool },
+    /// Host: the meeting's topic and description (`None` clears).
+    SetRoomInfo {
+        topic: Option<String>,
+        description: Option<String>,
+    },
+    /// Host: waiting room on or off, room locked or open.
+    SetRoomPolicy { waiting_room: bool, locked: bool },
+    /// Host: set (or with `None` remove) the meeting's password. Never sent back to anyone.
+    SetPassword { password: Option<String> },
+    /// Host: a message shown to everyone in the waiting room (`None` clears).
+    SetWaitingMessage { text: Option<String> },
+    /// Host: act on another participant (or a waiting guest).
+    Moderate {
+        participant: ParticipantId,
+        action: ModerationAction,
+    },
+    /// Host: end the meeting for everyone.
+    EndMeeting,
     /// Leave the room; the relay closes the connection afterwards.
     Leave,
     /// Application-level keepalive; answered with [`ServerMessage::Pong`].
     Ping,
+}
+
+/// What a host can do to someone else. Nobody can switch on another's microphone or camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    /// Let a waiting guest in.
+    Admit,
+    /// Turn a waiting guest away.
+    Deny,
+    /// Send a participant back to the waiting room.
+    SendToWaitingRoom,
+    /// Switch their microphone off; they may switch it on again themselves.
+    Mute,
+    /// Switch their camera off; they may switch it on again themselves.
+    StopCamera,
+    LowerHand,
+    /// Remove them; they cannot come back with the same link token.
+    Remove,
+    /// Hand over host rights: they become host, the one who asks stops being host.
+    MakeHost,
+}
+
+/// The meeting as everyone in it sees it. The password itself is never part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomState {
+    pub topic: Option<String>,
+    pub description: Option<String>,
+    /// Guests knock and wait to be let in while a host is present.
+    pub waiting_room: bool,
+    /// Nobody new may come in or knock (hosts with a host link still can).
+    pub locked: bool,
+    pub has_password: bool,
+    /// The host's message to those waiting.
+    pub waiting_message: Option<String>,
+}
+
+/// Someone knocking, as hosts see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitingGuest {
+    pub id: ParticipantId,
+    pub name: String,
 }
 
 /// Messages from the relay to a client.
@@ -125,17 +193,41 @@ pub enum ClientMessage {
     deny_unknown_fields
 )]
 pub enum ServerMessage {
-    /// Answer to `Join`: who you are and who is already in the room.
+    /// Answer to `Join` (or admission): who you are and who is already in the room.
     Welcome {
         version: u32,
         participant_id: ParticipantId,
         room: String,
+        /// Whether you are a host.
+        host: bool,
         participants: Vec<Participant>,
-        /// The meeting's topic and description, if any.
-        topic: Option<String>,
-        description: Option<String>,
+        state: RoomState,
         /// The room's chat so far that this participant may read.
         chat: Vec<ChatMessage>,
+    },
+    /// Answer to `Join` when the guest must wait: nothing of the room is shared until a host
+    /// admits them (then `Welcome` follows). Sent again when what they see changes.
+    Waiting {
+        participant_id: ParticipantId,
+        room: String,
+        /// False while no host is in the room yet.
+        host_present: bool,
+        topic: Option<String>,
+        description: Option<String>,
+        message: Option<String>,
+    },
+    /// To hosts: everyone waiting, in the order they knocked (sent on every change).
+    WaitingRoom {
+        guests: Vec<WaitingGuest>,
+    },
+    /// The meeting's topic, policy or password state changed.
+    RoomUpdated {
+        state: RoomState,
+    },
+    /// To the participant a host acted on (mute, camera off, hand lowered): the client
+    /// follows, so its own buttons show the truth.
+    Moderated {
+        action: ModerationAction,
     },
     ParticipantJoined {
         participant: Participant,
@@ -178,6 +270,9 @@ pub struct Participant {
     pub media: MediaState,
     /// Set while the hand is raised: lower numbers were raised earlier.
     pub hand: Option<u64>,
+    /// Runs the meeting.
+    #[serde(default)]
+    pub host: bool,
 }
 
 /// A chat message as the relay delivers it: sender, receiver and time are set by the relay.
@@ -238,6 +333,29 @@ pub enum ErrorCode {
     MessageTooLong,
     /// A private message to someone who is not in the room.
     UnknownParticipant,
+    /// Only a host may do this.
+    NotHost,
+    /// Still in the waiting room: nothing of the room until a host admits you.
+    NotAdmitted,
+    /// The meeting has a password; send it with `join`.
+    PasswordRequired,
+    WrongPassword,
+    /// Too many wrong passwords from this address or for this room; wait and try again.
+    TooManyAttempts,
+    /// The link's token is forged, expired or for another room.
+    InvalidToken,
+    /// The host locked the room.
+    RoomLocked,
+    /// This relay only opens rooms its operator configured.
+    UnknownRoom,
+    /// A host removed you; the same link does not let you back in.
+    Removed,
+    /// A host did not let you in.
+    Denied,
+    /// A host ended the meeting for everyone.
+    MeetingEnded,
+    /// The relay is busy checking passwords; try again in a moment.
+    Busy,
     Internal,
 }
 
@@ -253,6 +371,14 @@ pub mod close_code {
     pub const MEDIA_FAILED: u16 = 4003;
     /// The room or the relay is full.
     pub const FULL: u16 = 4004;
+    /// A host removed this participant.
+    pub const REMOVED: u16 = 4005;
+    /// A host did not let this guest in.
+    pub const DENIED: u16 = 4006;
+    /// A host ended the meeting.
+    pub const MEETING_ENDED: u16 = 4007;
+    /// The room is locked, or its password changed while joining.
+    pub const NOT_ALLOWED: u16 = 4008;
 }
 
 impl ClientMessage {
@@ -294,7 +420,26 @@ mod tests {
                 room: "beratung-1".into(),
                 name: "Ayşe Yılmaz".into(),
                 media: MediaState::default(),
+                token: Some("v1.abc.def".into()),
+                password: Some("geheim".into()),
             },
+            ClientMessage::SetRoomInfo {
+                topic: Some("Schulwahl".into()),
+                description: None,
+            },
+            ClientMessage::SetRoomPolicy {
+                waiting_room: true,
+                locked: false,
+            },
+            ClientMessage::SetPassword { password: None },
+            ClientMessage::SetWaitingMessage {
+                text: Some("Einen Moment bitte".into()),
+            },
+            ClientMessage::Moderate {
+                participant: ParticipantId(4),
+                action: ModerationAction::SendToWaitingRoom,
+            },
+            ClientMessage::EndMeeting,
             ClientMessage::SetMedia(MediaState {
                 mic: false,
                 camera: true,
@@ -330,6 +475,7 @@ mod tests {
             name: "Berater".into(),
             media: MediaState::default(),
             hand: Some(1),
+            host: true,
         };
         let chat = ChatMessage {
             id: 1,
@@ -345,10 +491,34 @@ mod tests {
                 version: PROTOCOL_VERSION,
                 participant_id: ParticipantId(3),
                 room: "beratung-1".into(),
+                host: false,
                 participants: vec![participant.clone()],
-                topic: Some("Schulwahl".into()),
-                description: None,
+                state: RoomState {
+                    topic: Some("Schulwahl".into()),
+                    waiting_room: true,
+                    ..RoomState::default()
+                },
                 chat: vec![chat.clone()],
+            },
+            ServerMessage::Waiting {
+                participant_id: ParticipantId(3),
+                room: "beratung-1".into(),
+                host_present: true,
+                topic: None,
+                description: None,
+                message: Some("Gleich geht es los".into()),
+            },
+            ServerMessage::WaitingRoom {
+                guests: vec![WaitingGuest {
+                    id: ParticipantId(3),
+                    name: "Familie Öz".into(),
+                }],
+            },
+            ServerMessage::RoomUpdated {
+                state: RoomState::default(),
+            },
+            ServerMessage::Moderated {
+                action: ModerationAction::Mute,
             },
             ServerMessage::ParticipantJoined {
                 participant: participant.clone(),
@@ -409,6 +579,8 @@ mod tests {
             room: "a".into(),
             name: "b".into(),
             media: MediaState::default(),
+            token: None,
+            password: None,
         }
         .to_json();
         assert_eq!(
@@ -426,6 +598,8 @@ mod tests {
                 room: "a".into(),
                 name: "b".into(),
                 media: MediaState::default(),
+                token: None,
+                password: None,
             })
         );
     }

@@ -14,6 +14,7 @@ pub struct Relay {
     pub http: SocketAddr,
     pub data_dir: PathBuf,
     pub log_file: PathBuf,
+    extra: Vec<String>,
 }
 
 fn relay_binary() -> PathBuf {
@@ -39,38 +40,29 @@ impl Relay {
             crate::free_port()?
         ));
         std::fs::create_dir_all(&data_dir)?;
-        let log_file = data_dir.join("relay.log");
-        let log = std::fs::File::create(&log_file)?;
-        let binary = relay_binary();
-        let mut child = Command::new(&binary)
-            .args(["--http", "127.0.0.1:0", "--media-port", "0"])
-            // Loopback only: tests never use the machine's LAN address.
-            .args(["--media-ip", "127.0.0.1"])
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(["--log", "info,sprechstunde_relay=debug"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .with_context(|| format!("cannot start the relay at {}", binary.display()))?;
-        let stdout = child.stdout.take().context("relay stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let Some(address) = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("http://"))
-        else {
-            let _ = child.kill();
-            bail!("relay did not start: {line:?}; see {}", log_file.display());
-        };
-        let http = address.parse().context("relay address")?;
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, http, log_file) = spawn(&data_dir, &extra)?;
         Ok(Relay {
             child,
             http,
             data_dir,
             log_file,
+            extra,
         })
+    }
+
+    /// Stop (SIGTERM) and start again on the same data directory with the same arguments;
+    /// the HTTP port changes.
+    pub fn restart(&mut self) -> Result<()> {
+        if !self.terminate(Duration::from_secs(10))? {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let (child, http, log_file) = spawn(&self.data_dir, &self.extra)?;
+        self.child = child;
+        self.http = http;
+        self.log_file = log_file;
+        Ok(())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -161,12 +153,14 @@ impl Relay {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
     }
 
-    /// Run an operator sub-command (`log export ...`) on this relay's data directory.
+    /// Run an operator sub-command (`log export ...`) on this relay's data directory, with
+    /// the relay's own extra arguments.
     pub fn admin(&self, args: &[&str]) -> Result<String> {
         let output = Command::new(relay_binary())
             .args(args)
             .arg("--data-dir")
             .arg(&self.data_dir)
+            .args(&self.extra)
             .output()?;
         if !output.status.success() {
             bail!(
@@ -191,6 +185,36 @@ impl Relay {
         }
         Ok(false)
     }
+}
+
+fn spawn(data_dir: &std::path::Path, extra: &[String]) -> Result<(Child, SocketAddr, PathBuf)> {
+    let log_file = data_dir.join(format!("relay-{}.log", crate::free_port()?));
+    let log = std::fs::File::create(&log_file)?;
+    let binary = relay_binary();
+    let mut child = Command::new(&binary)
+        .args(["--http", "127.0.0.1:0", "--media-port", "0"])
+        // Loopback only: tests never use the machine's LAN address.
+        .args(["--media-ip", "127.0.0.1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--log", "info,sprechstunde_relay=debug"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .with_context(|| format!("cannot start the relay at {}", binary.display()))?;
+    let stdout = child.stdout.take().context("relay stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let Some(address) = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("http://"))
+    else {
+        let _ = child.kill();
+        bail!("relay did not start: {line:?}; see {}", log_file.display());
+    };
+    let http = address.parse().context("relay address")?;
+    Ok((child, http, log_file))
 }
 
 impl Drop for Relay {

@@ -116,6 +116,8 @@ impl SyntheticClient {
             room: room.to_string(),
             name: name.to_string(),
             media: MediaState::default(),
+            token: None,
+            password: None,
         })?;
         let (id, others) = loop {
             let Some(message) = stream.next().await else {

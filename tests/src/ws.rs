@@ -9,7 +9,8 @@ use sprechstunde_shared::{
     ChatMessage, ClientMessage, MediaState, Participant, ParticipantId, ServerMessage,
     PROTOCOL_VERSION,
 };
-use tokio::net::TcpStream;
+use std::net::{IpAddr, SocketAddr};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -23,8 +24,52 @@ pub struct WsClient {
     pub chat: Vec<ChatMessage>,
     pub topic: Option<String>,
     pub description: Option<String>,
+    pub host: bool,
     /// Every message received so far, as JSON text, to search afterwards.
     pub transcript: Vec<String>,
+}
+
+/// A join as a client may send it; build with [`JoinRequest::new`] and the `with_*` methods.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub room: String,
+    pub name: String,
+    pub media: MediaState,
+    pub token: Option<String>,
+    pub password: Option<String>,
+}
+
+impl JoinRequest {
+    pub fn new(room: &str, name: &str) -> JoinRequest {
+        JoinRequest {
+            room: room.into(),
+            name: name.into(),
+            media: MediaState::default(),
+            token: None,
+            password: None,
+        }
+    }
+
+    pub fn with_token(mut self, token: &str) -> JoinRequest {
+        self.token = Some(token.into());
+        self
+    }
+
+    pub fn with_password(mut self, password: &str) -> JoinRequest {
+        self.password = Some(password.into());
+        self
+    }
+
+    fn message(&self) -> ClientMessage {
+        ClientMessage::Join {
+            version: PROTOCOL_VERSION,
+            room: self.room.clone(),
+            name: self.name.clone(),
+            media: self.media,
+            token: self.token.clone(),
+            password: self.password.clone(),
+        }
+    }
 }
 
 impl WsClient {
@@ -38,50 +83,104 @@ impl WsClient {
         name: &str,
         media: MediaState,
     ) -> Result<WsClient> {
+        let mut client = WsClient::connect(relay, None).await?;
+        let request = JoinRequest {
+            media,
+            ..JoinRequest::new(room, name)
+        };
+        match client.request(&request).await? {
+            ServerMessage::Welcome { .. } => Ok(client),
+            other => bail!("join refused: {other:?}"),
+        }
+    }
+
+    /// A signaling connection, from `source` (a loopback address such as 127.0.0.2) if given.
+    pub async fn connect(relay: &Relay, source: Option<IpAddr>) -> Result<WsClient> {
         crate::ensure_isolated_network()?;
-        let (socket, _) = tokio_tungstenite::connect_async(relay.ws_url()).await?;
-        let mut client = WsClient {
+        let socket = match source {
+            None => tokio_tungstenite::connect_async(relay.ws_url()).await?.0,
+            Some(source) => {
+                let tcp = TcpSocket::new_v4()?;
+                tcp.bind(SocketAddr::new(source, 0))?;
+                let stream = tcp.connect(relay.http).await?;
+                tokio_tungstenite::client_async(relay.ws_url(), MaybeTlsStream::Plain(stream))
+                    .await?
+                    .0
+            }
+        };
+        Ok(WsClient {
             socket,
             id: ParticipantId(0),
             others: Vec::new(),
             chat: Vec::new(),
             topic: None,
             description: None,
+            host: false,
             transcript: Vec::new(),
-        };
-        client
-            .send(&ClientMessage::Join {
-                version: PROTOCOL_VERSION,
-                room: room.into(),
-                name: name.into(),
-                media,
-            })
-            .await?;
-        let welcome = client
-            .next_where(Duration::from_secs(5), |m| {
+        })
+    }
+
+    /// Send a join and return the answer: `welcome`, `waiting` or `error`.
+    pub async fn request(&mut self, request: &JoinRequest) -> Result<ServerMessage> {
+        self.send(&request.message()).await?;
+        let answer = self
+            .next_where(Duration::from_secs(10), |m| {
                 matches!(
                     m,
-                    ServerMessage::Welcome { .. } | ServerMessage::Error { .. }
+                    ServerMessage::Welcome { .. }
+                        | ServerMessage::Waiting { .. }
+                        | ServerMessage::Error { .. }
                 )
             })
             .await?;
-        match welcome {
+        self.absorb(&answer);
+        Ok(answer)
+    }
+
+    /// Wait (in the waiting room) until admitted; returns the welcome.
+    pub async fn admitted(&mut self, timeout: Duration) -> Result<()> {
+        let welcome = self
+            .next_where(timeout, |m| matches!(m, ServerMessage::Welcome { .. }))
+            .await?;
+        self.absorb(&welcome);
+        Ok(())
+    }
+
+    fn absorb(&mut self, answer: &ServerMessage) {
+        match answer {
             ServerMessage::Welcome {
                 participant_id,
                 participants,
-                topic,
-                description,
+                state,
                 chat,
+                host,
                 ..
             } => {
-                client.id = participant_id;
-                client.others = participants;
-                client.chat = chat;
-                client.topic = topic;
-                client.description = description;
-                Ok(client)
+                self.id = *participant_id;
+                self.others = participants.clone();
+                self.chat = chat.clone();
+                self.topic = state.topic.clone();
+                self.description = state.description.clone();
+                self.host = *host;
             }
-            other => bail!("join refused: {other:?}"),
+            ServerMessage::Waiting { participant_id, .. } => self.id = *participant_id,
+            _ => {}
+        }
+    }
+
+    /// The close code the relay ends the connection with (skipping other messages).
+    pub async fn closed_with(&mut self, timeout: Duration) -> Result<Option<u16>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .context("timed out waiting for the close")?
+            {
+                None | Some(Err(_)) => return Ok(None),
+                Some(Ok(Message::Close(frame))) => return Ok(frame.map(|f| u16::from(f.code))),
+                Some(Ok(Message::Text(text))) => self.transcript.push(text.to_string()),
+                Some(Ok(_)) => {}
+            }
         }
     }
 

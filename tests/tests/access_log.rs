@@ -25,6 +25,8 @@ async fn join_and_leave(relay: &Relay) -> Result<()> {
         room: "Beratung".into(),
         name: NAME_MARKER.into(),
         media: MediaState::default(),
+        token: None,
+        password: None,
     };
     socket.send(Message::text(join.to_json())).await?;
     let welcome = tokio::time::timeout(Duration::from_secs(5), socket.next())

@@ -77,6 +77,8 @@ fn join(room: &str, name: &str) -> String {
         room: room.into(),
         name: name.into(),
         media: MediaState::default(),
+        token: None,
+        password: None,
     }
     .to_json()
 }
@@ -130,6 +132,8 @@ async fn a_wrong_protocol_version_is_refused_and_closed() -> Result<()> {
         room: "r".into(),
         name: "n".into(),
         media: MediaState::default(),
+        token: None,
+        password: None,
     };
     send_raw(&mut socket, &join.to_json()).await?;
     expect_error(&mut socket, ErrorCode::UnsupportedVersion).await?;

@@ -2,7 +2,11 @@
 
 pub mod chat_panel;
 pub mod device_settings;
+pub mod host_panel;
+pub mod knock_notice;
 pub mod lang_switch;
+pub mod password_prompt;
 pub mod people_panel;
 pub mod speaking_panel;
 pub mod video_tile;
+pub mod waiting_view;

@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use sprechstunde_shared::{
-    ClientMessage, ErrorCode, MediaState, Participant, ParticipantId, RoomName, TrackSource,
+    ClientMessage, ErrorCode, MediaState, ModerationAction, Participant, ParticipantId, RoomName,
+    TrackSource,
 };
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
@@ -14,9 +15,13 @@ use yew::prelude::*;
 use crate::app::use_lang;
 use crate::components::chat_panel::ChatPanel;
 use crate::components::device_settings::DeviceSettings;
+use crate::components::host_panel::HostPanel;
+use crate::components::knock_notice::KnockNotice;
+use crate::components::password_prompt::PasswordPrompt;
 use crate::components::people_panel::PeoplePanel;
 use crate::components::speaking_panel::SpeakingPanel;
 use crate::components::video_tile::VideoTile;
+use crate::components::waiting_view::WaitingRoomView;
 use crate::i18n::{t, Key};
 use crate::media::local::DeviceChoice;
 use crate::media::quality::Quality;
@@ -50,6 +55,8 @@ enum Panel {
     People,
     Speaking,
     Settings,
+    /// Hosts only: the meeting's settings.
+    Host,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +82,7 @@ fn refusal_text(code: ErrorCode) -> Option<Key> {
         ErrorCode::EmptyMessage => Some(Key::ChatEmptyError),
         ErrorCode::RateLimited => Some(Key::ChatRateLimited),
         ErrorCode::UnknownParticipant => Some(Key::ChatUnknownReceiver),
+        ErrorCode::NotHost => Some(Key::NotHostError),
         _ => None,
     }
 }
@@ -134,6 +142,7 @@ pub fn room_page(props: &RoomProps) -> Html {
             *session.borrow_mut() = Some(Session::start(
                 room,
                 name,
+                crate::route::link_token_from_location(),
                 sending.clone(),
                 initial,
                 on_event,
@@ -168,6 +177,79 @@ pub fn room_page(props: &RoomProps) -> Html {
     let peer = {
         let session = session.clone();
         move || session.borrow().as_ref().and_then(|s| s.peer())
+    };
+    {
+        // A host switched something of ours off: follow, so our buttons show the truth.
+        let (sending, media, notice, peer, own_stream) = (
+            sending.clone(),
+            media.clone(),
+            notice.clone(),
+            peer.clone(),
+            own_stream.clone(),
+        );
+        use_effect_with(state.moderated, move |moderated| {
+            if let Some((action, _)) = *moderated {
+                let peer = peer();
+                spawn_local(async move {
+                    match action {
+                        ModerationAction::Mute => {
+                            let _ = sending::set_mic(&sending, peer, false).await;
+                            media.set(MediaState {
+                                mic: false,
+                                ..*media
+                            });
+                            notice.set(Some(Key::MutedByHost));
+                        }
+                        ModerationAction::StopCamera => {
+                            let _ = sending::set_camera(&sending, peer, false).await;
+                            own_stream.set(sending.borrow().camera_stream());
+                            media.set(MediaState {
+                                camera: false,
+                                ..*media
+                            });
+                            notice.set(Some(Key::CameraStoppedByHost));
+                        }
+                        ModerationAction::LowerHand => notice.set(Some(Key::HandLoweredByHost)),
+                        _ => {}
+                    }
+                });
+            }
+        });
+    }
+    let send_message = {
+        let session = session.clone();
+        Callback::from(move |message: ClientMessage| {
+            if let Some(session) = session.borrow().as_ref() {
+                session.send(&message);
+            }
+        })
+    };
+    let on_moderate = {
+        let send_message = send_message.clone();
+        Callback::from(
+            move |(participant, action): (ParticipantId, ModerationAction)| {
+                send_message.emit(ClientMessage::Moderate {
+                    participant,
+                    action,
+                })
+            },
+        )
+    };
+    let on_admit = {
+        let on_moderate = on_moderate.clone();
+        Callback::from(move |id: ParticipantId| on_moderate.emit((id, ModerationAction::Admit)))
+    };
+    let on_deny = {
+        let on_moderate = on_moderate.clone();
+        Callback::from(move |id: ParticipantId| on_moderate.emit((id, ModerationAction::Deny)))
+    };
+    let on_password = {
+        let session = session.clone();
+        Callback::from(move |password: String| {
+            if let Some(session) = session.borrow().as_ref() {
+                session.join_with_password(password);
+            }
+        })
     };
     let tell_media = {
         let session = session.clone();
@@ -420,6 +502,7 @@ pub fn room_page(props: &RoomProps) -> Html {
         name: choice.name.clone(),
         media: *media,
         hand: state.own.as_ref().and_then(|p| p.hand),
+        host: state.host,
     };
     let mut tiles = vec![Tile {
         id: TileId(me, TrackSource::Camera),
@@ -514,12 +597,28 @@ pub fn room_page(props: &RoomProps) -> Html {
     everyone.extend(state.participants.iter().cloned());
     let pressed = |on: bool| on.to_string();
 
+    if let Some(reason) = state.password_needed {
+        return html! { <PasswordPrompt {reason} on_submit={on_password} on_leave={leave} /> };
+    }
+    if let Some(view) = &state.waiting {
+        return html! {
+            <WaitingRoomView view={view.clone()} room={props.room.as_str().to_string()} on_leave={leave} />
+        };
+    }
+    if state.me.is_none() {
+        return html! {
+            <main class="page narrow" aria-busy="true">
+                <p role="status"><span class="spinner" aria-hidden="true"></span>{ t(lang, Key::Joining) }</p>
+            </main>
+        };
+    }
+
     html! {
         <main class={classes!("room", (*panel).is_some().then_some("with-panel"))}>
             <header class="room-header">
                 <div>
-                    <h1>{ state.topic.clone().unwrap_or_else(|| props.room.as_str().to_string()) }</h1>
-                    if let Some(description) = &state.description {
+                    <h1 id="room-topic-heading">{ state.meeting.topic.clone().unwrap_or_else(|| props.room.as_str().to_string()) }</h1>
+                    if let Some(description) = &state.meeting.description {
                         <p class="description">{ description.clone() }</p>
                     }
                 </div>
@@ -535,6 +634,9 @@ pub fn room_page(props: &RoomProps) -> Html {
                     <span>{ t(lang, Key::YouAreSharing) }</span>
                     <button type="button" onclick={toggle_screen.clone()}>{ t(lang, Key::StopSharing) }</button>
                 </div>
+            }
+            if state.host {
+                <KnockNotice guests={state.knocking.clone()} {on_admit} {on_deny} />
             }
             if let Some(key) = *notice {
                 <div class="notice" role="alert">
@@ -562,7 +664,8 @@ pub fn room_page(props: &RoomProps) -> Html {
                             },
                             Panel::People => html! {
                                 <PeoplePanel people={everyone}
-                                    own_label={format!("{} ({})", choice.name, t(lang, Key::You))} />
+                                    own_label={format!("{} ({})", choice.name, t(lang, Key::You))}
+                                    on_moderate={state.host.then_some(on_moderate)} />
                             },
                             Panel::Speaking => html! {
                                 <SpeakingPanel speakers={state.speakers.clone()} active={state.active_speaker} />
@@ -571,6 +674,9 @@ pub fn room_page(props: &RoomProps) -> Html {
                                 <DeviceSettings choice={(*devices).clone()} on_choice={on_devices}
                                     quality={*quality} on_quality={on_quality}
                                     audio_only={Some(*audio_only)} on_audio_only={on_audio_only} />
+                            },
+                            Panel::Host => html! {
+                                <HostPanel meeting={state.meeting.clone()} on_send={send_message} />
                             },
                         } }
                     </aside>
@@ -614,6 +720,11 @@ pub fn room_page(props: &RoomProps) -> Html {
                 <button type="button" id="open-settings" aria-pressed={pressed(*panel == Some(Panel::Settings))} onclick={open(Panel::Settings)}>
                     { t(lang, Key::Settings) }
                 </button>
+                if state.host {
+                    <button type="button" id="open-host" aria-pressed={pressed(*panel == Some(Panel::Host))} onclick={open(Panel::Host)}>
+                        { t(lang, Key::RoomPanel) }
+                    </button>
+                }
                 <button type="button" class="leave" onclick={leave}>{ t(lang, Key::Leave) }</button>
             </nav>
         </main>

@@ -19,6 +19,8 @@ pub enum EventKind {
     /// A sign-in to a room ("Anmeldung").
     Join,
     Leave,
+    /// A wrong meeting password or an invalid link token.
+    SignInFailed,
     Error,
 }
 
@@ -27,6 +29,7 @@ impl EventKind {
         match self {
             EventKind::Join => "join",
             EventKind::Leave => "leave",
+            EventKind::SignInFailed => "sign_in_failed",
             EventKind::Error => "error",
         }
     }

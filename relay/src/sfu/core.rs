@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
-    close_code, ChatMessage, ChatText, DisplayName, ErrorCode, MediaState, ParticipantId, RoomName,
-    ServerMessage, PROTOCOL_VERSION,
+    close_code, ChatMessage, ChatText, DisplayName, ErrorCode, MediaState, ModerationAction,
+    ParticipantId, RoomName, ServerMessage, PROTOCOL_VERSION,
 };
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, Transmit};
@@ -17,10 +17,15 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
 
 use tracing::debug;
 
+use super::lobby::{Lobby, Waiter};
 use super::meeting::{Meeting, MeetingInfo};
 use super::peer::{Peer, PeerError};
 use super::rooms::{JoinError, Rooms, TrackKey, TrackKind};
+use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
+
+mod admission;
+pub use admission::Gate;
 
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.
@@ -39,6 +44,35 @@ pub enum Command {
         room: RoomName,
         name: DisplayName,
         media: MediaState,
+        /// Guest, or the checked token of a host link or invitation.
+        entry: Entry,
+        /// The password digest the join's password was checked against, if any.
+        password_checked: Option<PasswordDigest>,
+    },
+    SetRoomInfo {
+        id: ParticipantId,
+        info: MeetingInfo,
+    },
+    SetRoomPolicy {
+        id: ParticipantId,
+        waiting_room: bool,
+        locked: bool,
+    },
+    SetPassword {
+        id: ParticipantId,
+        digest: Option<PasswordDigest>,
+    },
+    SetWaitingMessage {
+        id: ParticipantId,
+        text: Option<String>,
+    },
+    Moderate {
+        id: ParticipantId,
+        target: ParticipantId,
+        action: ModerationAction,
+    },
+    EndMeeting {
+        id: ParticipantId,
     },
     SetMedia {
         id: ParticipantId,
@@ -107,6 +141,12 @@ pub struct Sfu {
     conferences: HashMap<RoomName, Conference>,
     meetings: HashMap<RoomName, Meeting>,
     infos: HashMap<RoomName, MeetingInfo>,
+    policy: AccessPolicy,
+    lobby: Lobby,
+    /// How each participant (in a room or waiting) came in.
+    entries: HashMap<ParticipantId, Entry>,
+    /// Tokens of removed participants: the same link does not let them back in.
+    banned_tokens: std::collections::HashSet<TokenId>,
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
@@ -126,6 +166,7 @@ impl Sfu {
         local_candidates: Vec<Candidate>,
         room_capacity: usize,
         infos: HashMap<RoomName, MeetingInfo>,
+        policy: AccessPolicy,
         metrics: Arc<Metrics>,
     ) -> Sfu {
         Sfu {
@@ -137,6 +178,10 @@ impl Sfu {
             conferences: HashMap::new(),
             meetings: HashMap::new(),
             infos,
+            policy,
+            lobby: Lobby::default(),
+            entries: HashMap::new(),
+            banned_tokens: std::collections::HashSet::new(),
             next_stats: None,
             outputs: VecDeque::new(),
             metrics,
@@ -170,8 +215,33 @@ impl Sfu {
                 room,
                 name,
                 media,
-            } => self.join(now, id, &room, name, media),
-            Command::SetMedia { id, media } => self.set_media(now, id, media),
+                entry,
+                password_checked,
+            } => self.join(
+                now,
+                id,
+                &room,
+                Waiter {
+                    id,
+                    name: name.into_string(),
+                    media,
+                    entry,
+                },
+                password_checked,
+            ),
+            Command::SetRoomInfo { id, info } => self.set_room_info(id, info),
+            Command::SetRoomPolicy {
+                id,
+                waiting_room,
+                locked,
+            } => self.set_room_policy(now, id, waiting_room, locked),
+            Command::SetPassword { id, digest } => self.set_password(id, digest),
+            Command::SetWaitingMessage { id, text } => self.set_waiting_message(id, text),
+            Command::Moderate { id, target, action } => {
+                self.moderate(now, id, target, action, &mut work)
+            }
+            Command::EndMeeting { id } => self.end_meeting(now, id, &mut work),
+            Command::SetMedia { id, media } => self.set_media(now, id, media, &mut work),
             Command::Chat {
                 id,
                 text,
@@ -181,7 +251,7 @@ impl Sfu {
             Command::SetHand { id, raised } => self.set_hand(id, raised),
             Command::ReceiveVideo { id, enabled } => {
                 let Some(peer) = self.peers.get_mut(&id) else {
-                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                    return self.not_in_call(id);
                 };
                 let resumed = enabled && !peer.receive_video;
                 peer.receive_video = enabled;
@@ -195,7 +265,7 @@ impl Sfu {
             }
             Command::Offer { id, sdp } => {
                 let Some(peer) = self.peers.get_mut(&id) else {
-                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                    return self.not_in_call(id);
                 };
                 match peer.accept_offer(&sdp) {
                     Ok(answer) => self.signal(id, ServerMessage::Answer { sdp: answer }),
@@ -205,7 +275,7 @@ impl Sfu {
             }
             Command::Answer { id, sdp } => {
                 let Some(peer) = self.peers.get_mut(&id) else {
-                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                    return self.not_in_call(id);
                 };
                 match peer.accept_answer(&sdp) {
                     Ok(opened) => {
@@ -225,20 +295,20 @@ impl Sfu {
             }
             Command::Candidate { id, candidate } => {
                 let Some(peer) = self.peers.get_mut(&id) else {
-                    return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+                    return self.not_in_call(id);
                 };
                 if let Err(e) = peer.add_remote_candidate(&candidate) {
                     self.refuse_peer_error(id, e);
                 }
                 work.push(id);
             }
-            Command::Leave { id } => self.remove(now, id, false, &mut work),
+            Command::Leave { id } => self.leave(now, id, &mut work),
             Command::Shutdown => {
-                let ids: Vec<ParticipantId> = self.peers.keys().copied().collect();
+                let ids: Vec<ParticipantId> = self.entries.keys().copied().collect();
                 for id in ids {
                     self.outputs
                         .push_back(Output::Close(id, close_code::SHUTTING_DOWN));
-                    self.remove(now, id, false, &mut work);
+                    self.leave(now, id, &mut work);
                 }
             }
         }
@@ -306,21 +376,17 @@ impl Sfu {
         self.drive(now, due);
     }
 
-    fn join(
-        &mut self,
-        now: Instant,
-        id: ParticipantId,
-        room: &RoomName,
-        name: DisplayName,
-        media: MediaState,
-    ) {
-        if self.peers.contains_key(&id) {
-            return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
-        }
+    /// Into the room: media connection, participant list, chat. `Welcome` tells them.
+    fn enter(&mut self, now: Instant, room: &RoomName, waiter: Waiter) {
+        let Waiter {
+            id,
+            name,
+            media,
+            entry,
+        } = waiter;
         if self.peers.len() >= MAX_PARTICIPANTS {
             return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
         }
-        let name = name.into_string();
         let joined = match self.rooms.join(room, id, name.clone()) {
             Ok(joined) => joined,
             Err(JoinError::AlreadyJoined) => {
@@ -341,18 +407,29 @@ impl Sfu {
         for (key, kind) in joined.tracks_to_receive {
             peer.offer_track(key, kind);
         }
-        self.peers.insert(id, peer);
         let media = MediaState {
             // Nothing is shared before the media connection exists.
             screen: false,
             ..media
         };
-        let Some((participant, _)) = self.rooms.update_participant(id, |p| p.media = media) else {
+        peer.sending = media;
+        self.peers.insert(id, peer);
+        self.entries.insert(id, entry);
+        let host = entry.is_host();
+        let Some((participant, _)) = self.rooms.update_participant(id, |p| {
+            p.media = media;
+            p.host = host;
+        }) else {
             return;
         };
-        let meeting = self.meetings.entry(room.clone()).or_default();
+        let info = self.infos.get(room).cloned().unwrap_or_default();
+        let meeting = self
+            .meetings
+            .entry(room.clone())
+            .or_insert_with(|| Meeting::new(info));
         meeting.join(id, name, !media.mic);
         let chat = meeting.chat_for(id);
+        let state = meeting.settings.state();
         self.next_stats.get_or_insert(now + STATS_INTERVAL);
         for other in &joined.others {
             self.signal(
@@ -362,19 +439,21 @@ impl Sfu {
                 },
             );
         }
-        let info = self.infos.get(room).cloned().unwrap_or_default();
         self.signal(
             id,
             ServerMessage::Welcome {
                 version: PROTOCOL_VERSION,
                 participant_id: id,
                 room: room.to_string(),
+                host,
                 participants: joined.others,
-                topic: info.topic,
-                description: info.description,
+                state,
                 chat,
             },
         );
+        if host {
+            self.host_arrived(room, id);
+        }
         self.update_gauges();
     }
 
@@ -517,6 +596,17 @@ impl Sfu {
                     }
                 }
                 let is_video = kind.is_some_and(TrackKind::is_video);
+                // What the sender switched off (or a host switched off for them) is not
+                // forwarded, whatever its client keeps sending.
+                let sending = self.peers.get(&id).map(|p| p.sending).unwrap_or_default();
+                let switched_on = match kind {
+                    Some(TrackKind::Audio) => sending.mic,
+                    Some(TrackKind::Video) => sending.camera,
+                    Some(TrackKind::Screen) | None => true,
+                };
+                if !switched_on {
+                    return;
+                }
                 let Sfu {
                     rooms,
                     peers,
@@ -561,20 +651,37 @@ impl Sfu {
         }
     }
 
-    fn set_media(&mut self, now: Instant, id: ParticipantId, media: MediaState) {
+    fn set_media(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        media: MediaState,
+        work: &mut Vec<ParticipantId>,
+    ) {
         let Some((participant, members)) = self.rooms.update_participant(id, |p| p.media = media)
         else {
-            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+            return self.not_in_call(id);
         };
         if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
             meeting.set_muted(now, id, !media.mic);
+        }
+        let was = self.peers.get(&id).map(|p| p.sending);
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.sending = media;
+        }
+        if was.is_some_and(|was| !was.camera) && media.camera {
+            // Camera packets were dropped while it was off: start the others on a keyframe.
+            if let Some(key) = self.rooms.track_of(id, TrackKind::Video) {
+                self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+                work.push(id);
+            }
         }
         self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
     }
 
     fn set_hand(&mut self, id: ParticipantId, raised: bool) {
         let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
-            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+            return self.not_in_call(id);
         };
         let already = self.rooms.participant(id).and_then(|p| p.hand);
         let hand = match (raised, already) {
@@ -590,7 +697,7 @@ impl Sfu {
 
     fn chat(&mut self, id: ParticipantId, text: ChatText, to: Option<ParticipantId>, time_ms: u64) {
         let Some(sender) = self.rooms.participant(id).map(|p| p.name.clone()) else {
-            return self.refuse(id, ErrorCode::OutOfOrder, "join first");
+            return self.not_in_call(id);
         };
         let members = self.rooms.members_with(id);
         let receiver = match to {
@@ -674,6 +781,25 @@ impl Sfu {
         self.signal(id, ServerMessage::error(code, message));
     }
 
+    /// Refuse something only participants in the call may do.
+    fn not_in_call(&mut self, id: ParticipantId) {
+        if self.lobby.contains(id) {
+            self.refuse(
+                id,
+                ErrorCode::NotAdmitted,
+                "you are in the waiting room until a host lets you in",
+            );
+        } else {
+            self.refuse(id, ErrorCode::OutOfOrder, "join first");
+        }
+    }
+
+    /// Tell why, then close the connection with `close` (a decision, not a client error).
+    fn refuse_and_close(&mut self, id: ParticipantId, code: ErrorCode, message: &str, close: u16) {
+        self.signal(id, ServerMessage::error(code, message));
+        self.outputs.push_back(Output::Close(id, close));
+    }
+
     /// Refuse a join for lack of space and close the connection: waiting will not help it.
     fn refuse_full(&mut self, id: ParticipantId, code: ErrorCode, message: &str) {
         self.refuse(id, code, message);
@@ -696,6 +822,7 @@ impl Sfu {
 
     fn update_gauges(&self) {
         metrics::set(&self.metrics.participants, self.peers.len() as u64);
+        metrics::set(&self.metrics.waiting, self.lobby.len() as u64);
         metrics::set(&self.metrics.rooms, self.rooms.room_count() as u64);
     }
 }

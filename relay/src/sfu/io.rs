@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use sprechstunde_shared::{ParticipantId, ServerMessage};
+use sprechstunde_shared::{ParticipantId, RoomName, ServerMessage};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::core::{Command, Output, Sfu};
+use super::core::{Command, Gate, Output, Sfu};
 use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
 use crate::metrics::{self, Metrics};
 
@@ -46,6 +46,11 @@ pub enum Inbox {
     /// The connection is gone; the participant leaves.
     Disconnect {
         id: ParticipantId,
+    },
+    /// What a join to `room` must bring (its password digest), asked before joining.
+    Gate {
+        room: RoomName,
+        reply: oneshot::Sender<Gate>,
     },
 }
 
@@ -81,6 +86,9 @@ pub async fn run(
                     outboxes.insert(id, outbox);
                 }
                 Some(Inbox::Command(command)) => sfu.handle_command(Instant::now(), command),
+                Some(Inbox::Gate { room, reply }) => {
+                    let _ = reply.send(sfu.gate(&room));
+                }
                 Some(Inbox::Disconnect { id }) => {
                     outboxes.remove(&id);
                     sfu.handle_command(Instant::now(), Command::Leave { id });

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use sprechstunde_shared::{ChatMessage, ParticipantId, SpeakingTime};
+use sprechstunde_shared::{ChatMessage, ParticipantId, RoomState, SpeakingTime};
 
 use super::speaking::SpeakingClock;
+use crate::access::PasswordDigest;
 
 /// Oldest messages are dropped beyond this, so a room's chat has bounded memory
 /// (at most about 10 MB with the longest messages).
@@ -29,8 +30,19 @@ struct Speaker {
     present: bool,
 }
 
+/// What a host decides for the running meeting; forgotten when it ends.
+pub struct HostSettings {
+    pub info: MeetingInfo,
+    pub waiting_room: bool,
+    pub locked: bool,
+    /// The password's argon2 hash; the password itself is never kept.
+    pub password: Option<PasswordDigest>,
+    pub waiting_message: Option<String>,
+}
+
 #[derive(Default)]
 pub struct Meeting {
+    pub settings: HostSettings,
     chat: VecDeque<ChatMessage>,
     next_chat_id: u64,
     next_hand: u64,
@@ -39,7 +51,44 @@ pub struct Meeting {
     last_stats: Option<StatsSummary>,
 }
 
+impl Default for HostSettings {
+    fn default() -> Self {
+        HostSettings {
+            info: MeetingInfo::default(),
+            // On by default: it only takes effect while a host is present.
+            waiting_room: true,
+            locked: false,
+            password: None,
+            waiting_message: None,
+        }
+    }
+}
+
+impl HostSettings {
+    pub fn state(&self) -> RoomState {
+        RoomState {
+            topic: self.info.topic.clone(),
+            description: self.info.description.clone(),
+            waiting_room: self.waiting_room,
+            locked: self.locked,
+            has_password: self.password.is_some(),
+            waiting_message: self.waiting_message.clone(),
+        }
+    }
+}
+
 impl Meeting {
+    /// A new meeting, with the topic the operator configured for the room.
+    pub fn new(info: MeetingInfo) -> Meeting {
+        Meeting {
+            settings: HostSettings {
+                info,
+                ..HostSettings::default()
+            },
+            ..Meeting::default()
+        }
+    }
+
     pub fn join(&mut self, id: ParticipantId, name: String, muted: bool) {
         self.speakers.insert(
             id,

@@ -65,6 +65,8 @@ pub struct Peer {
     pub next_timeout: Instant,
     /// False when the participant chose "audio only": no video is forwarded to them.
     pub receive_video: bool,
+    /// What this participant says it sends; what is off is not forwarded.
+    pub sending: sprechstunde_shared::MediaState,
     /// Candidates that came before the client's first offer, applied after it (a client
     /// may trickle its first candidates ahead of the offer they belong to).
     early_candidates: Vec<Candidate>,
@@ -110,6 +112,7 @@ impl Peer {
             outgoing: Vec::new(),
             next_timeout: now,
             receive_video: true,
+            sending: sprechstunde_shared::MediaState::default(),
             early_candidates: Vec::new(),
         }
     }

@@ -126,6 +126,7 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
                 name: display_name,
                 media: MediaState::default(),
                 hand: None,
+                host: false,
             },
         );
         self.membership.insert(id, room_name.clone());
@@ -233,6 +234,29 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
             .copied()
     }
 
+    /// The published track of `origin` of this kind.
+    pub fn track_of(&self, origin: ParticipantId, kind: TrackKind) -> Option<TrackKey<M>> {
+        self.room_of(origin)?
+            .tracks
+            .iter()
+            .find(|(key, k)| key.origin == origin && **k == kind)
+            .map(|(key, _)| *key)
+    }
+
+    /// Hosts present in the room.
+    pub fn hosts_of(&self, room: &RoomName) -> Vec<ParticipantId> {
+        self.rooms
+            .get(room)
+            .map(|r| {
+                r.members
+                    .values()
+                    .filter(|p| p.host)
+                    .map(|p| p.id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
         self.room_of(id)?.members.get(&id)
     }
@@ -317,6 +341,7 @@ mod tests {
             name: name.into(),
             media: MediaState::default(),
             hand: None,
+            host: false,
         }
     }
 

@@ -1,0 +1,406 @@
+//! Who gets in and what hosts may do: the waiting room, the meeting's settings and moderation.
+//! Every rule is checked here, on the relay, whatever a client's interface shows.
+
+use std::time::Instant;
+
+use sprechstunde_shared::{
+    close_code, ErrorCode, ModerationAction, ParticipantId, RoomName, ServerMessage,
+};
+
+use super::{meeting_of, Sfu};
+use crate::access::PasswordDigest;
+use crate::sfu::lobby::Waiter;
+use crate::sfu::meeting::MeetingInfo;
+
+/// Removed participants' tokens remembered at most; beyond it the oldest knowledge is dropped
+/// (tokens expire anyway).
+const MAX_BANNED_TOKENS: usize = 10_000;
+
+/// What the relay may tell about a room to someone who is not in it.
+#[derive(Debug)]
+pub struct Gate {
+    pub password: Option<PasswordDigest>,
+}
+
+impl Sfu {
+    /// The password a join to `room` must bring, for the signaling layer to check off the
+    /// media loop.
+    pub fn gate(&self, room: &RoomName) -> Gate {
+        Gate {
+            password: self
+                .meetings
+                .get(room)
+                .and_then(|m| m.settings.password.clone()),
+        }
+    }
+
+    pub(super) fn join(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        room: &RoomName,
+        waiter: Waiter,
+        password_checked: Option<PasswordDigest>,
+    ) {
+        if self.entries.contains_key(&id) {
+            return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
+        }
+        if let Some(token) = waiter.entry.token_id() {
+            if self.banned_tokens.contains(&token) {
+                return self.refuse_and_close(
+                    id,
+                    ErrorCode::Removed,
+                    "a host removed you from this meeting",
+                    close_code::REMOVED,
+                );
+            }
+        }
+        if !waiter.entry.is_host() {
+            if let Some(settings) = self.meetings.get(room).map(|m| &m.settings) {
+                if settings.locked {
+                    return self.refuse_and_close(
+                        id,
+                        ErrorCode::RoomLocked,
+                        "the host locked the room",
+                        close_code::NOT_ALLOWED,
+                    );
+                }
+                if settings.password.is_some() && settings.password != password_checked {
+                    // The password changed between the check and now.
+                    return self.refuse_and_close(
+                        id,
+                        ErrorCode::PasswordRequired,
+                        "the meeting has a password",
+                        close_code::NOT_ALLOWED,
+                    );
+                }
+            }
+            if self.must_wait(room, &waiter) {
+                if self.peers.len() + self.lobby.len() >= super::MAX_PARTICIPANTS {
+                    return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
+                }
+                self.entries.insert(id, waiter.entry);
+                self.lobby.knock(room, waiter);
+                self.send_waiting(id, room);
+                self.tell_hosts_who_waits(room);
+                self.update_gauges();
+                return;
+            }
+        }
+        self.enter(now, room, waiter);
+    }
+
+    fn must_wait(&self, room: &RoomName, waiter: &Waiter) -> bool {
+        if waiter.entry.is_invited() {
+            return false;
+        }
+        if self.rooms.hosts_of(room).is_empty() {
+            self.policy.guests_wait_for_host
+        } else {
+            self.meetings
+                .get(room)
+                .is_none_or(|m| m.settings.waiting_room)
+        }
+    }
+
+    /// A host came in (or was made host): they see who waits, the waiting see a host is here.
+    pub(super) fn host_arrived(&mut self, room: &RoomName, host: ParticipantId) {
+        let guests = self.lobby.guests(room);
+        if !guests.is_empty() {
+            self.signal(host, ServerMessage::WaitingRoom { guests });
+        }
+        for waiting in self.lobby.ids(room) {
+            self.send_waiting(waiting, room);
+        }
+    }
+
+    /// Someone left for good: out of the waiting room or out of the room.
+    pub(super) fn leave(&mut self, now: Instant, id: ParticipantId, work: &mut Vec<ParticipantId>) {
+        if let Some((room, _)) = self.lobby.take(id) {
+            self.entries.remove(&id);
+            self.tell_hosts_who_waits(&room);
+            self.update_gauges();
+            return;
+        }
+        let room = self.rooms.room_name(id).cloned();
+        let was_host = self.rooms.participant(id).is_some_and(|p| p.host);
+        self.remove(now, id, false, work);
+        self.entries.remove(&id);
+        if let Some(room) = room {
+            if was_host && self.rooms.hosts_of(&room).is_empty() {
+                for waiting in self.lobby.ids(&room) {
+                    self.send_waiting(waiting, &room);
+                }
+            }
+        }
+    }
+
+    /// What a waiting guest sees: the topic, the host's message, whether a host is here.
+    fn send_waiting(&mut self, id: ParticipantId, room: &RoomName) {
+        let (info, message) = match self.meetings.get(room) {
+            Some(meeting) => (
+                meeting.settings.info.clone(),
+                meeting.settings.waiting_message.clone(),
+            ),
+            None => (self.infos.get(room).cloned().unwrap_or_default(), None),
+        };
+        let host_present = !self.rooms.hosts_of(room).is_empty();
+        self.signal(
+            id,
+            ServerMessage::Waiting {
+                participant_id: id,
+                room: room.to_string(),
+                host_present,
+                topic: info.topic,
+                description: info.description,
+                message,
+            },
+        );
+    }
+
+    fn tell_hosts_who_waits(&mut self, room: &RoomName) {
+        let guests = self.lobby.guests(room);
+        let hosts = self.rooms.hosts_of(room);
+        self.tell_all(&hosts, ServerMessage::WaitingRoom { guests });
+    }
+
+    /// The room `id` hosts, or a refusal sent to them.
+    fn hosted_room(&mut self, id: ParticipantId) -> Option<RoomName> {
+        let Some(participant) = self.rooms.participant(id) else {
+            self.not_in_call(id);
+            return None;
+        };
+        if !participant.host {
+            self.refuse(id, ErrorCode::NotHost, "only a host may do this");
+            return None;
+        }
+        self.rooms.room_name(id).cloned()
+    }
+
+    fn tell_room_state(&mut self, room: &RoomName) {
+        let Some(state) = self.meetings.get(room).map(|m| m.settings.state()) else {
+            return;
+        };
+        let members = self.rooms.members_of(room);
+        self.tell_all(&members, ServerMessage::RoomUpdated { state });
+    }
+
+    pub(super) fn set_room_info(&mut self, id: ParticipantId, info: MeetingInfo) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+            meeting.settings.info = info;
+        }
+        self.tell_room_state(&room);
+        for waiting in self.lobby.ids(&room) {
+            self.send_waiting(waiting, &room);
+        }
+    }
+
+    pub(super) fn set_room_policy(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        waiting_room: bool,
+        locked: bool,
+    ) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+            meeting.settings.waiting_room = waiting_room;
+            meeting.settings.locked = locked;
+        }
+        self.tell_room_state(&room);
+        if !waiting_room {
+            // No waiting room any more: whoever waits comes in, in knocking order.
+            for waiting in self.lobby.ids(&room) {
+                if let Some((_, waiter)) = self.lobby.take(waiting) {
+                    self.enter(now, &room, waiter);
+                }
+            }
+            self.tell_hosts_who_waits(&room);
+        }
+    }
+
+    pub(super) fn set_password(&mut self, id: ParticipantId, digest: Option<PasswordDigest>) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+            meeting.settings.password = digest;
+        }
+        self.tell_room_state(&room);
+    }
+
+    pub(super) fn set_waiting_message(&mut self, id: ParticipantId, text: Option<String>) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+            meeting.settings.waiting_message = text;
+        }
+        self.tell_room_state(&room);
+        for waiting in self.lobby.ids(&room) {
+            self.send_waiting(waiting, &room);
+        }
+    }
+
+    pub(super) fn moderate(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        target: ParticipantId,
+        action: ModerationAction,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        if target == id {
+            return self.refuse(id, ErrorCode::UnknownParticipant, "not on yourself");
+        }
+        let waiting = self.lobby.room_of(target) == Some(&room);
+        let present = self.rooms.room_name(target) == Some(&room);
+        match (action, waiting, present) {
+            (ModerationAction::Admit, true, _) => {
+                if let Some((_, waiter)) = self.lobby.take(target) {
+                    self.enter(now, &room, waiter);
+                }
+                self.tell_hosts_who_waits(&room);
+            }
+            (ModerationAction::Deny, true, _) => {
+                self.lobby.take(target);
+                self.entries.remove(&target);
+                self.refuse_and_close(
+                    target,
+                    ErrorCode::Denied,
+                    "the host did not let you in",
+                    close_code::DENIED,
+                );
+                self.tell_hosts_who_waits(&room);
+            }
+            (ModerationAction::Remove, true, _) | (ModerationAction::Remove, _, true) => {
+                if let Some(token) = self.entries.get(&target).and_then(|e| e.token_id()) {
+                    if self.banned_tokens.len() >= MAX_BANNED_TOKENS {
+                        self.banned_tokens.clear();
+                    }
+                    self.banned_tokens.insert(token);
+                }
+                self.refuse_and_close(
+                    target,
+                    ErrorCode::Removed,
+                    "a host removed you from this meeting",
+                    close_code::REMOVED,
+                );
+                self.leave(now, target, work);
+            }
+            (ModerationAction::SendToWaitingRoom, _, true) => {
+                let Some(participant) = self.rooms.participant(target).cloned() else {
+                    return;
+                };
+                let entry = self
+                    .entries
+                    .get(&target)
+                    .copied()
+                    .unwrap_or(crate::access::Entry::Guest);
+                self.remove(now, target, false, work);
+                self.lobby.knock(
+                    &room,
+                    Waiter {
+                        id: target,
+                        name: participant.name,
+                        media: participant.media,
+                        // Back in the waiting room, an invitation no longer lets them skip it.
+                        entry: crate::access::Entry::Guest,
+                    },
+                );
+                self.entries.insert(target, entry);
+                self.send_waiting(target, &room);
+                self.tell_hosts_who_waits(&room);
+                self.update_gauges();
+            }
+            (ModerationAction::Mute, _, true) => {
+                self.switch_off(now, target, |m| m.mic = false, action);
+            }
+            (ModerationAction::StopCamera, _, true) => {
+                self.switch_off(now, target, |m| m.camera = false, action);
+            }
+            (ModerationAction::LowerHand, _, true) => {
+                if let Some((participant, members)) =
+                    self.rooms.update_participant(target, |p| p.hand = None)
+                {
+                    self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+                    self.signal(target, ServerMessage::Moderated { action });
+                }
+            }
+            (ModerationAction::MakeHost, _, true) => {
+                for (who, host) in [(target, true), (id, false)] {
+                    if let Some((participant, members)) =
+                        self.rooms.update_participant(who, |p| p.host = host)
+                    {
+                        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+                    }
+                }
+                self.host_arrived(&room, target);
+            }
+            _ => self.refuse(
+                id,
+                ErrorCode::UnknownParticipant,
+                "nobody of that id is in the room or waiting for it",
+            ),
+        }
+    }
+
+    /// A host switches someone's microphone or camera off. Nobody can switch it on for
+    /// someone else; they do it themselves.
+    fn switch_off(
+        &mut self,
+        now: Instant,
+        target: ParticipantId,
+        change: impl Fn(&mut sprechstunde_shared::MediaState),
+        action: ModerationAction,
+    ) {
+        let Some((participant, members)) = self
+            .rooms
+            .update_participant(target, |p| change(&mut p.media))
+        else {
+            return;
+        };
+        if let Some(peer) = self.peers.get_mut(&target) {
+            change(&mut peer.sending);
+        }
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, target) {
+            meeting.set_muted(now, target, !participant.media.mic);
+        }
+        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+        self.signal(target, ServerMessage::Moderated { action });
+    }
+
+    pub(super) fn end_meeting(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        let Some(room) = self.hosted_room(id) else {
+            return;
+        };
+        let everyone: Vec<ParticipantId> = self
+            .lobby
+            .ids(&room)
+            .into_iter()
+            .chain(self.rooms.members_of(&room))
+            .collect();
+        for participant in everyone {
+            self.refuse_and_close(
+                participant,
+                ErrorCode::MeetingEnded,
+                "the host ended the meeting",
+                close_code::MEETING_ENDED,
+            );
+            self.leave(now, participant, work);
+        }
+    }
+}
