@@ -187,12 +187,14 @@ impl Session {
                     Some(Ok(text)) if text.as_str().chars().count() <= WAITING_MESSAGE_MAX => {
                         Some(text.into_string())
                     }
-                    Some(_) => return Verdict::Refuse(
-                        ErrorCode::MessageTooLong,
-                        format!(
+                    Some(_) => {
+                        return Verdict::Refuse(
+                            ErrorCode::MessageTooLong,
+                            format!(
                             "the waiting-room message has at most {WAITING_MESSAGE_MAX} characters"
                         ),
-                    ),
+                        )
+                    }
                 };
                 Command::SetWaitingMessage { id: self.id, text }
             }

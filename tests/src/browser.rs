@@ -228,7 +228,14 @@ const done = arguments[arguments.length - 1];
 impl Browser {
     /// Open the room link, type the name, press "Beitreten". Returns when the room shows.
     pub async fn join(&self, base: &str, room: &str, name: &str) -> Result<()> {
-        self.client.goto(&format!("{base}/r/{room}")).await?;
+        self.open_prejoin(&format!("{base}/r/{room}"), name).await?;
+        self.press_join().await
+    }
+
+    /// Open a room link (with a `#host=` or `#invite=` fragment if given), type the name and
+    /// agree to the privacy notice, ready for "Beitreten".
+    pub async fn open_prejoin(&self, url: &str, name: &str) -> Result<()> {
+        self.client.goto(url).await?;
         self.client
             .execute(OBSERVE_PEER_CONNECTIONS, vec![])
             .await?;
@@ -245,9 +252,7 @@ impl Browser {
         }
         let input = self.client.find(Locator::Id("display-name")).await?;
         input.send_keys(name).await?;
-        self.agree_to_privacy_notice().await?;
-        self.press_join().await?;
-        Ok(())
+        self.agree_to_privacy_notice().await
     }
 
     /// Press "Beitreten" and wait until the room shows.

@@ -27,7 +27,10 @@ fn link_token(relay: &Relay, kind: &str, room: &str) -> Result<String> {
     let line = relay.admin(&["room", &format!("{kind}-link"), room])?;
     let (_, token) = line
         .trim()
-        .split_once(&format!("#{}=", if kind == "host" { "host" } else { "invite" }))
+        .split_once(&format!(
+            "#{}=",
+            if kind == "host" { "host" } else { "invite" }
+        ))
         .with_context(|| format!("no token in {line:?}"))?;
     Ok(token.to_string())
 }
@@ -92,7 +95,11 @@ async fn waiting_list(client: &mut WsClient) -> Result<Vec<ParticipantId>> {
     }
 }
 
-async fn moderate(host: &mut WsClient, target: ParticipantId, action: ModerationAction) -> Result<()> {
+async fn moderate(
+    host: &mut WsClient,
+    target: ParticipantId,
+    action: ModerationAction,
+) -> Result<()> {
     host.send(&ClientMessage::Moderate {
         participant: target,
         action,
@@ -181,13 +188,20 @@ async fn a_waiting_guest_gets_nothing_of_the_room_until_admitted() -> Result<()>
 
     moderate(&mut counselor, guest.id, ModerationAction::Admit).await?;
     guest.admitted(WAIT).await?;
-    ensure!(guest.others.len() == 2, "admitted: sees both: {:?}", guest.others);
+    ensure!(
+        guest.others.len() == 2,
+        "admitted: sees both: {:?}",
+        guest.others
+    );
     ensure!(
         guest.chat.len() == 2,
         "admitted: gets the public chat so far"
     );
     ensure!(
-        guest.others.iter().any(|p| p.host && p.name == "Frau Berger"),
+        guest
+            .others
+            .iter()
+            .any(|p| p.host && p.name == "Frau Berger"),
         "guests see who the host is"
     );
     interpreter
@@ -256,7 +270,10 @@ async fn guests_cannot_do_what_hosts_do() -> Result<()> {
     // Host rights handed over: the new host may, the old one no longer.
     moderate(&mut counselor, guest.id, ModerationAction::MakeHost).await?;
     guest
-        .next_where(WAIT, |m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.host))
+        .next_where(
+            WAIT,
+            |m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.host),
+        )
         .await?;
     counselor
         .send(&ClientMessage::SetRoomInfo {
@@ -328,10 +345,19 @@ async fn forged_expired_and_foreign_tokens_are_refused() -> Result<()> {
     forged_signature.pop();
     forged_signature.push(if valid.ends_with('A') { 'B' } else { 'A' });
     let refused = [
-        ("signed with another secret", sign("another-secret-0123456789-abcdefghijk", "host", ROOM, later)),
+        (
+            "signed with another secret",
+            sign("another-secret-0123456789-abcdefghijk", "host", ROOM, later),
+        ),
         ("signature altered", forged_signature),
-        ("expired a minute ago", sign(SECRET, "host", ROOM, unix_now() - 60)),
-        ("for another room", sign(SECRET, "host", "andere-beratung", later)),
+        (
+            "expired a minute ago",
+            sign(SECRET, "host", ROOM, unix_now() - 60),
+        ),
+        (
+            "for another room",
+            sign(SECRET, "host", "andere-beratung", later),
+        ),
         ("unknown role", sign(SECRET, "admin", ROOM, later)),
         ("not a token", "v1.x.y".to_string()),
         ("too long", format!("v1.{}.x", "A".repeat(400))),
@@ -412,7 +438,9 @@ async fn wrong_passwords_are_limited_per_address_while_another_address_gets_in()
         "{answers:?}"
     );
     ensure!(
-        answers[5..].iter().all(|c| *c == ErrorCode::TooManyAttempts),
+        answers[5..]
+            .iter()
+            .all(|c| *c == ErrorCode::TooManyAttempts),
         "after 5 wrong passwords the address is limited: {answers:?}"
     );
     let mut limited = WsClient::connect(&relay, Some(guesser)).await?;
@@ -456,7 +484,9 @@ async fn wrong_passwords_are_limited_per_address_while_another_address_gets_in()
         &transcripts,
     ] {
         ensure!(
-            !transcript.iter().any(|m| m.contains(PASSWORD) || m.contains("Sonnenblume")),
+            !transcript
+                .iter()
+                .any(|m| m.contains(PASSWORD) || m.contains("Sonnenblume")),
             "the password was sent to a client"
         );
     }
@@ -479,7 +509,15 @@ async fn hosts_moderate_and_end_the_meeting() -> Result<()> {
     let mut counselor = host(&relay, "Beraterin").await?;
     ensure!(waiting_list(&mut counselor).await? == vec![guest.id]);
     guest
-        .next_where(WAIT, |m| matches!(m, ServerMessage::Waiting { host_present: true, .. }))
+        .next_where(WAIT, |m| {
+            matches!(
+                m,
+                ServerMessage::Waiting {
+                    host_present: true,
+                    ..
+                }
+            )
+        })
         .await?;
     counselor
         .send(&ClientMessage::SetWaitingMessage {
@@ -496,7 +534,14 @@ async fn hosts_moderate_and_end_the_meeting() -> Result<()> {
     guest.send(&ClientMessage::SetHand { raised: true }).await?;
     moderate(&mut counselor, guest.id, ModerationAction::Mute).await?;
     guest
-        .next_where(WAIT, |m| matches!(m, ServerMessage::Moderated { action: ModerationAction::Mute }))
+        .next_where(WAIT, |m| {
+            matches!(
+                m,
+                ServerMessage::Moderated {
+                    action: ModerationAction::Mute
+                }
+            )
+        })
         .await?;
     moderate(&mut counselor, guest.id, ModerationAction::StopCamera).await?;
     moderate(&mut counselor, guest.id, ModerationAction::LowerHand).await?;
@@ -514,12 +559,19 @@ async fn hosts_moderate_and_end_the_meeting() -> Result<()> {
         }))
         .await?;
     counselor
-        .next_where(WAIT, |m| matches!(m, ServerMessage::ParticipantUpdated { participant }
-            if participant.id == guest_id && participant.media.mic))
+        .next_where(WAIT, |m| {
+            matches!(m, ServerMessage::ParticipantUpdated { participant }
+            if participant.id == guest_id && participant.media.mic)
+        })
         .await?;
 
     // Back to the waiting room: out of the room for everyone, nothing more of it.
-    moderate(&mut counselor, guest.id, ModerationAction::SendToWaitingRoom).await?;
+    moderate(
+        &mut counselor,
+        guest.id,
+        ModerationAction::SendToWaitingRoom,
+    )
+    .await?;
     guest
         .next_where(WAIT, |m| matches!(m, ServerMessage::Waiting { .. }))
         .await?;
@@ -542,7 +594,10 @@ async fn hosts_moderate_and_end_the_meeting() -> Result<()> {
         })
         .await?;
     counselor
-        .next_where(WAIT, |m| matches!(m, ServerMessage::RoomUpdated { state } if state.locked))
+        .next_where(
+            WAIT,
+            |m| matches!(m, ServerMessage::RoomUpdated { state } if state.locked),
+        )
         .await?;
     let mut late = WsClient::connect(&relay, None).await?;
     ensure!(matches!(
@@ -601,7 +656,9 @@ async fn only_the_room_name_outlives_the_meeting() -> Result<()> {
     let mut relay = Relay::start_with(&["--open-rooms", "false"])?;
     let mut stranger = WsClient::connect(&relay, None).await?;
     ensure!(matches!(
-        stranger.request(&JoinRequest::new("nicht-angelegt", "Gast")).await?,
+        stranger
+            .request(&JoinRequest::new("nicht-angelegt", "Gast"))
+            .await?,
         ServerMessage::Error {
             code: ErrorCode::UnknownRoom,
             ..
@@ -628,7 +685,10 @@ async fn only_the_room_name_outlives_the_meeting() -> Result<()> {
         })
         .await?;
     counselor
-        .next_where(WAIT, |m| matches!(m, ServerMessage::RoomUpdated { state } if state.has_password))
+        .next_where(
+            WAIT,
+            |m| matches!(m, ServerMessage::RoomUpdated { state } if state.has_password),
+        )
         .await?;
     let mut guest = knock(
         &relay,
