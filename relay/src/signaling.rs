@@ -380,7 +380,22 @@ impl Session {
                 format!("passwords have 1-{PASSWORD_MAX_CHARS} characters"),
             ));
         }
-        // Hashing is costly: a connection may set a password only now and then.
+        // Hashing is costly: only for a host, and only now and then.
+        let (reply, answer) = oneshot::channel();
+        if self
+            .inbox
+            .send(Inbox::IsHost { id: self.id, reply })
+            .await
+            .is_err()
+        {
+            return Err(Verdict::CloseWith(None, close_code::SHUTTING_DOWN));
+        }
+        if answer.await != Ok(true) {
+            return Err(Verdict::Refuse(
+                ErrorCode::NotHost,
+                "only a host may do this".into(),
+            ));
+        }
         if !self.password_rate.allow(std::time::Instant::now()) {
             return Err(Verdict::Refuse(
                 ErrorCode::RateLimited,

@@ -84,7 +84,7 @@ async fn host_admits_mutes_removes_and_ends_for_everyone() -> Result<()> {
         guest
             .eval("return document.querySelectorAll('video').length")
             .await?
-            == Value::from(0),
+            == 0,
         "a waiting guest sees no video"
     );
 
@@ -175,7 +175,7 @@ async fn host_admits_mutes_removes_and_ends_for_everyone() -> Result<()> {
         .eval("return window.__testPeerConnections.filter(pc => pc.connectionState !== 'closed').length")
         .await?;
     ensure!(
-        connections == Value::from(0),
+        connections == 0,
         "a peer connection is still open after the end: {connections}"
     );
 

@@ -52,6 +52,11 @@ pub enum Inbox {
         room: RoomName,
         reply: oneshot::Sender<Gate>,
     },
+    /// Whether `id` is a host now, asked before costly work on a host's behalf.
+    IsHost {
+        id: ParticipantId,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// A media socket: where it is bound and the address it is advertised as.
@@ -88,6 +93,9 @@ pub async fn run(
                 Some(Inbox::Command(command)) => sfu.handle_command(Instant::now(), command),
                 Some(Inbox::Gate { room, reply }) => {
                     let _ = reply.send(sfu.gate(&room));
+                }
+                Some(Inbox::IsHost { id, reply }) => {
+                    let _ = reply.send(sfu.is_host(id));
                 }
                 Some(Inbox::Disconnect { id }) => {
                     outboxes.remove(&id);

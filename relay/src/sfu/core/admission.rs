@@ -34,6 +34,10 @@ impl Sfu {
         }
     }
 
+    pub fn is_host(&self, id: ParticipantId) -> bool {
+        self.rooms.participant(id).is_some_and(|p| p.host)
+    }
+
     pub(super) fn join(
         &mut self,
         now: Instant,
