@@ -61,7 +61,6 @@ pub enum Key {
     BackToStart,
     ConnectionLost,
     MediaFailed,
-    ServerRestarting,
     NewVersion,
     RoomRefused,
     VideoOf,
@@ -198,6 +197,7 @@ pub enum Key {
     CameraStoppedByHost,
     HandLoweredByHost,
     NotHostError,
+    Reconnecting,
     Close,
 }
 
@@ -233,7 +233,6 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             BackToStart => "Zur Startseite",
             ConnectionLost => "Die Verbindung zum Server ist unterbrochen. Bitte treten Sie erneut bei.",
             MediaFailed => "Die Verbindung für Bild und Ton ist abgebrochen. Bitte treten Sie erneut bei.",
-            ServerRestarting => "Der Server wird neu gestartet. Bitte treten Sie gleich erneut bei.",
             NewVersion => "Es gibt eine neue Version. Bitte laden Sie die Seite neu.",
             RoomRefused => "Der Server hat die Anfrage abgelehnt. Bitte prüfen Sie Raum und Namen.",
             VideoOf => "Video von",
@@ -370,6 +369,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CameraStoppedByHost => "Die Leitung hat Ihre Kamera ausgeschaltet. Sie können sie selbst wieder einschalten.",
             HandLoweredByHost => "Die Leitung hat Ihre Hand gesenkt.",
             NotHostError => "Das darf nur die Leitung.",
+            Reconnecting => "Verbindung wird wiederhergestellt…",
             Close => "Schließen",
         },
         Lang::En => match key {
@@ -401,7 +401,6 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             BackToStart => "Back to start",
             ConnectionLost => "The connection to the server was lost. Please join again.",
             MediaFailed => "The audio and video connection was lost. Please join again.",
-            ServerRestarting => "The server is restarting. Please join again in a moment.",
             NewVersion => "There is a new version. Please reload the page.",
             RoomRefused => "The server refused the request. Please check the room and your name.",
             VideoOf => "Video of",
@@ -538,6 +537,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CameraStoppedByHost => "The host switched your camera off. You can switch it on again yourself.",
             HandLoweredByHost => "The host lowered your hand.",
             NotHostError => "Only the host may do this.",
+            Reconnecting => "Reconnecting…",
             Close => "Close",
         },
     }

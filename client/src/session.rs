@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use futures_channel::mpsc;
 use futures_util::StreamExt;
-use gloo_timers::callback::Interval;
+use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
     close_code, ChatMessage, ClientMessage, ErrorCode, MediaState, ModerationAction, Participant,
     ParticipantId, RoomName, RoomState, ServerMessage, SpeakingTime, TrackSource, WaitingGuest,
@@ -22,14 +22,23 @@ use crate::i18n::Key;
 use crate::media::peer::{Peer, PeerEvent};
 use crate::signaling::{Signaling, SignalingEvent};
 
-/// Keeps the signaling connection alive through proxies; the relay closes idle ones.
-const PING_INTERVAL_MS: u32 = 15_000;
+/// Keeps the signaling connection alive through proxies; the relay closes idle ones (15 s).
+const PING_INTERVAL_MS: u32 = 5_000;
+/// Nothing from the relay for this long (it answers every ping): the connection is dead
+/// even if the browser has not noticed.
+const SILENCE_LIMIT_MS: f64 = 12_000.0;
+/// Waits before reconnect attempts; the last repeats. Each gets up to 50 % more, at random,
+/// so clients do not come back all at once.
+const RECONNECT_BACKOFF_MS: [f64; 5] = [500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0];
+/// After "relay restarting", clients come back spread over this window.
+const RESTART_SPREAD_MS: f64 = 5_000.0;
+/// Asks for another ICE restart at most this often while the media path is down.
+const ICE_RESTART_EVERY_MS: f64 = 4_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
     ConnectionLost,
     MediaFailed,
-    ServerRestarting,
     NewVersion,
     Refused,
     Full,
@@ -51,7 +60,6 @@ impl EndReason {
         match self {
             EndReason::ConnectionLost => Key::ConnectionLost,
             EndReason::MediaFailed => Key::MediaFailed,
-            EndReason::ServerRestarting => Key::ServerRestarting,
             EndReason::NewVersion => Key::NewVersion,
             EndReason::Refused => Key::RoomRefused,
             EndReason::Full => Key::RoomFull,
@@ -97,6 +105,10 @@ pub enum SessionEvent {
     RemoteStream(ParticipantId, TrackSource, MediaStream),
     /// The peer connection's state (`connecting`, `connected`, `disconnected`, ...).
     MediaState(String),
+    /// The signaling connection dropped; reconnecting (media may still flow).
+    Reconnecting,
+    /// Back: the session continued where it was.
+    Reconnected,
     Ended(EndReason),
 }
 
@@ -109,13 +121,104 @@ pub struct WaitingView {
     pub message: Option<String>,
 }
 
+type Queue = mpsc::UnboundedSender<(u64, SignalingEvent)>;
+
 #[derive(Default)]
 struct Links {
     signaling: Option<Signaling>,
+    /// Counts signaling connections; events of an older one are ignored.
+    generation: u64,
+    queue: Option<Queue>,
     peer: Option<Rc<Peer>>,
     ping: Option<Interval>,
+    reconnect: Option<Timeout>,
     /// The join message's parts, for a retry with a password.
     joining: Option<Rc<Joining>>,
+    /// From `welcome`: continues this session after a drop.
+    resume: Option<String>,
+    /// Reconnect attempts since the connection was last good.
+    attempts: usize,
+    /// When the relay was last heard from (ms since the epoch).
+    last_heard: f64,
+    last_ice_restart: f64,
+    leaving: bool,
+}
+
+/// Open a new signaling connection whose events go to the session's queue.
+fn connect(links: &Rc<RefCell<Links>>) -> bool {
+    let mut state = links.borrow_mut();
+    let Some(queue) = state.queue.clone() else {
+        return false;
+    };
+    state.generation += 1;
+    let generation = state.generation;
+    if let Some(old) = state.signaling.take() {
+        old.close();
+    }
+    state.signaling = Signaling::connect(move |event| {
+        let _ = queue.unbounded_send((generation, event));
+    });
+    state.last_heard = js_sys::Date::now();
+    state.signaling.is_some()
+}
+
+/// Drop the current connection as dead and try again after a while.
+fn reconnect_later(links: &Rc<RefCell<Links>>, after_restart: bool) {
+    let mut state = links.borrow_mut();
+    if let Some(old) = state.signaling.take() {
+        old.close();
+    }
+    let wait = if after_restart {
+        js_sys::Math::random() * RESTART_SPREAD_MS
+    } else {
+        let base = RECONNECT_BACKOFF_MS[state.attempts.min(RECONNECT_BACKOFF_MS.len() - 1)];
+        base * (1.0 + 0.5 * js_sys::Math::random())
+    };
+    state.attempts += 1;
+    let again = links.clone();
+    state.reconnect = Some(Timeout::new(wait as u32, move || {
+        if !connect(&again) {
+            reconnect_later(&again, false);
+        }
+    }));
+}
+
+/// Every ping interval: ping, notice a dead connection, keep asking for an ICE restart while
+/// the media path is down.
+fn tick(links: &Rc<RefCell<Links>>) {
+    let now = js_sys::Date::now();
+    let (silent, peer) = {
+        let state = links.borrow();
+        if state.leaving {
+            return;
+        }
+        let silent = state.signaling.is_some() && now - state.last_heard > SILENCE_LIMIT_MS;
+        (silent, state.peer.clone())
+    };
+    if silent {
+        // Closing without handlers: report the drop ourselves.
+        let (queue, generation) = {
+            let state = links.borrow();
+            (state.queue.clone(), state.generation)
+        };
+        if let Some(queue) = queue {
+            let _ = queue.unbounded_send((generation, SignalingEvent::Closed(4999)));
+        }
+        return;
+    }
+    send(links, &ClientMessage::Ping);
+    if peer.is_some_and(|p| matches!(p.state().as_str(), "disconnected" | "failed")) {
+        request_ice_restart(links);
+    }
+}
+
+fn request_ice_restart(links: &Rc<RefCell<Links>>) {
+    let now = js_sys::Date::now();
+    if now - links.borrow().last_ice_restart < ICE_RESTART_EVERY_MS {
+        return;
+    }
+    links.borrow_mut().last_ice_restart = now;
+    send(links, &ClientMessage::IceRestart);
 }
 
 pub struct Session {
@@ -133,12 +236,12 @@ impl Session {
     ) -> Session {
         let links = Rc::new(RefCell::new(Links::default()));
         let (queue, incoming) = mpsc::unbounded();
-        match Signaling::connect(move |event| {
-            let _ = queue.unbounded_send(event);
-        }) {
-            Some(signaling) => links.borrow_mut().signaling = Some(signaling),
-            None => on_event.emit(SessionEvent::Ended(EndReason::ConnectionLost)),
+        links.borrow_mut().queue = Some(queue);
+        if !connect(&links) {
+            on_event.emit(SessionEvent::Ended(EndReason::ConnectionLost));
         }
+        let ticking = links.clone();
+        links.borrow_mut().ping = Some(Interval::new(PING_INTERVAL_MS, move || tick(&ticking)));
         wasm_bindgen_futures::spawn_local(run(
             incoming,
             links.clone(),
@@ -173,7 +276,10 @@ impl Session {
     /// Leave: tell the relay, close both connections.
     pub fn leave(&self) {
         let mut links = self.links.borrow_mut();
+        links.leaving = true;
         links.ping = None;
+        links.reconnect = None;
+        links.queue = None;
         if let Some(signaling) = links.signaling.take() {
             signaling.send(&ClientMessage::Leave);
             signaling.close();
@@ -211,46 +317,63 @@ fn send(links: &RefCell<Links>, message: &ClientMessage) {
     }
 }
 
-fn end_reason_for_close(code: u16) -> EndReason {
+/// Close codes after which the session is over; after any other it reconnects by itself.
+fn final_reason(code: u16) -> Option<EndReason> {
     match code {
-        close_code::SHUTTING_DOWN => EndReason::ServerRestarting,
-        close_code::MEDIA_FAILED => EndReason::MediaFailed,
-        close_code::UNSUPPORTED_VERSION => EndReason::NewVersion,
-        close_code::PROTOCOL_ABUSE => EndReason::Refused,
-        close_code::FULL => EndReason::Full,
-        close_code::REMOVED => EndReason::Removed,
-        close_code::DENIED => EndReason::Denied,
-        close_code::MEETING_ENDED => EndReason::MeetingEnded,
-        close_code::NOT_ALLOWED => EndReason::RoomLocked,
-        _ => EndReason::ConnectionLost,
+        close_code::MEDIA_FAILED => Some(EndReason::MediaFailed),
+        close_code::UNSUPPORTED_VERSION => Some(EndReason::NewVersion),
+        close_code::PROTOCOL_ABUSE => Some(EndReason::Refused),
+        close_code::FULL => Some(EndReason::Full),
+        close_code::REMOVED => Some(EndReason::Removed),
+        close_code::DENIED => Some(EndReason::Denied),
+        close_code::MEETING_ENDED => Some(EndReason::MeetingEnded),
+        close_code::NOT_ALLOWED => Some(EndReason::RoomLocked),
+        // 1000: the relay closed after our own `leave`.
+        1000 => Some(EndReason::ConnectionLost),
+        _ => None,
     }
 }
 
 async fn run(
-    mut incoming: mpsc::UnboundedReceiver<SignalingEvent>,
+    mut incoming: mpsc::UnboundedReceiver<(u64, SignalingEvent)>,
     links: Rc<RefCell<Links>>,
     joining: Joining,
     on_event: Callback<SessionEvent>,
 ) {
     let joining = Rc::new(joining);
     links.borrow_mut().joining = Some(joining.clone());
-    while let Some(event) = incoming.next().await {
+    while let Some((generation, event)) = incoming.next().await {
+        if generation != links.borrow().generation || links.borrow().leaving {
+            continue;
+        }
         let message = match event {
             SignalingEvent::Open => {
-                send(&links, &joining.message(None));
-                let ping_links = links.clone();
-                links.borrow_mut().ping = Some(Interval::new(PING_INTERVAL_MS, move || {
-                    send(&ping_links, &ClientMessage::Ping)
-                }));
+                let resume = links.borrow().resume.clone();
+                match resume {
+                    Some(token) => send(
+                        &links,
+                        &ClientMessage::Resume {
+                            version: PROTOCOL_VERSION,
+                            token,
+                        },
+                    ),
+                    None => send(&links, &joining.message(None)),
+                }
                 continue;
             }
             SignalingEvent::Garbled => continue,
             SignalingEvent::Closed(code) => {
-                on_event.emit(SessionEvent::Ended(end_reason_for_close(code)));
-                break;
+                if let Some(reason) = final_reason(code) {
+                    on_event.emit(SessionEvent::Ended(reason));
+                    break;
+                }
+                on_event.emit(SessionEvent::Reconnecting);
+                reconnect_later(&links, code == close_code::SHUTTING_DOWN);
+                continue;
             }
             SignalingEvent::Message(message) => message,
         };
+        links.borrow_mut().last_heard = js_sys::Date::now();
         let result = handle(message, &links, &joining, &on_event).await;
         if let Err(reason) = result {
             on_event.emit(SessionEvent::Ended(reason));
@@ -267,14 +390,24 @@ async fn handle(
 ) -> Result<(), EndReason> {
     let peer = links.borrow().peer.clone();
     match message {
+        ServerMessage::Resumed { .. } => {
+            links.borrow_mut().attempts = 0;
+            on_event.emit(SessionEvent::Reconnected);
+        }
         ServerMessage::Welcome {
             participant_id,
             host,
             participants,
             state,
             chat,
+            resume,
             ..
         } => {
+            {
+                let mut state = links.borrow_mut();
+                state.attempts = 0;
+                state.resume = (!resume.is_empty()).then_some(resume);
+            }
             // Admitted again after the waiting room: a fresh media connection.
             if let Some(old) = links.borrow_mut().peer.take() {
                 old.close();
@@ -287,6 +420,7 @@ async fn handle(
                 chat,
             });
             let candidate_links = links.clone();
+            let restart_links = Rc::downgrade(links);
             let events = on_event.clone();
             let (microphone, camera) = {
                 let sending = joining.sending.borrow();
@@ -306,11 +440,14 @@ async fn handle(
                         events.emit(SessionEvent::RemoteStream(id, source, stream))
                     }
                     PeerEvent::State(state) => {
-                        if state == "failed" {
-                            events.emit(SessionEvent::Ended(EndReason::MediaFailed));
-                        } else {
-                            events.emit(SessionEvent::MediaState(state));
+                        // The media path broke (a network change, a blocked path): ask the
+                        // relay for an ICE restart; it gives up on us only after a while.
+                        if matches!(state.as_str(), "disconnected" | "failed") {
+                            if let Some(links) = restart_links.upgrade() {
+                                request_ice_restart(&links);
+                            }
                         }
+                        events.emit(SessionEvent::MediaState(state));
                     }
                 },
             )
@@ -384,6 +521,12 @@ async fn handle(
             | ErrorCode::WrongPassword
             | ErrorCode::TooManyAttempts
             | ErrorCode::Busy => on_event.emit(SessionEvent::PasswordNeeded(code)),
+            ErrorCode::ResumeFailed => {
+                // Too long away, or the relay restarted: join afresh (same devices, new
+                // media connection, the waiting room and password apply again).
+                links.borrow_mut().resume = None;
+                send(links, &joining.message(None));
+            }
             ErrorCode::Removed => return Err(EndReason::Removed),
             ErrorCode::Denied => return Err(EndReason::Denied),
             ErrorCode::MeetingEnded => return Err(EndReason::MeetingEnded),

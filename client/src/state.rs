@@ -39,6 +39,8 @@ pub struct RoomState {
     pub refused: Option<(ErrorCode, u32)>,
     /// The peer connection's state, as the browser reports it.
     pub media_state: String,
+    /// The signaling connection dropped and is being restored.
+    pub reconnecting: bool,
     pub ended: Option<EndReason>,
 }
 
@@ -62,12 +64,14 @@ impl Reducible for RoomState {
                 next.chat = chat;
                 next.waiting = None;
                 next.password_needed = None;
+                next.reconnecting = false;
                 next.streams.clear();
             }
             SessionEvent::Waiting(view) => {
                 // Nothing of the room stays on screen while waiting.
                 next.waiting = Some(view);
                 next.password_needed = None;
+                next.reconnecting = false;
                 next.participants.clear();
                 next.streams.clear();
                 next.chat.clear();
@@ -121,6 +125,8 @@ impl Reducible for RoomState {
                 next.streams.insert((id, source), stream);
             }
             SessionEvent::MediaState(state) => next.media_state = state,
+            SessionEvent::Reconnecting => next.reconnecting = true,
+            SessionEvent::Reconnected => next.reconnecting = false,
             SessionEvent::Ended(reason) => {
                 next.ended.get_or_insert(reason);
             }

@@ -27,10 +27,24 @@ use crate::sfu::Command;
 
 /// Errors allowed before the connection is closed for abuse.
 const MAX_STRIKES: u32 = 5;
-/// A connection that sends nothing (not even a ping) for this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// A connection that sends nothing (not even a ping, sent every 5 s) for this long is
+/// closed; its session is then kept for a resume.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest resume secret accepted (the relay's are 32 hex digits).
+const RESUME_TOKEN_MAX: usize = 64;
 
 static NEXT_PARTICIPANT: AtomicU64 = AtomicU64::new(1);
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh secret for resuming a session.
+fn resume_secret() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness there is no resume (an empty secret is never registered).
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return String::new();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 enum Verdict {
     /// Keep going; maybe with a reply to this client.
@@ -43,6 +57,7 @@ enum Verdict {
 
 struct Session {
     id: ParticipantId,
+    connection: u64,
     /// The room joined, for the leave event.
     room: Option<RoomName>,
     ip: IpAddr,
@@ -89,7 +104,12 @@ impl Session {
             ClientMessage::Join { .. } if self.room.is_some() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "already joined".into())
             }
-            ClientMessage::Join { version, .. } if version != PROTOCOL_VERSION => {
+            ClientMessage::Resume { .. } if self.room.is_some() => {
+                return Verdict::Refuse(ErrorCode::OutOfOrder, "already joined".into())
+            }
+            ClientMessage::Join { version, .. } | ClientMessage::Resume { version, .. }
+                if version != PROTOCOL_VERSION =>
+            {
                 let error = ServerMessage::error(
                     ErrorCode::UnsupportedVersion,
                     format!("protocol version {version} is not supported; this relay speaks {PROTOCOL_VERSION}"),
@@ -107,9 +127,11 @@ impl Session {
                 Ok(command) => command,
                 Err(verdict) => return verdict,
             },
+            ClientMessage::Resume { token, .. } => return self.resume(token, outbox).await,
             _ if self.room.is_none() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into())
             }
+            ClientMessage::IceRestart => Command::IceRestart { id: self.id },
             ClientMessage::Offer { sdp } => Command::Offer { id: self.id, sdp },
             ClientMessage::Answer { sdp } => Command::Answer { id: self.id, sdp },
             ClientMessage::Candidate { candidate } => Command::Candidate {
@@ -217,6 +239,42 @@ impl Session {
 }
 
 impl Session {
+    /// Continue a dropped session on this connection, if the relay still keeps it.
+    async fn resume(&mut self, token: String, outbox: &mpsc::Sender<ToClient>) -> Verdict {
+        let resumed = if token.is_empty() || token.len() > RESUME_TOKEN_MAX {
+            None
+        } else {
+            let (reply, answer) = oneshot::channel();
+            let asked = self
+                .inbox
+                .send(Inbox::Resume {
+                    token,
+                    connection: self.connection,
+                    outbox: outbox.clone(),
+                    reply,
+                })
+                .await;
+            if asked.is_err() {
+                return Verdict::CloseWith(None, close_code::SHUTTING_DOWN);
+            }
+            answer.await.ok().flatten()
+        };
+        match resumed {
+            Some((id, room)) => {
+                self.id = id;
+                self.room = Some(room);
+                self.event(EventKind::Join, "resumed");
+                info!(participant = %id, "resumed");
+                Verdict::Continue(None)
+            }
+            // Not a mistake of the client's: it joins afresh.
+            None => Verdict::Continue(Some(ServerMessage::error(
+                ErrorCode::ResumeFailed,
+                "the session is gone; join again",
+            ))),
+        }
+    }
+
     /// Checks a join before it reaches the room: names, the link token, whether the room
     /// exists, the password. What passes goes to the SFU, which decides between the room
     /// and the waiting room.
@@ -288,6 +346,7 @@ impl Session {
             .inbox
             .send(Inbox::Connect {
                 id: self.id,
+                connection: self.connection,
                 outbox: outbox.clone(),
             })
             .await
@@ -305,6 +364,7 @@ impl Session {
             media,
             entry,
             password_checked,
+            resume: resume_secret(),
         })
     }
 
@@ -457,10 +517,12 @@ pub async fn serve_connection(
     doorkeeper: Doorkeeper,
 ) {
     let id = ParticipantId(NEXT_PARTICIPANT.fetch_add(1, Ordering::Relaxed));
+    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
     let (outbox_tx, mut outbox_rx) = mpsc::channel::<ToClient>(OUTBOX_CAPACITY);
     let (mut sink, mut stream) = socket.split();
     let mut session = Session {
         id,
+        connection,
         room: None,
         ip,
         inbox,
@@ -471,6 +533,9 @@ pub async fn serve_connection(
     };
     let mut strikes = 0;
     let mut rate = RateLimiter::new(std::time::Instant::now());
+    // Whether the connection ended on purpose (goodbye, close frame, the relay's decision);
+    // otherwise it dropped, and the session is kept for a resume.
+    let mut graceful = false;
     loop {
         tokio::select! {
             incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => {
@@ -489,7 +554,10 @@ pub async fn serve_connection(
                     Message::Text(text) => session.handle(text.as_str(), &outbox_tx).await,
                     Message::Binary(_) => Verdict::Refuse(ErrorCode::Malformed, "binary messages are not part of the protocol".into()),
                     Message::Ping(_) | Message::Pong(_) => Verdict::Continue(None),
-                    Message::Close(_) => break,
+                    Message::Close(_) => {
+                        graceful = true;
+                        break;
+                    }
                 };
                 match verdict {
                     Verdict::Continue(None) => {}
@@ -506,12 +574,14 @@ pub async fn serve_connection(
                             break;
                         }
                         if strikes >= MAX_STRIKES {
+                            graceful = true;
                             session.event(EventKind::Error, "closed after repeated invalid messages");
                             close(&mut sink, close_code::PROTOCOL_ABUSE, "too many invalid messages").await;
                             break;
                         }
                     }
                     Verdict::CloseWith(reply, code) => {
+                        graceful = true;
                         if let Some(reply) = reply {
                             send_text(&mut sink, &reply).await;
                         }
@@ -527,6 +597,7 @@ pub async fn serve_connection(
                     }
                 }
                 Some(ToClient::Close(code)) => {
+                    graceful = true;
                     if code == close_code::MEDIA_FAILED {
                         session.event(EventKind::Error, "media connection failed");
                     }
@@ -538,8 +609,21 @@ pub async fn serve_connection(
         }
     }
     if session.room.is_some() {
-        session.event(EventKind::Leave, "left");
-        info!(participant = %id, "leave");
-        let _ = session.inbox.send(Inbox::Disconnect { id }).await;
+        let id = session.id;
+        if graceful {
+            session.event(EventKind::Leave, "left");
+            info!(participant = %id, "leave");
+        } else {
+            session.event(EventKind::Leave, "connection dropped");
+            info!(participant = %id, "connection dropped");
+        }
+        let _ = session
+            .inbox
+            .send(Inbox::Disconnect {
+                id,
+                connection,
+                graceful,
+            })
+            .await;
     }
 }

@@ -98,6 +98,13 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password: Option<String>,
     },
+    /// First message on a new connection after a drop: continue the session the token from
+    /// `welcome` names (same participant, media kept). Refused with `resume_failed` once the
+    /// relay has let it go; then the client joins afresh.
+    Resume { version: u32, token: String },
+    /// The client's media path broke (ICE disconnected or failed): the relay sends an offer
+    /// with new ICE credentials.
+    IceRestart,
     /// An SDP offer from the client (its first one sets up the peer connection).
     Offer { sdp: String },
     /// The client's answer to an offer from the relay.
@@ -204,7 +211,11 @@ pub enum ServerMessage {
         state: RoomState,
         /// The room's chat so far that this participant may read.
         chat: Vec<ChatMessage>,
+        /// Secret for `resume` after a dropped connection (valid about 20 s after the drop).
+        resume: String,
     },
+    /// Answer to `Resume`: the session continues. What the relay sent meanwhile follows.
+    Resumed { participant_id: ParticipantId },
     /// Answer to `Join` when the guest must wait: nothing of the room is shared until a host
     /// admits them (then `Welcome` follows). Sent again when what they see changes.
     Waiting {
@@ -356,6 +367,8 @@ pub enum ErrorCode {
     MeetingEnded,
     /// The relay is busy checking passwords; try again in a moment.
     Busy,
+    /// The session to resume is gone (too long away, or the relay restarted): join afresh.
+    ResumeFailed,
     Internal,
 }
 
@@ -440,6 +453,11 @@ mod tests {
                 action: ModerationAction::SendToWaitingRoom,
             },
             ClientMessage::EndMeeting,
+            ClientMessage::Resume {
+                version: PROTOCOL_VERSION,
+                token: "3f9a".into(),
+            },
+            ClientMessage::IceRestart,
             ClientMessage::SetMedia(MediaState {
                 mic: false,
                 camera: true,
@@ -499,6 +517,10 @@ mod tests {
                     ..RoomState::default()
                 },
                 chat: vec![chat.clone()],
+                resume: "3f9a".into(),
+            },
+            ServerMessage::Resumed {
+                participant_id: ParticipantId(3),
             },
             ServerMessage::Waiting {
                 participant_id: ParticipantId(3),

@@ -25,18 +25,33 @@ impl Driver {
     pub async fn start() -> Result<Driver> {
         crate::ensure_isolated_network()?;
         let port = crate::free_port()?;
+        let mut command = Command::new(CHROMEDRIVER);
+        command.arg(format!("--port={port}"));
+        Driver::spawn(command, std::net::Ipv4Addr::LOCALHOST, port).await
+    }
+
+    /// A chromedriver (and the Chromium it starts) inside a test network host.
+    pub async fn start_in(host: &crate::netns::Host) -> Result<Driver> {
+        let port = crate::free_port()?;
+        let mut command = host.command(CHROMEDRIVER);
+        command
+            .arg(format!("--port={port}"))
+            .arg(format!("--allowed-ips={}", host.gateway));
+        Driver::spawn(command, host.address, port).await
+    }
+
+    async fn spawn(mut command: Command, ip: std::net::Ipv4Addr, port: u16) -> Result<Driver> {
         // A process group of its own: dropping the driver ends every Chromium it started,
         // also when a test fails before closing its browsers.
-        let child = Command::new(CHROMEDRIVER)
+        let child = command
             .process_group(0)
-            .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("cannot start chromedriver (cargo xtask test installs it)")?;
-        let url = format!("http://127.0.0.1:{port}");
+        let url = format!("http://{ip}:{port}");
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect((ip, port)).is_err() {
             if start.elapsed() > Duration::from_secs(10) {
                 bail!("chromedriver did not start");
             }

@@ -2,6 +2,7 @@
 //! and an independent WebRTC client built on webrtc-rs. Everything talks over loopback only.
 
 pub mod browser;
+pub mod netns;
 pub mod relay;
 pub mod synthetic;
 pub mod vp8;
@@ -43,6 +44,8 @@ pub fn ensure_isolated_network() -> anyhow::Result<()> {
     let outside: Vec<String> = if_addrs::get_if_addrs()?
         .into_iter()
         .filter(|interface| !interface.ip().is_loopback())
+        // The test network of `netns.rs`: made by the tests, inside this namespace.
+        .filter(|interface| !matches!(interface.ip(), std::net::IpAddr::V4(v4) if v4.octets()[..2] == [10, 77]))
         .map(|interface| format!("{} {}", interface.name, interface.ip()))
         .collect();
     if !outside.is_empty() {
@@ -60,6 +63,12 @@ pub fn ensure_isolated_network() -> anyhow::Result<()> {
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// A free UDP port on 127.0.0.1 (for the relay's media port).
+pub fn free_udp_port() -> anyhow::Result<u16> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    Ok(socket.local_addr()?.port())
 }
 
 pub fn workspace_root() -> std::path::PathBuf {

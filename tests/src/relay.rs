@@ -33,6 +33,15 @@ impl Relay {
     }
 
     /// Start with extra command-line arguments.
+    /// Start on fixed ports (so that clients find it again after `restart`).
+    pub fn start_fixed(extra: &[&str]) -> Result<Relay> {
+        let http = format!("127.0.0.1:{}", crate::free_port()?);
+        let media = crate::free_udp_port()?.to_string();
+        let mut args = vec!["--http", http.as_str(), "--media-port", media.as_str()];
+        args.extend_from_slice(extra);
+        Relay::start_with(&args)
+    }
+
     pub fn start_with(extra: &[&str]) -> Result<Relay> {
         let data_dir = std::env::temp_dir().join(format!(
             "sprechstunde-test-{}-{}",
@@ -191,10 +200,19 @@ fn spawn(data_dir: &std::path::Path, extra: &[String]) -> Result<(Child, SocketA
     let log_file = data_dir.join(format!("relay-{}.log", crate::free_port()?));
     let log = std::fs::File::create(&log_file)?;
     let binary = relay_binary();
-    let mut child = Command::new(&binary)
-        .args(["--http", "127.0.0.1:0", "--media-port", "0"])
-        // Loopback only: tests never use the machine's LAN address.
-        .args(["--media-ip", "127.0.0.1"])
+    let given = |flag: &str| extra.iter().any(|arg| arg == flag);
+    let mut command = Command::new(&binary);
+    // Loopback (or the tests' own network) only: tests never use the machine's LAN address.
+    for (flag, default) in [
+        ("--http", "127.0.0.1:0"),
+        ("--media-port", "0"),
+        ("--media-ip", "127.0.0.1"),
+    ] {
+        if !given(flag) {
+            command.args([flag, default]);
+        }
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--log", "info,sprechstunde_relay=debug"])

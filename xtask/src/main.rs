@@ -121,12 +121,17 @@ fn ensure_build_tools() -> Result<()> {
     Ok(())
 }
 
+/// nftables drops packets in the reliability tests' network namespaces (this kernel has no
+/// netem); `ip` (iproute2) makes the namespaces and veth pairs.
+const NFT: &str = "/usr/sbin/nft";
+
 fn ensure_browser() -> Result<()> {
-    step("checking chromium and chromedriver");
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    step("checking chromium, chromedriver and nftables");
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() && Path::new(NFT).exists()
+    {
         return Ok(());
     }
-    step("installing Debian's chromium and chromium-driver");
+    step("installing Debian's chromium, chromium-driver and nftables");
     let root_user = output_of("id", &["-u"]).as_deref() == Some("0");
     // No questions: CI has no terminal.
     std::env::set_var("DEBIAN_FRONTEND", "noninteractive");
@@ -146,6 +151,8 @@ fn ensure_browser() -> Result<()> {
         "--no-install-recommends",
         "chromium",
         "chromium-driver",
+        "nftables",
+        "iproute2",
     ])?;
     Ok(())
 }

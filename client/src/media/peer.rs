@@ -196,6 +196,14 @@ impl Peer {
         sdp_of(&answer)
     }
 
+    /// The connection's state (`connected`, `disconnected`, `failed`, ...).
+    pub fn state(&self) -> String {
+        Reflect::get(&self.connection, &JsValue::from_str("connectionState"))
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    }
+
     pub fn close(&self) {
         self.connection.set_onicecandidate(None);
         self.connection.set_ontrack(None);

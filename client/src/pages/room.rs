@@ -583,7 +583,7 @@ pub fn room_page(props: &RoomProps) -> Html {
     let people = state.participants.len() + 1;
     let media_status = match state.media_state.as_str() {
         "connected" => Key::MediaEncrypted,
-        "disconnected" => Key::MediaReconnecting,
+        "disconnected" | "failed" => Key::MediaReconnecting,
         _ => Key::MediaConnecting,
     };
     let unread = state
@@ -633,6 +633,12 @@ pub fn room_page(props: &RoomProps) -> Html {
                 <div class="sharing-banner" role="status" id="sharing-banner">
                     <span>{ t(lang, Key::YouAreSharing) }</span>
                     <button type="button" onclick={toggle_screen.clone()}>{ t(lang, Key::StopSharing) }</button>
+                </div>
+            }
+            if state.reconnecting {
+                <div class="notice reconnecting" role="status" aria-live="polite" id="reconnecting">
+                    <span class="spinner" aria-hidden="true"></span>
+                    <span>{ t(lang, Key::Reconnecting) }</span>
                 </div>
             }
             if state.host {

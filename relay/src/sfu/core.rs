@@ -25,6 +25,7 @@ use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
 
 mod admission;
+mod presence;
 pub use admission::Gate;
 
 /// Keyframe requests for one track closer together than this are sent once: several
@@ -48,6 +49,11 @@ pub enum Command {
         entry: Entry,
         /// The password digest the join's password was checked against, if any.
         password_checked: Option<PasswordDigest>,
+        /// The secret to resume this session with after a dropped connection.
+        resume: String,
+    },
+    IceRestart {
+        id: ParticipantId,
     },
     SetRoomInfo {
         id: ParticipantId,
@@ -147,6 +153,11 @@ pub struct Sfu {
     entries: HashMap<ParticipantId, Entry>,
     /// Tokens of removed participants: the same link does not let them back in.
     banned_tokens: std::collections::HashSet<TokenId>,
+    /// Resume secrets of participants in a room, both ways.
+    resume_tokens: HashMap<String, ParticipantId>,
+    resume_of: HashMap<ParticipantId, String>,
+    /// Participants whose signaling connection dropped, kept (media flowing) until then.
+    detached: HashMap<ParticipantId, Instant>,
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
@@ -182,6 +193,9 @@ impl Sfu {
             lobby: Lobby::default(),
             entries: HashMap::new(),
             banned_tokens: std::collections::HashSet::new(),
+            resume_tokens: HashMap::new(),
+            resume_of: HashMap::new(),
+            detached: HashMap::new(),
             next_stats: None,
             outputs: VecDeque::new(),
             metrics,
@@ -202,6 +216,7 @@ impl Sfu {
             .values()
             .map(|p| p.next_timeout)
             .chain(self.next_stats)
+            .chain(self.next_presence_check(now))
             .min()
             .unwrap_or(now + IDLE_WAKEUP)
             .min(now + IDLE_WAKEUP)
@@ -217,6 +232,7 @@ impl Sfu {
                 media,
                 entry,
                 password_checked,
+                resume,
             } => self.join(
                 now,
                 id,
@@ -226,9 +242,18 @@ impl Sfu {
                     name: name.into_string(),
                     media,
                     entry,
+                    resume,
                 },
                 password_checked,
             ),
+            Command::IceRestart { id } => {
+                let Some(peer) = self.peers.get_mut(&id) else {
+                    return self.not_in_call(id);
+                };
+                debug!(participant = %id, "ICE restart requested");
+                peer.request_ice_restart(now);
+                work.push(id);
+            }
             Command::SetRoomInfo { id, info } => self.set_room_info(id, info),
             Command::SetRoomPolicy {
                 id,
@@ -353,6 +378,7 @@ impl Sfu {
         };
         self.by_source.insert(source, id);
         if let Some(peer) = self.peers.get_mut(&id) {
+            peer.last_heard = now;
             if peer.rtc.handle_input(input).is_err() {
                 peer.rtc.disconnect();
             }
@@ -364,6 +390,9 @@ impl Sfu {
         if self.next_stats.is_some_and(|at| at <= now) {
             self.send_speaking_stats(now);
         }
+        let mut gone = Vec::new();
+        self.check_presence(now, &mut gone);
+        self.drive(now, gone);
         let mut due = Vec::new();
         for (id, peer) in &mut self.peers {
             if peer.next_timeout <= now {
@@ -383,6 +412,7 @@ impl Sfu {
             name,
             media,
             entry,
+            resume,
         } = waiter;
         if self.peers.len() >= MAX_PARTICIPANTS {
             return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
@@ -415,6 +445,10 @@ impl Sfu {
         peer.sending = media;
         self.peers.insert(id, peer);
         self.entries.insert(id, entry);
+        if !resume.is_empty() {
+            self.resume_tokens.insert(resume.clone(), id);
+            self.resume_of.insert(id, resume.clone());
+        }
         let host = entry.is_host();
         let Some((participant, _)) = self.rooms.update_participant(id, |p| {
             p.media = media;
@@ -449,6 +483,7 @@ impl Sfu {
                 participants: joined.others,
                 state,
                 chat,
+                resume,
             },
         );
         if host {
@@ -469,6 +504,7 @@ impl Sfu {
             return;
         };
         peer.rtc.disconnect();
+        self.forget_session(id);
         self.by_source.retain(|_, owner| *owner != id);
         if let Some(left) = self.rooms.leave(id) {
             if let Some(meeting) = self.meetings.get_mut(&left.room) {
@@ -642,7 +678,22 @@ impl Sfu {
                     work.push(key.origin);
                 }
             }
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                // Maybe only for a moment (a network change): the client asks for an ICE
+                // restart; `check_presence` decides when it is gone for good.
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.ice_lost_since.get_or_insert(now);
+                }
+            }
+            Event::IceConnectionStateChange(
+                IceConnectionState::Connected | IceConnectionState::Completed,
+            ) => {
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    peer.media_connected = true;
+                    peer.ice_lost_since = None;
+                }
+            }
+            Event::Closed => {
                 if let Some(peer) = self.peers.get_mut(&id) {
                     peer.rtc.disconnect();
                 }

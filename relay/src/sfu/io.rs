@@ -40,12 +40,24 @@ pub enum ToClient {
 pub enum Inbox {
     Connect {
         id: ParticipantId,
+        /// Tells this connection from a later one of the same participant (after a resume).
+        connection: u64,
         outbox: mpsc::Sender<ToClient>,
     },
+    /// A new connection continues a dropped session; the reply names it (or `None`).
+    Resume {
+        token: String,
+        connection: u64,
+        outbox: mpsc::Sender<ToClient>,
+        reply: oneshot::Sender<Option<(ParticipantId, RoomName)>>,
+    },
     Command(Command),
-    /// The connection is gone; the participant leaves.
+    /// The connection is gone. `graceful`: the participant said goodbye (or was told to go)
+    /// and leaves; otherwise the session is kept for a while for a resume.
     Disconnect {
         id: ParticipantId,
+        connection: u64,
+        graceful: bool,
     },
     /// What a join to `room` must bring (its password digest), asked before joining.
     Gate {
@@ -65,6 +77,23 @@ pub struct MediaSocket {
     pub advertised: SocketAddr,
 }
 
+/// Most messages kept for a participant whose connection dropped, until it resumes; beyond
+/// it the session is given up (the client rejoins).
+const PARKED_MAX: usize = 1000;
+
+struct Outbox {
+    connection: u64,
+    sender: mpsc::Sender<ToClient>,
+}
+
+/// The signaling connections the SFU talks to, and what waits for those that dropped.
+#[derive(Default)]
+struct Clients {
+    outboxes: HashMap<ParticipantId, Outbox>,
+    /// Messages for detached participants, delivered in order on resume.
+    parked: HashMap<ParticipantId, Vec<ServerMessage>>,
+}
+
 pub async fn run(
     sockets: Vec<MediaSocket>,
     mut sfu: Sfu,
@@ -73,7 +102,7 @@ pub async fn run(
     audit: AuditSink,
 ) {
     let mut buf = vec![0u8; 2048];
-    let mut outboxes: HashMap<ParticipantId, mpsc::Sender<ToClient>> = HashMap::new();
+    let mut clients = Clients::default();
     loop {
         let deadline = sfu.next_timeout(Instant::now());
         tokio::select! {
@@ -87,8 +116,8 @@ pub async fn run(
             },
             message = inbox.recv() => match message {
                 None => break,
-                Some(Inbox::Connect { id, outbox }) => {
-                    outboxes.insert(id, outbox);
+                Some(Inbox::Connect { id, connection, outbox }) => {
+                    clients.outboxes.insert(id, Outbox { connection, sender: outbox });
                 }
                 Some(Inbox::Command(command)) => sfu.handle_command(Instant::now(), command),
                 Some(Inbox::Gate { room, reply }) => {
@@ -97,21 +126,43 @@ pub async fn run(
                 Some(Inbox::IsHost { id, reply }) => {
                     let _ = reply.send(sfu.is_host(id));
                 }
-                Some(Inbox::Disconnect { id }) => {
-                    outboxes.remove(&id);
-                    sfu.handle_command(Instant::now(), Command::Leave { id });
+                Some(Inbox::Disconnect { id, connection, graceful }) => {
+                    // A connection replaced by a resume ends later: nothing to do then.
+                    if clients.outboxes.get(&id).is_some_and(|o| o.connection == connection) {
+                        clients.outboxes.remove(&id);
+                        if graceful {
+                            sfu.handle_command(Instant::now(), Command::Leave { id });
+                        } else if sfu.detach(Instant::now(), id) {
+                            debug!(participant = %id, "connection dropped; kept for a resume");
+                            clients.parked.insert(id, Vec::new());
+                        }
+                    }
+                }
+                Some(Inbox::Resume { token, connection, outbox, reply }) => {
+                    let resumed = sfu.resume(&token);
+                    if let Some((id, _)) = &resumed {
+                        let _ = outbox.try_send(ToClient::Message(ServerMessage::Resumed {
+                            participant_id: *id,
+                        }));
+                        for message in clients.parked.remove(id).unwrap_or_default() {
+                            let _ = outbox.try_send(ToClient::Message(message));
+                        }
+                        // A connection it replaces (not noticed dead yet) is dropped here.
+                        clients.outboxes.insert(*id, Outbox { connection, sender: outbox });
+                    }
+                    let _ = reply.send(resumed);
                 }
             },
             _ = tokio::time::sleep_until(deadline.into()) => sfu.handle_timeout(Instant::now()),
         }
-        flush(&mut sfu, &sockets, &mut outboxes, &metrics, &audit);
+        flush(&mut sfu, &sockets, &mut clients, &metrics, &audit);
     }
 }
 
 fn flush(
     sfu: &mut Sfu,
     sockets: &[MediaSocket],
-    outboxes: &mut HashMap<ParticipantId, mpsc::Sender<ToClient>>,
+    clients: &mut Clients,
     metrics: &Metrics,
     audit: &AuditSink,
 ) {
@@ -133,8 +184,13 @@ fn flush(
                 }
             }
             Output::Signal(id, message) => {
-                if let Some(outbox) = outboxes.get(&id) {
-                    if outbox.try_send(ToClient::Message(message)).is_err() {
+                if let Some(outbox) = clients.outboxes.get(&id) {
+                    if outbox.sender.try_send(ToClient::Message(message)).is_err() {
+                        too_slow.push(id);
+                    }
+                } else if let Some(parked) = clients.parked.get_mut(&id) {
+                    parked.push(message);
+                    if parked.len() > PARKED_MAX {
                         too_slow.push(id);
                     }
                 }
@@ -148,22 +204,28 @@ fn flush(
                 peak_participants,
             })),
             Output::Close(id, code) => {
-                if let Some(outbox) = outboxes.remove(&id) {
+                clients.parked.remove(&id);
+                if let Some(outbox) = clients.outboxes.remove(&id) {
                     // Closing is best effort: a full outbox closes on drop anyway.
-                    let _ = outbox.try_send(ToClient::Close(code));
+                    let _ = outbox.sender.try_send(ToClient::Close(code));
                 }
             }
         }
     }
     for id in too_slow {
-        if outboxes.remove(&id).is_some() {
+        let parked = clients.parked.remove(&id).is_some();
+        if clients.outboxes.remove(&id).is_some() || parked {
             warn!(participant = %id, "signaling connection too slow; closing it");
             sfu.handle_command(Instant::now(), Command::Leave { id });
         }
     }
+    if !clients.parked.is_empty() {
+        // Sessions that ran out of grace: nothing to keep for them.
+        clients.parked.retain(|id, _| sfu.is_present(*id));
+    }
     if !sfu.has_no_output() {
         // Leaving produced new messages for others; deliver them too.
-        flush(sfu, sockets, outboxes, metrics, audit);
+        flush(sfu, sockets, clients, metrics, audit);
     }
 }
 

@@ -13,6 +13,8 @@ pub struct Waiter {
     pub name: String,
     pub media: MediaState,
     pub entry: Entry,
+    /// The secret this participant resumes its session with, once in the room.
+    pub resume: String,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +87,7 @@ mod tests {
             name: name.into(),
             media: MediaState::default(),
             entry: Entry::Guest,
+            resume: String::new(),
         }
     }
 

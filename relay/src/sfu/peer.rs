@@ -67,6 +67,16 @@ pub struct Peer {
     pub receive_video: bool,
     /// What this participant says it sends; what is off is not forwarded.
     pub sending: sprechstunde_shared::MediaState,
+    /// The media path has been up at least once.
+    pub media_connected: bool,
+    /// When a datagram last came from this participant (media, RTCP or ICE consent checks).
+    pub last_heard: Instant,
+    /// When the media path was lost (ICE disconnected), until it is back.
+    pub ice_lost_since: Option<Instant>,
+    /// The client asked for an ICE restart: the next offer carries new credentials.
+    wants_ice_restart: bool,
+    /// When the client last asked for an ICE restart (it is alive and trying).
+    pub restart_requested: Option<Instant>,
     /// Candidates that came before the client's first offer, applied after it (a client
     /// may trickle its first candidates ahead of the offer they belong to).
     early_candidates: Vec<Candidate>,
@@ -113,6 +123,11 @@ impl Peer {
             next_timeout: now,
             receive_video: true,
             sending: sprechstunde_shared::MediaState::default(),
+            media_connected: false,
+            last_heard: now,
+            ice_lost_since: None,
+            wants_ice_restart: false,
+            restart_requested: None,
             early_candidates: Vec::new(),
         }
     }
@@ -227,6 +242,10 @@ impl Peer {
             return None;
         }
         let mut change = self.rtc.sdp_api();
+        if std::mem::take(&mut self.wants_ice_restart) {
+            // Keep the relay's candidates: its address did not change, the client's path did.
+            change.ice_restart(true);
+        }
         for track in &mut self.outgoing {
             match track.state {
                 OutState::ToOpen => {
@@ -252,6 +271,12 @@ impl Peer {
         let (offer, pending) = change.apply()?;
         self.pending = Some(pending);
         Some(offer.to_sdp_string())
+    }
+
+    /// Ask for an ICE restart with the next offer (sent as soon as none is in flight).
+    pub fn request_ice_restart(&mut self, now: Instant) {
+        self.wants_ice_restart = true;
+        self.restart_requested = Some(now);
     }
 
     /// Video tracks of others this participant receives now.

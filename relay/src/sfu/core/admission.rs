@@ -304,6 +304,7 @@ impl Sfu {
                 let Some(participant) = self.rooms.participant(target).cloned() else {
                     return;
                 };
+                let resume = self.resume_of.get(&target).cloned().unwrap_or_default();
                 let entry = self
                     .entries
                     .get(&target)
@@ -318,6 +319,7 @@ impl Sfu {
                         media: participant.media,
                         // Back in the waiting room, an invitation no longer lets them skip it.
                         entry: crate::access::Entry::Guest,
+                        resume,
                     },
                 );
                 self.entries.insert(target, entry);

@@ -1,0 +1,175 @@
+//! Several hosts on one machine: network namespaces joined by veth pairs, made and removed
+//! by the tests themselves (which run as root inside the loopback-only namespace that
+//! `cargo xtask test` creates). Nothing leaves the machine: every address is in 10.77.0.0/16.
+//!
+//! The relay listens on 10.77.0.1 (an address on the test namespace's loopback); each host
+//! N gets its own namespace with 10.77.N.2, routed through 10.77.N.1 on the test side. Paths
+//! are broken with nftables rules inside a host's namespace (this kernel has no netem).
+
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+/// The relay's address, reachable from every host.
+pub const RELAY_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+const NFT: &str = "/usr/sbin/nft";
+const TABLE: &str = "sprechstunde_test";
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let output = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {program}"))?;
+    if !output.status.success() {
+        bail!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// The relay's side: the address on loopback, removed again on drop.
+pub struct Network {
+    _private: (),
+}
+
+impl Network {
+    pub fn new() -> Result<Network> {
+        crate::ensure_isolated_network()?;
+        // Left over from a test that crashed: take it away first.
+        let _ = run("ip", &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"]);
+        run("ip", &["link", "set", "lo", "up"])?;
+        run("ip", &["addr", "add", &format!("{RELAY_IP}/32"), "dev", "lo"])?;
+        Ok(Network { _private: () })
+    }
+
+    /// Host `index` (1-200) in a namespace of its own.
+    pub fn host(&self, index: u8) -> Result<Host> {
+        let ns = format!("sp{}h{index}", std::process::id());
+        let outside = format!("sp{index}o{}", std::process::id() % 100_000);
+        let inside = format!("sp{index}i{}", std::process::id() % 100_000);
+        let _ = run("ip", &["netns", "del", &ns]);
+        run("ip", &["netns", "add", &ns])?;
+        let host = Host {
+            ns,
+            address: Ipv4Addr::new(10, 77, index, 2),
+            gateway: Ipv4Addr::new(10, 77, index, 1),
+        };
+        run(
+            "ip",
+            &[
+                "link", "add", &outside, "type", "veth", "peer", "name", &inside,
+            ],
+        )?;
+        run("ip", &["link", "set", &inside, "netns", &host.ns])?;
+        run(
+            "ip",
+            &["addr", "add", &format!("{}/24", host.gateway), "dev", &outside],
+        )?;
+        run("ip", &["link", "set", &outside, "up"])?;
+        host.exec("ip", &["link", "set", "lo", "up"])?;
+        host.exec(
+            "ip",
+            &["addr", "add", &format!("{}/24", host.address), "dev", &inside],
+        )?;
+        host.exec("ip", &["link", "set", &inside, "up"])?;
+        host.exec(
+            "ip",
+            &["route", "add", "default", "via", &host.gateway.to_string()],
+        )?;
+        host.exec(
+            NFT,
+            &["add", "table", "inet", TABLE],
+        )?;
+        for (chain, hook) in [("in", "input"), ("out", "output")] {
+            host.exec(
+                NFT,
+                &[
+                    "add",
+                    "chain",
+                    "inet",
+                    TABLE,
+                    chain,
+                    &format!("{{ type filter hook {hook} priority 0 ; }}"),
+                ],
+            )?;
+        }
+        Ok(host)
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = run("ip", &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"]);
+    }
+}
+
+/// One machine of the test network (its own namespace, removed on drop with its veth pair).
+pub struct Host {
+    pub ns: String,
+    pub address: Ipv4Addr,
+    /// The test namespace's end of the veth pair.
+    pub gateway: Ipv4Addr,
+}
+
+impl Host {
+    /// Run a program inside this host's namespace.
+    pub fn exec(&self, program: &str, args: &[&str]) -> Result<()> {
+        let mut full = vec!["netns", "exec", self.ns.as_str(), program];
+        full.extend_from_slice(args);
+        run("ip", &full)
+    }
+
+    /// A command that runs in this host's namespace (to spawn long-running programs).
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.ns, program]);
+        command
+    }
+
+    fn rule(&self, chain: &str, rule: &str) -> Result<()> {
+        let mut args = vec!["add", "rule", "inet", TABLE, chain];
+        args.extend(rule.split_whitespace());
+        self.exec(NFT, &args)
+    }
+
+    /// Drop TCP to and from the relay's port `port` (its signaling): nothing gets through, but
+    /// no connection is closed either.
+    pub fn cut_tcp(&self, port: u16) -> Result<()> {
+        self.rule("out", &format!("ip daddr {RELAY_IP} tcp dport {port} drop"))?;
+        self.rule("in", &format!("ip saddr {RELAY_IP} tcp sport {port} drop"))
+    }
+
+    /// Drop UDP to and from the relay's media port.
+    pub fn cut_udp(&self, port: u16) -> Result<()> {
+        self.rule("out", &format!("ip daddr {RELAY_IP} udp dport {port} drop"))?;
+        self.rule("in", &format!("ip saddr {RELAY_IP} udp sport {port} drop"))
+    }
+
+    /// Lose `percent` % of the UDP packets arriving from the relay, at random.
+    pub fn lose_incoming_udp(&self, percent: u8) -> Result<()> {
+        self.rule(
+            "in",
+            &format!("ip saddr {RELAY_IP} meta l4proto udp numgen random mod 100 < {percent} drop"),
+        )
+    }
+
+    /// Remove every rule: the paths work again.
+    pub fn heal(&self) -> Result<()> {
+        for chain in ["in", "out"] {
+            self.exec(NFT, &["flush", "chain", "inet", TABLE, chain])?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        // Deleting the namespace deletes its end of the veth pair, and with it the other.
+        let _ = run("ip", &["netns", "del", &self.ns]);
+    }
+}

@@ -1,0 +1,263 @@
+//! Staying in the call when the network misbehaves: real relay, real headless Chromium, and
+//! for broken paths each browser on a host of its own (a network namespace joined by a veth
+//! pair, see `netns.rs`) whose packets nftables drops.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use serde_json::Value;
+use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
+use sprechstunde_tests::netns::{Network, RELAY_IP};
+use sprechstunde_tests::relay::Relay;
+use sprechstunde_tests::{eventually, free_port, free_udp_port};
+
+const ROOM: &str = "verbindung";
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn until<F>(browser: &Browser, what: &str, timeout: Duration, check: F) -> Result<MediaStats>
+where
+    F: Fn(&MediaStats) -> bool,
+{
+    eventually(what, timeout, || async {
+        let stats = browser.stats().await?;
+        Ok(if check(&stats) { Ok(stats) } else { Err(stats) })
+    })
+    .await
+}
+
+/// Frames shown so far of `name`'s camera, and whose participant id the tile has.
+fn camera_of(stats: &MediaStats, name: &str) -> Option<(String, u64)> {
+    stats
+        .tile(name, "camera")
+        .filter(|t| t.video_width > 0)
+        .map(|t| (t.participant.clone(), t.frames_shown))
+}
+
+async fn both_see_each_other(anna: &Browser, ben: &Browser, timeout: Duration) -> Result<()> {
+    until(ben, "Ben to see and hear Anna", timeout, |s| {
+        camera_of(s, "Anna").is_some_and(|(_, frames)| frames > 10) && s.audio_packets() > 0
+    })
+    .await?;
+    until(anna, "Anna to see Ben", timeout, |s| {
+        camera_of(s, "Ben").is_some_and(|(_, frames)| frames > 10)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Sample `watcher`'s view of `name` once a second for `seconds`: the tile must stay (same
+/// participant id) and its frames must grow every second.
+async fn media_keeps_flowing(watcher: &Browser, name: &str, seconds: u32) -> Result<String> {
+    let (id, mut frames) = camera_of(&watcher.stats().await?, name)
+        .with_context(|| format!("{name}'s video is not shown"))?;
+    for second in 1..=seconds {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (now_id, now_frames) = camera_of(&watcher.stats().await?, name)
+            .with_context(|| format!("{name}'s tile went away after {second} s"))?;
+        ensure!(now_id == id, "{name} came back as another participant: {id} -> {now_id}");
+        ensure!(
+            now_frames > frames,
+            "{name}'s video stood still in second {second}: {frames} -> {now_frames}"
+        );
+        frames = now_frames;
+    }
+    Ok(id)
+}
+
+async fn shows_reconnecting(browser: &Browser) -> Result<bool> {
+    Ok(browser
+        .eval("return !!document.getElementById('reconnecting');")
+        .await?
+        == Value::Bool(true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> Result<()> {
+    let network = Network::new()?;
+    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
+    let http_port = free_port()?;
+    let http = format!("{RELAY_IP}:{http_port}");
+    let media_port = free_udp_port()?.to_string();
+    let relay = Relay::start_with(&[
+        "--http",
+        &http,
+        "--media-ip",
+        &RELAY_IP.to_string(),
+        "--media-port",
+        &media_port,
+    ])?;
+    let base = format!("http://{http}");
+    let (anna_driver, ben_driver) = (
+        Driver::start_in(&anna_host).await?,
+        Driver::start_in(&ben_host).await?,
+    );
+    let anna = anna_driver.browser().await?;
+    let ben = ben_driver.browser().await?;
+    anna.join(&base, ROOM, "Anna").await?;
+    ben.join(&base, ROOM, "Ben").await?;
+    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+
+    // 3 s without signaling: nothing visible happens, media never stops.
+    let id_before = camera_of(&ben.stats().await?, "Anna")
+        .context("Anna's tile")?
+        .0;
+    anna_host.cut_tcp(http_port)?;
+    let id_during = media_keeps_flowing(&ben, "Anna", 3).await?;
+    anna_host.heal()?;
+    let id_after = media_keeps_flowing(&ben, "Anna", 3).await?;
+    ensure!(
+        id_before == id_during && id_during == id_after,
+        "Anna changed identity: {id_before} / {id_during} / {id_after}"
+    );
+
+    // 40 s: Anna notices, shows it, and after the relay let her go joins afresh by herself.
+    anna_host.cut_tcp(http_port)?;
+    let cut = Instant::now();
+    eventually("Anna to show that she reconnects", Duration::from_secs(25), || async {
+        Ok(if shows_reconnecting(&anna).await? { Ok(()) } else { Err(()) })
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(40).saturating_sub(cut.elapsed())).await;
+    anna_host.heal()?;
+    let back = until(&ben, "Ben to see Anna again", Duration::from_secs(40), |s| {
+        camera_of(s, "Anna").is_some_and(|(id, frames)| id != id_after && frames > 10)
+    })
+    .await?;
+    until(&anna, "Anna to see Ben again", MEDIA_TIMEOUT, |s| {
+        camera_of(s, "Ben").is_some_and(|(_, frames)| frames > 10)
+    })
+    .await?;
+    ensure!(!shows_reconnecting(&anna).await?, "Anna still shows the reconnect notice");
+    println!(
+        "long cut: Anna back as {:?} after {:?}",
+        camera_of(&back, "Anna"),
+        cut.elapsed()
+    );
+    drop(relay);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
+    let network = Network::new()?;
+    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
+    let http = format!("{RELAY_IP}:{}", free_port()?);
+    let media_port = free_udp_port()?;
+    let relay = Relay::start_with(&[
+        "--http",
+        &http,
+        "--media-ip",
+        &RELAY_IP.to_string(),
+        "--media-port",
+        &media_port.to_string(),
+    ])?;
+    let base = format!("http://{http}");
+    let (anna_driver, ben_driver) = (
+        Driver::start_in(&anna_host).await?,
+        Driver::start_in(&ben_host).await?,
+    );
+    let anna = anna_driver.browser().await?;
+    let ben = ben_driver.browser().await?;
+    anna.join(&base, ROOM, "Anna").await?;
+    ben.join(&base, ROOM, "Ben").await?;
+    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+    let id = camera_of(&ben.stats().await?, "Anna").context("tile")?.0;
+
+    anna_host.cut_udp(media_port)?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let stalled = camera_of(&ben.stats().await?, "Anna").context("Anna's tile went away")?;
+    anna_host.heal()?;
+    let healed = Instant::now();
+    until(&ben, "Anna's video to move again at Ben", MEDIA_TIMEOUT, |s| {
+        camera_of(s, "Anna").is_some_and(|(now_id, frames)| now_id == id && frames > stalled.1 + 30)
+    })
+    .await?;
+    let anna_sees = camera_of(&anna.stats().await?, "Ben").context("Ben's tile")?.1;
+    until(&anna, "Ben's video to move again at Anna", MEDIA_TIMEOUT, |s| {
+        camera_of(s, "Ben").is_some_and(|(_, frames)| frames > anna_sees + 30)
+    })
+    .await?;
+    println!("media back {:?} after the path healed", healed.elapsed());
+    ensure!(
+        relay.log().contains("ICE restart requested"),
+        "Anna's client never asked for an ICE restart"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_browser_is_gone_for_the_others_within_10_s() -> Result<()> {
+    let relay = Relay::start()?;
+    let base = relay.url("");
+    let anna_driver = Driver::start().await?;
+    let ben_driver = Driver::start().await?;
+    let anna = anna_driver.browser().await?;
+    let ben = ben_driver.browser().await?;
+    anna.join(&base, ROOM, "Anna").await?;
+    let alone = relay.metric("participants")?;
+    ben.join(&base, ROOM, "Ben").await?;
+    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+    ensure!(relay.metric("participants")? == alone + 1.0);
+
+    // SIGKILL to Ben's chromedriver and Chromium: no goodbye of any kind.
+    drop(ben);
+    drop(ben_driver);
+    let killed = Instant::now();
+    until(&anna, "Ben's tile to go", Duration::from_secs(10), |s| {
+        s.tiles.is_empty()
+    })
+    .await?;
+    let seen_after = killed.elapsed();
+    eventually("the relay to let Ben go", Duration::from_secs(5), || async {
+        let now = relay.metric("participants")?;
+        Ok(if now == alone { Ok(()) } else { Err(now) })
+    })
+    .await?;
+    println!("Ben's leave seen after {seen_after:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_relay_restart_three_find_each_other_again() -> Result<()> {
+    let mut relay = Relay::start_fixed(&[])?;
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let people = ["Anna", "Ben", "Cem"];
+    let mut browsers = Vec::new();
+    for name in people {
+        let browser = driver.browser().await?;
+        browser.join(&base, ROOM, name).await?;
+        browsers.push(browser);
+    }
+    for browser in &browsers {
+        until(browser, "everyone to see the two others", MEDIA_TIMEOUT, |s| {
+            s.live_videos() == 2
+        })
+        .await?;
+    }
+    relay.restart()?;
+    let restarted = Instant::now();
+    for (browser, name) in browsers.iter().zip(people) {
+        let others: Vec<&str> = people.iter().copied().filter(|o| *o != name).collect();
+        eventually(
+            &format!("{name} to see the two others moving after the restart"),
+            Duration::from_secs(20),
+            || async {
+                // Moving pictures: the frozen ones of before the restart do not count.
+                let before = browser.stats().await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let after = browser.stats().await?;
+                let moving = others.iter().all(|other| {
+                    match (camera_of(&before, other), camera_of(&after, other)) {
+                        (Some((id, then)), Some((same, now))) => id == same && now > then + 5,
+                        _ => false,
+                    }
+                });
+                Ok(if moving { Ok(()) } else { Err(after.tiles) })
+            },
+        )
+        .await?;
+    }
+    println!("all three back {:?} after the restart", restarted.elapsed());
+    Ok(())
+}
