@@ -32,6 +32,8 @@ const SILENCE_LIMIT_MS: f64 = 12_000.0;
 const RECONNECT_BACKOFF_MS: [f64; 5] = [500.0, 1_000.0, 2_000.0, 4_000.0, 8_000.0];
 /// After "relay restarting", clients come back spread over this window.
 const RESTART_SPREAD_MS: f64 = 5_000.0;
+/// A new connection that is not open after this long is given up and tried again.
+const CONNECT_TIMEOUT_MS: f64 = 5_000.0;
 /// Asks for another ICE restart at most this often while the media path is down.
 const ICE_RESTART_EVERY_MS: f64 = 4_000.0;
 
@@ -140,6 +142,8 @@ struct Links {
     attempts: usize,
     /// When the relay was last heard from (ms since the epoch).
     last_heard: f64,
+    /// Set while a new connection is being opened: since when.
+    connecting_since: Option<f64>,
     last_ice_restart: f64,
     leaving: bool,
 }
@@ -159,6 +163,7 @@ fn connect(links: &Rc<RefCell<Links>>) -> bool {
         let _ = queue.unbounded_send((generation, event));
     });
     state.last_heard = js_sys::Date::now();
+    state.connecting_since = Some(state.last_heard);
     state.signaling.is_some()
 }
 
@@ -192,7 +197,11 @@ fn tick(links: &Rc<RefCell<Links>>) {
         if state.leaving {
             return;
         }
-        let silent = state.signaling.is_some() && now - state.last_heard > SILENCE_LIMIT_MS;
+        let stuck = state
+            .connecting_since
+            .is_some_and(|since| now - since > CONNECT_TIMEOUT_MS);
+        let silent =
+            state.signaling.is_some() && (stuck || now - state.last_heard > SILENCE_LIMIT_MS);
         (silent, state.peer.clone())
     };
     if silent {
@@ -348,6 +357,7 @@ async fn run(
         }
         let message = match event {
             SignalingEvent::Open => {
+                links.borrow_mut().connecting_since = None;
                 let resume = links.borrow().resume.clone();
                 match resume {
                     Some(token) => send(

@@ -488,13 +488,16 @@ fn room_info(topic: Option<&str>, description: Option<&str>) -> Result<MeetingIn
     Ok(MeetingInfo { topic, description })
 }
 
+/// A send that cannot complete in this time (the peer stopped reading, or its network is
+/// gone) ends the connection instead of holding it forever.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
 async fn send_text<S>(sink: &mut S, message: &ServerMessage) -> bool
 where
     S: SinkExt<Message> + Unpin,
 {
-    sink.send(Message::Text(Utf8Bytes::from(message.to_json())))
-        .await
-        .is_ok()
+    let send = sink.send(Message::Text(Utf8Bytes::from(message.to_json())));
+    matches!(tokio::time::timeout(SEND_TIMEOUT, send).await, Ok(Ok(())))
 }
 
 async fn close<S>(sink: &mut S, code: u16, reason: &'static str)
@@ -505,7 +508,7 @@ where
         code,
         reason: Utf8Bytes::from_static(reason),
     };
-    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
 }
 
 pub async fn serve_connection(
@@ -536,16 +539,20 @@ pub async fn serve_connection(
     // Whether the connection ended on purpose (goodbye, close frame, the relay's decision);
     // otherwise it dropped, and the session is kept for a resume.
     let mut graceful = false;
+    // Only what the client sends counts: the relay's own messages say nothing about whether
+    // anyone is still there.
+    let mut last_received = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            incoming = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => {
+            () = tokio::time::sleep_until(last_received + IDLE_TIMEOUT) => {
+                close(&mut sink, 1001, "idle").await;
+                break;
+            }
+            incoming = stream.next() => {
+                last_received = tokio::time::Instant::now();
                 let message = match incoming {
-                    Err(_) => {
-                        close(&mut sink, 1001, "idle").await;
-                        break;
-                    }
-                    Ok(None) | Ok(Some(Err(_))) => break,
-                    Ok(Some(Ok(message))) => message,
+                    None | Some(Err(_)) => break,
+                    Some(Ok(message)) => message,
                 };
                 let verdict = match message {
                     Message::Text(_) | Message::Binary(_) if !rate.allow(std::time::Instant::now()) => {

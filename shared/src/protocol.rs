@@ -215,7 +215,9 @@ pub enum ServerMessage {
         resume: String,
     },
     /// Answer to `Resume`: the session continues. What the relay sent meanwhile follows.
-    Resumed { participant_id: ParticipantId },
+    Resumed {
+        participant_id: ParticipantId,
+    },
     /// Answer to `Join` when the guest must wait: nothing of the room is shared until a host
     /// admits them (then `Welcome` follows). Sent again when what they see changes.
     Waiting {

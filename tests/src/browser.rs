@@ -19,6 +19,9 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Driver {
     child: Child,
     url: String,
+    /// The relay's origin when it is not on loopback: treated as secure, as HTTPS would be
+    /// in production (camera and microphone need a secure context).
+    relay_origin: Option<String>,
 }
 
 impl Driver {
@@ -30,14 +33,17 @@ impl Driver {
         Driver::spawn(command, std::net::Ipv4Addr::LOCALHOST, port).await
     }
 
-    /// A chromedriver (and the Chromium it starts) inside a test network host.
-    pub async fn start_in(host: &crate::netns::Host) -> Result<Driver> {
+    /// A chromedriver (and the Chromium it starts) inside a test network host, for a relay
+    /// at `relay_origin` (`http://10.77.0.1:PORT`).
+    pub async fn start_in(host: &crate::netns::Host, relay_origin: &str) -> Result<Driver> {
         let port = crate::free_port()?;
         let mut command = host.command(CHROMEDRIVER);
         command
             .arg(format!("--port={port}"))
             .arg(format!("--allowed-ips={}", host.gateway));
-        Driver::spawn(command, host.address, port).await
+        let mut driver = Driver::spawn(command, host.address, port).await?;
+        driver.relay_origin = Some(relay_origin.to_string());
+        Ok(driver)
     }
 
     async fn spawn(mut command: Command, ip: std::net::Ipv4Addr, port: u16) -> Result<Driver> {
@@ -57,7 +63,11 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(Driver { child, url })
+        Ok(Driver {
+            child,
+            url,
+            relay_origin: None,
+        })
     }
 
     pub async fn browser(&self) -> Result<Browser> {
@@ -87,6 +97,12 @@ impl Driver {
             "--no-first-run",
             "--window-size=1280,800",
         ];
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if let Some(origin) = &self.relay_origin {
+            args.push(format!(
+                "--unsafely-treat-insecure-origin-as-secure={origin}"
+            ));
+        }
         let mut caps = serde_json::Map::new();
         let mut options = json!({ "binary": CHROMIUM, "args": args });
         if let Some(dir) = downloads {

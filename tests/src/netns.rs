@@ -41,9 +41,15 @@ impl Network {
     pub fn new() -> Result<Network> {
         crate::ensure_isolated_network()?;
         // Left over from a test that crashed: take it away first.
-        let _ = run("ip", &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"]);
+        let _ = run(
+            "ip",
+            &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"],
+        );
         run("ip", &["link", "set", "lo", "up"])?;
-        run("ip", &["addr", "add", &format!("{RELAY_IP}/32"), "dev", "lo"])?;
+        run(
+            "ip",
+            &["addr", "add", &format!("{RELAY_IP}/32"), "dev", "lo"],
+        )?;
         Ok(Network { _private: () })
     }
 
@@ -68,23 +74,32 @@ impl Network {
         run("ip", &["link", "set", &inside, "netns", &host.ns])?;
         run(
             "ip",
-            &["addr", "add", &format!("{}/24", host.gateway), "dev", &outside],
+            &[
+                "addr",
+                "add",
+                &format!("{}/24", host.gateway),
+                "dev",
+                &outside,
+            ],
         )?;
         run("ip", &["link", "set", &outside, "up"])?;
         host.exec("ip", &["link", "set", "lo", "up"])?;
         host.exec(
             "ip",
-            &["addr", "add", &format!("{}/24", host.address), "dev", &inside],
+            &[
+                "addr",
+                "add",
+                &format!("{}/24", host.address),
+                "dev",
+                &inside,
+            ],
         )?;
         host.exec("ip", &["link", "set", &inside, "up"])?;
         host.exec(
             "ip",
             &["route", "add", "default", "via", &host.gateway.to_string()],
         )?;
-        host.exec(
-            NFT,
-            &["add", "table", "inet", TABLE],
-        )?;
+        host.exec(NFT, &["add", "table", "inet", TABLE])?;
         for (chain, hook) in [("in", "input"), ("out", "output")] {
             host.exec(
                 NFT,
@@ -104,7 +119,10 @@ impl Network {
 
 impl Drop for Network {
     fn drop(&mut self) {
-        let _ = run("ip", &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"]);
+        let _ = run(
+            "ip",
+            &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"],
+        );
     }
 }
 

@@ -54,7 +54,10 @@ async fn media_keeps_flowing(watcher: &Browser, name: &str, seconds: u32) -> Res
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (now_id, now_frames) = camera_of(&watcher.stats().await?, name)
             .with_context(|| format!("{name}'s tile went away after {second} s"))?;
-        ensure!(now_id == id, "{name} came back as another participant: {id} -> {now_id}");
+        ensure!(
+            now_id == id,
+            "{name} came back as another participant: {id} -> {now_id}"
+        );
         ensure!(
             now_frames > frames,
             "{name}'s video stood still in second {second}: {frames} -> {now_frames}"
@@ -88,8 +91,8 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
     ])?;
     let base = format!("http://{http}");
     let (anna_driver, ben_driver) = (
-        Driver::start_in(&anna_host).await?,
-        Driver::start_in(&ben_host).await?,
+        Driver::start_in(&anna_host, &base).await?,
+        Driver::start_in(&ben_host, &base).await?,
     );
     let anna = anna_driver.browser().await?;
     let ben = ben_driver.browser().await?;
@@ -110,24 +113,80 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
         "Anna changed identity: {id_before} / {id_during} / {id_after}"
     );
 
+    // 20 s: both sides notice and the relay keeps Anna's session; she resumes it as the
+    // same participant, Ben never sees her leave, and a message sent meanwhile reaches her.
+    anna_host.cut_tcp(http_port)?;
+    let id_resumed = media_keeps_flowing(&ben, "Anna", 18).await?;
+    ben.click("#open-chat").await?;
+    ben.eval(
+        "document.getElementById('chat-input').value = 'Nachricht-waehrend-der-Pause';
+         document.getElementById('chat-send').click();",
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    anna_host.heal()?;
+    eventually(
+        "Anna to be back without a notice",
+        MEDIA_TIMEOUT,
+        || async {
+            Ok(if shows_reconnecting(&anna).await? {
+                Err(())
+            } else {
+                Ok(())
+            })
+        },
+    )
+    .await?;
+    ensure!(
+        id_resumed == id_after,
+        "Anna came back as another participant"
+    );
+    media_keeps_flowing(&ben, "Anna", 2).await?;
+    anna.click("#open-chat").await?;
+    eventually("the message sent meanwhile to reach Anna", Duration::from_secs(10), || async {
+        let shown = anna
+            .eval("return document.querySelector('.messages').textContent.includes('Nachricht-waehrend-der-Pause');")
+            .await?;
+        Ok(if shown == Value::Bool(true) { Ok(()) } else { Err(shown) })
+    })
+    .await?;
+    ensure!(
+        relay.log().contains("resumed"),
+        "the relay log shows no resume"
+    );
+
     // 40 s: Anna notices, shows it, and after the relay let her go joins afresh by herself.
     anna_host.cut_tcp(http_port)?;
     let cut = Instant::now();
-    eventually("Anna to show that she reconnects", Duration::from_secs(25), || async {
-        Ok(if shows_reconnecting(&anna).await? { Ok(()) } else { Err(()) })
-    })
+    eventually(
+        "Anna to show that she reconnects",
+        Duration::from_secs(25),
+        || async {
+            Ok(if shows_reconnecting(&anna).await? {
+                Ok(())
+            } else {
+                Err(())
+            })
+        },
+    )
     .await?;
     tokio::time::sleep(Duration::from_secs(40).saturating_sub(cut.elapsed())).await;
     anna_host.heal()?;
-    let back = until(&ben, "Ben to see Anna again", Duration::from_secs(40), |s| {
-        camera_of(s, "Anna").is_some_and(|(id, frames)| id != id_after && frames > 10)
-    })
+    let back = until(
+        &ben,
+        "Ben to see Anna again",
+        Duration::from_secs(40),
+        |s| camera_of(s, "Anna").is_some_and(|(id, frames)| id != id_after && frames > 10),
+    )
     .await?;
     until(&anna, "Anna to see Ben again", MEDIA_TIMEOUT, |s| {
         camera_of(s, "Ben").is_some_and(|(_, frames)| frames > 10)
     })
     .await?;
-    ensure!(!shows_reconnecting(&anna).await?, "Anna still shows the reconnect notice");
+    ensure!(
+        !shows_reconnecting(&anna).await?,
+        "Anna still shows the reconnect notice"
+    );
     println!(
         "long cut: Anna back as {:?} after {:?}",
         camera_of(&back, "Anna"),
@@ -153,8 +212,8 @@ async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
     ])?;
     let base = format!("http://{http}");
     let (anna_driver, ben_driver) = (
-        Driver::start_in(&anna_host).await?,
-        Driver::start_in(&ben_host).await?,
+        Driver::start_in(&anna_host, &base).await?,
+        Driver::start_in(&ben_host, &base).await?,
     );
     let anna = anna_driver.browser().await?;
     let ben = ben_driver.browser().await?;
@@ -168,14 +227,25 @@ async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
     let stalled = camera_of(&ben.stats().await?, "Anna").context("Anna's tile went away")?;
     anna_host.heal()?;
     let healed = Instant::now();
-    until(&ben, "Anna's video to move again at Ben", MEDIA_TIMEOUT, |s| {
-        camera_of(s, "Anna").is_some_and(|(now_id, frames)| now_id == id && frames > stalled.1 + 30)
-    })
+    until(
+        &ben,
+        "Anna's video to move again at Ben",
+        MEDIA_TIMEOUT,
+        |s| {
+            camera_of(s, "Anna")
+                .is_some_and(|(now_id, frames)| now_id == id && frames > stalled.1 + 30)
+        },
+    )
     .await?;
-    let anna_sees = camera_of(&anna.stats().await?, "Ben").context("Ben's tile")?.1;
-    until(&anna, "Ben's video to move again at Anna", MEDIA_TIMEOUT, |s| {
-        camera_of(s, "Ben").is_some_and(|(_, frames)| frames > anna_sees + 30)
-    })
+    let anna_sees = camera_of(&anna.stats().await?, "Ben")
+        .context("Ben's tile")?
+        .1;
+    until(
+        &anna,
+        "Ben's video to move again at Anna",
+        MEDIA_TIMEOUT,
+        |s| camera_of(s, "Ben").is_some_and(|(_, frames)| frames > anna_sees + 30),
+    )
     .await?;
     println!("media back {:?} after the path healed", healed.elapsed());
     ensure!(
@@ -208,10 +278,14 @@ async fn a_killed_browser_is_gone_for_the_others_within_10_s() -> Result<()> {
     })
     .await?;
     let seen_after = killed.elapsed();
-    eventually("the relay to let Ben go", Duration::from_secs(5), || async {
-        let now = relay.metric("participants")?;
-        Ok(if now == alone { Ok(()) } else { Err(now) })
-    })
+    eventually(
+        "the relay to let Ben go",
+        Duration::from_secs(5),
+        || async {
+            let now = relay.metric("participants")?;
+            Ok(if now == alone { Ok(()) } else { Err(now) })
+        },
+    )
     .await?;
     println!("Ben's leave seen after {seen_after:?}");
     Ok(())
@@ -230,9 +304,12 @@ async fn after_a_relay_restart_three_find_each_other_again() -> Result<()> {
         browsers.push(browser);
     }
     for browser in &browsers {
-        until(browser, "everyone to see the two others", MEDIA_TIMEOUT, |s| {
-            s.live_videos() == 2
-        })
+        until(
+            browser,
+            "everyone to see the two others",
+            MEDIA_TIMEOUT,
+            |s| s.live_videos() == 2,
+        )
         .await?;
     }
     relay.restart()?;

@@ -127,8 +127,7 @@ const NFT: &str = "/usr/sbin/nft";
 
 fn ensure_browser() -> Result<()> {
     step("checking chromium, chromedriver and nftables");
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() && Path::new(NFT).exists()
-    {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() && Path::new(NFT).exists() {
         return Ok(());
     }
     step("installing Debian's chromium, chromium-driver and nftables");
