@@ -157,6 +157,15 @@ pub struct Inbound {
     pub bytes_received: u64,
     pub frame_width: u64,
     pub frame_height: u64,
+    #[serde(default)]
+    pub packets_lost: i64,
+    /// Audio: samples the decoder had to make up (lost and not recovered).
+    #[serde(default)]
+    pub concealed_samples: u64,
+    #[serde(default)]
+    pub total_samples_received: u64,
+    #[serde(default)]
+    pub nack_count: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -235,6 +244,10 @@ const done = arguments[arguments.length - 1];
         bytesReceived: r.bytesReceived || 0,
         frameWidth: r.frameWidth || 0,
         frameHeight: r.frameHeight || 0,
+        packetsLost: r.packetsLost || 0,
+        concealedSamples: r.concealedSamples || 0,
+        totalSamplesReceived: r.totalSamplesReceived || 0,
+        nackCount: r.nackCount || 0,
       };
       (r.kind === 'video' ? out.video : out.audio).push(entry);
     });

@@ -2,6 +2,7 @@
 //! and an independent WebRTC client built on webrtc-rs. Everything talks over loopback only.
 
 pub mod browser;
+pub mod delay;
 pub mod netns;
 pub mod relay;
 pub mod synthetic;

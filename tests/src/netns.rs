@@ -13,6 +13,8 @@ use anyhow::{bail, Context, Result};
 
 /// The relay's address, reachable from every host.
 pub const RELAY_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+/// A second address on the test side, for a proxy in front of the relay's media port.
+pub const PROXY_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 const NFT: &str = "/usr/sbin/nft";
 const TABLE: &str = "sprechstunde_test";
 
@@ -40,16 +42,12 @@ pub struct Network {
 impl Network {
     pub fn new() -> Result<Network> {
         crate::ensure_isolated_network()?;
-        // Left over from a test that crashed: take it away first.
-        let _ = run(
-            "ip",
-            &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"],
-        );
         run("ip", &["link", "set", "lo", "up"])?;
-        run(
-            "ip",
-            &["addr", "add", &format!("{RELAY_IP}/32"), "dev", "lo"],
-        )?;
+        for ip in [RELAY_IP, PROXY_IP] {
+            // Left over from a test that crashed: take it away first.
+            let _ = run("ip", &["addr", "del", &format!("{ip}/32"), "dev", "lo"]);
+            run("ip", &["addr", "add", &format!("{ip}/32"), "dev", "lo"])?;
+        }
         Ok(Network { _private: () })
     }
 
@@ -119,10 +117,9 @@ impl Network {
 
 impl Drop for Network {
     fn drop(&mut self) {
-        let _ = run(
-            "ip",
-            &["addr", "del", &format!("{RELAY_IP}/32"), "dev", "lo"],
-        );
+        for ip in [RELAY_IP, PROXY_IP] {
+            let _ = run("ip", &["addr", "del", &format!("{ip}/32"), "dev", "lo"]);
+        }
     }
 }
 

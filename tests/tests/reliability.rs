@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
-use sprechstunde_tests::netns::{Network, RELAY_IP};
+use sprechstunde_tests::delay::DelayProxy;
+use sprechstunde_tests::netns::{Network, PROXY_IP, RELAY_IP};
 use sprechstunde_tests::relay::Relay;
 use sprechstunde_tests::{eventually, free_port, free_udp_port};
 
@@ -336,5 +337,94 @@ async fn after_a_relay_restart_three_find_each_other_again() -> Result<()> {
         .await?;
     }
     println!("all three back {:?} after the restart", restarted.elapsed());
+    Ok(())
+}
+
+/// Audio of `stats` summed: (packets received, packets lost, samples concealed, samples).
+fn audio_totals(stats: &MediaStats) -> (u64, i64, u64, u64) {
+    stats.audio.iter().fold((0, 0, 0, 0), |acc, a| {
+        (
+            acc.0 + a.packets_received,
+            acc.1 + a.packets_lost,
+            acc.2 + a.concealed_samples,
+            acc.3 + a.total_samples_received,
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_percent_loss_and_150_ms_round_trip_keep_the_call_going() -> Result<()> {
+    let network = Network::new()?;
+    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
+    let http = format!("{RELAY_IP}:{}", free_port()?);
+    let media_port = free_udp_port()?;
+    // Media goes through a proxy holding every datagram 75 ms each way.
+    let _delay = DelayProxy::start(
+        (PROXY_IP, media_port).into(),
+        (RELAY_IP, media_port).into(),
+        Duration::from_millis(75),
+    )
+    .await?;
+    let _relay = Relay::start_with(&[
+        "--http",
+        &http,
+        "--media-ip",
+        &RELAY_IP.to_string(),
+        "--media-advertise",
+        &PROXY_IP.to_string(),
+        "--media-port",
+        &media_port.to_string(),
+    ])?;
+    let base = format!("http://{http}");
+    let (anna_driver, ben_driver) = (
+        Driver::start_in(&anna_host, &base).await?,
+        Driver::start_in(&ben_host, &base).await?,
+    );
+    let anna = anna_driver.browser().await?;
+    let ben = ben_driver.browser().await?;
+    anna.join(&base, ROOM, "Anna").await?;
+    ben.join(&base, ROOM, "Ben").await?;
+    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+
+    // Ben loses 5 % of everything coming to him, for a minute.
+    ben_host.lose_incoming_udp(5)?;
+    let start = audio_totals(&ben.stats().await?);
+    let video_start = ben
+        .stats()
+        .await?
+        .video
+        .iter()
+        .map(|v| (v.packets_lost, v.nack_count))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    media_keeps_flowing(&ben, "Anna", 60).await?;
+    let end_stats = ben.stats().await?;
+    ben_host.heal()?;
+    let end = audio_totals(&end_stats);
+    let video_end = end_stats
+        .video
+        .iter()
+        .map(|v| (v.packets_lost, v.nack_count))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let received = end.0 - start.0;
+    let lost = (end.1 - start.1).max(0) as u64;
+    let concealed = end.2 - start.2;
+    let samples = (end.3 - start.3).max(1);
+    let unrecovered = concealed as f64 / samples as f64;
+    println!(
+        "audio under 5 % loss, 150 ms RTT, 60 s: {received} packets received, {lost} lost on the wire ({:.1} %), {:.2} % of samples concealed; video: {} packets lost, {} NACKs sent",
+        100.0 * lost as f64 / (received + lost).max(1) as f64,
+        100.0 * unrecovered,
+        video_end.0 - video_start.0,
+        video_end.1 - video_start.1,
+    );
+    ensure!(
+        received > 2500,
+        "audio did not keep flowing: {received} packets in 60 s"
+    );
+    ensure!(
+        unrecovered < 0.01,
+        "{:.2} % of the audio was lost after recovery",
+        100.0 * unrecovered
+    );
     Ok(())
 }

@@ -110,6 +110,9 @@ impl Peer {
     pub fn new(now: Instant, local_candidates: &[Candidate]) -> Peer {
         let mut rtc = Rtc::builder()
             .enable_bwe(None)
+            // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
+            // the next one (audio has no retransmission in browsers).
+            .enable_opus(true, true)
             // A fresh DTLS certificate per connection: nothing to commit or to leak.
             .build(now);
         for candidate in local_candidates {
