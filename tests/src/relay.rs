@@ -60,12 +60,22 @@ impl Relay {
         })
     }
 
-    /// Stop (SIGTERM) and start again on the same data directory with the same arguments;
-    /// the HTTP port changes.
+    /// Stop (SIGTERM) and start again on the same data directory with the same arguments
+    /// (a port given as 0 changes).
     pub fn restart(&mut self) -> Result<()> {
         if !self.terminate(Duration::from_secs(10))? {
             let _ = self.child.kill();
         }
+        self.start_again()
+    }
+
+    /// Kill (SIGKILL: no goodbye to anyone) and start again, as after a crash.
+    pub fn crash_and_restart(&mut self) -> Result<()> {
+        let _ = self.child.kill();
+        self.start_again()
+    }
+
+    fn start_again(&mut self) -> Result<()> {
         let _ = self.child.wait();
         let (child, http, log_file) = spawn(&self.data_dir, &self.extra)?;
         self.child = child;
