@@ -53,12 +53,12 @@ impl DelayProxy {
                     continue;
                 };
                 let at = Instant::now() + one_way;
-                if !upstreams.contains_key(&client) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = upstreams.entry(client) {
                     let Ok(socket) = UdpSocket::bind(SocketAddr::new(front.ip(), 0)).await else {
                         continue;
                     };
                     let socket = Arc::new(socket);
-                    upstreams.insert(client, delayed_sender(socket.clone(), Some(upstream)));
+                    slot.insert(delayed_sender(socket.clone(), Some(upstream)));
                     // Replies for this client come back on its socket.
                     let back = to_clients.clone();
                     tokio::spawn(async move {
