@@ -145,6 +145,11 @@ impl Relay {
             .collect())
     }
 
+    /// The relay process's id (for /proc readings in benchmarks).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn metric(&self, name: &str) -> Result<f64> {
         self.metrics()?
             .get(name)

@@ -20,7 +20,9 @@ commands:
           at http://127.0.0.1:8080 (extra arguments go to the relay)
   test    install the build and browser tools if missing, check formatting and
           lints, build everything and run every test, browser tests included
-  build   install the build tools if missing and build the client and relay";
+  build   install the build tools if missing and build the client and relay
+  bench   build the release relay and measure it (footprint, payload, join time,
+          churn); writes BENCHMARKS.md. `--quick` for a short run";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("build") => build_all(true).map(|_| ()),
+        Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -202,6 +205,53 @@ fn run(relay_args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `unshare --net` with loopback up: browsers and clients see no other interface.
+fn loopback_only(program: &str) -> Command {
+    let mut command = Command::new("unshare");
+    command.arg("--net");
+    if output_of("id", &["-u"]).as_deref() != Some("0") {
+        command.arg("--map-root-user");
+    }
+    command
+        .args(["--", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
+        .arg(program)
+        .current_dir(root());
+    command
+}
+
+fn bench(extra: &[String]) -> Result<()> {
+    ensure_browser()?;
+    let relay = build_all(true)?;
+    step("measuring (see BENCHMARKS.md)");
+    let out = root().join("BENCHMARKS.md");
+    let dist = root().join("dist");
+    let mut command = loopback_only(&cargo());
+    command
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "sprechstunde-tests",
+            "--bin",
+            "sprechstunde-bench",
+            "--",
+        ])
+        .arg("--relay")
+        .arg(&relay)
+        .arg("--dist")
+        .arg(&dist)
+        .arg("--out")
+        .arg(&out)
+        .args(extra);
+    let status = command
+        .status()
+        .context("cannot start unshare (util-linux)")?;
+    if !status.success() {
+        bail!("the benchmark failed ({status})");
+    }
+    Ok(())
+}
+
 fn test(extra: &[String]) -> Result<()> {
     ensure_browser()?;
     let relay = build_all(false)?;
@@ -240,18 +290,12 @@ fn test(extra: &[String]) -> Result<()> {
     step("end-to-end tests: real relay, headless Chromium, webrtc-rs client");
     // In a fresh network namespace with only loopback: no test traffic can reach this
     // machine's LAN address, whatever the browsers gather. The namespace dies with the tests.
-    let mut command = Command::new("unshare");
-    command.arg("--net");
-    if output_of("id", &["-u"]).as_deref() != Some("0") {
-        command.arg("--map-root-user");
-    }
+    let mut command = loopback_only(&cargo());
     command
-        .args(["--", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
-        .args([cargo().as_str(), "test", "-p", "sprechstunde-tests", "--"])
+        .args(["test", "-p", "sprechstunde-tests", "--"])
         .arg("--test-threads=1")
         .args(extra)
-        .env("SPRECHSTUNDE_RELAY_BIN", relay)
-        .current_dir(root());
+        .env("SPRECHSTUNDE_RELAY_BIN", relay);
     let status = command
         .status()
         .context("cannot start unshare (util-linux)")?;

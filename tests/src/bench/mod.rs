@@ -1,0 +1,7 @@
+//! Pieces of `cargo xtask bench`: statistics, readings from /proc, payload sizes. The bench
+//! itself is `src/bin/sprechstunde-bench.rs`; figures go to `BENCHMARKS.md`, never into
+//! assertions.
+
+pub mod payload;
+pub mod proc;
+pub mod stats;

@@ -1,0 +1,335 @@
+//! `cargo xtask bench [--quick]` runs this inside a loopback-only network namespace against the
+//! release relay: relay footprint, client payload, join time with headless Chromium, and
+//! signaling churn. It writes the figures to `BENCHMARKS.md`; nothing here asserts a target.
+//!
+//! Not measured yet (see BENCHMARKS.md): the SFU load sweep and the side-by-side with Janus.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use sprechstunde_tests::bench::{payload, proc, stats};
+use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::relay::Relay;
+use sprechstunde_tests::ws::WsClient;
+
+struct Options {
+    relay: PathBuf,
+    dist: PathBuf,
+    out: PathBuf,
+    quick: bool,
+}
+
+fn options() -> Result<Options> {
+    let mut args = std::env::args().skip(1);
+    let mut relay = None;
+    let mut dist = None;
+    let mut out = None;
+    let mut quick = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--relay" => relay = args.next().map(PathBuf::from),
+            "--dist" => dist = args.next().map(PathBuf::from),
+            "--out" => out = args.next().map(PathBuf::from),
+            "--quick" => quick = true,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    Ok(Options {
+        relay: relay.context("--relay PATH")?,
+        dist: dist.context("--dist DIR")?,
+        out: out.context("--out FILE")?,
+        quick,
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Start-up time (spawn to "listening" on stdout) and idle memory of the relay.
+fn footprint(options: &Options, runs: usize, report: &mut String) -> Result<()> {
+    let binary_size = std::fs::metadata(&options.relay)?.len();
+    let mut startups = Vec::new();
+    let mut idle_rss = Vec::new();
+    for _ in 0..runs {
+        let dir = std::env::temp_dir().join(format!("sprechstunde-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let start = Instant::now();
+        let mut child = Command::new(&options.relay)
+            .args([
+                "--http",
+                "127.0.0.1:0",
+                "--media-port",
+                "0",
+                "--media-ip",
+                "127.0.0.1",
+            ])
+            .arg("--data-dir")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        startups.push(ms(start.elapsed()));
+        std::thread::sleep(Duration::from_secs(2));
+        idle_rss.push(proc::rss_kib(child.id())? as f64);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    writeln!(report, "## Relay footprint\n")?;
+    writeln!(report, "| what | figure |\n|---|---|")?;
+    writeln!(
+        report,
+        "| binary size (release, client embedded) | {:.1} MiB |",
+        binary_size as f64 / 1_048_576.0
+    )?;
+    writeln!(
+        report,
+        "| start-up to listening (median of {runs}, first start creates the database) | {:.0} ms |",
+        stats::median(&startups).unwrap_or_default()
+    )?;
+    writeln!(
+        report,
+        "| idle resident memory 2 s after start (median) | {:.1} MiB |",
+        mib(stats::median(&idle_rss).unwrap_or_default() as u64)
+    )?;
+    writeln!(report, "\nTarget: idle relay under 20 MB.\n")?;
+    Ok(())
+}
+
+fn client_payload(options: &Options, report: &mut String) -> Result<()> {
+    let files = payload::sizes(&options.dist)?;
+    writeln!(report, "## Client payload (`dist/`)\n")?;
+    writeln!(
+        report,
+        "| file | raw | gzip | brotli |\n|---|---:|---:|---:|"
+    )?;
+    let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
+    for file in &files {
+        writeln!(
+            report,
+            "| `{}` | {} | {} | {} |",
+            file.name,
+            kb(file.raw),
+            kb(file.gzip),
+            kb(file.brotli)
+        )?;
+    }
+    let total = |f: fn(&payload::FileSize) -> u64| files.iter().map(f).sum::<u64>();
+    writeln!(
+        report,
+        "| **total** | {} | {} | {} |",
+        kb(total(|f| f.raw)),
+        kb(total(|f| f.gzip)),
+        kb(total(|f| f.brotli))
+    )?;
+    writeln!(
+        report,
+        "\nTarget: under 400 KB gzip. Compression levels: gzip 9, brotli 11 (what a precompressed build would ship); the relay compresses on the fly today.\n"
+    )?;
+    Ok(())
+}
+
+/// Joins and leaves by signaling-only clients: does the relay give memory back?
+async fn churn(relay: &Relay, joins: usize, report: &mut String) -> Result<()> {
+    let before = proc::rss_kib(relay.pid())?;
+    let started = Instant::now();
+    for round in 0..joins / 2 {
+        let room = format!("churn-{}", round % 25);
+        let a = WsClient::join(relay, &room, "Churn A").await?;
+        let b = WsClient::join(relay, &room, "Churn B").await?;
+        a.leave().await?;
+        b.leave().await?;
+    }
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = proc::rss_kib(relay.pid())?;
+    let participants = relay.metric("participants")?;
+    writeln!(report, "## Churn\n")?;
+    writeln!(
+        report,
+        "{joins} joins and leaves by signaling-only clients, two at a time in 25 rooms, in {:.1} s.\n",
+        took.as_secs_f64()
+    )?;
+    writeln!(report, "| relay memory | figure |\n|---|---|")?;
+    writeln!(report, "| before | {:.1} MiB |", mib(before))?;
+    writeln!(report, "| after, 2 s later | {:.1} MiB |", mib(after))?;
+    writeln!(report, "| participants left over | {participants} |\n")?;
+    Ok(())
+}
+
+/// The page's state, read in one call: whether the room shows, the peer connection's state
+/// and frames decoded from others.
+const JOIN_PROGRESS: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  let frames = 0, connected = false;
+  for (const pc of (window.__testPeerConnections || [])) {
+    if (pc.connectionState === 'connected') connected = true;
+    const report = await pc.getStats();
+    report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
+  }
+  return { room: !!document.querySelector('main.room'), connected, frames };
+})().then(done, () => done({ room: false, connected: false, frames: 0 }));
+"#;
+
+struct JoinTiming {
+    page_load: f64,
+    app_ready: f64,
+    signaling: f64,
+    media_connected: f64,
+    first_frame: f64,
+}
+
+async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming> {
+    let browser = driver.browser().await?;
+    let start = Instant::now();
+    browser.client.goto(&format!("{base}/r/{room}")).await?;
+    let page_load = ms(start.elapsed());
+    browser
+        .wait_for(fantoccini::Locator::Css("label[for='display-name']"))
+        .await?;
+    let app_ready = ms(start.elapsed());
+    browser
+        .eval(sprechstunde_tests::browser::OBSERVE_PEER_CONNECTIONS)
+        .await?;
+    browser
+        .client
+        .find(fantoccini::Locator::Id("display-name"))
+        .await?
+        .send_keys("Messung")
+        .await?;
+    browser.agree_to_privacy_notice().await?;
+    let button = browser.button("Beitreten").await?;
+    let clicked = Instant::now();
+    button.click().await?;
+    let (mut signaling, mut connected) = (None, None);
+    let first_frame = loop {
+        let state: Value = browser.client.execute_async(JOIN_PROGRESS, vec![]).await?;
+        let now = ms(clicked.elapsed());
+        if state["room"] == Value::Bool(true) {
+            signaling.get_or_insert(now);
+        }
+        if state["connected"] == Value::Bool(true) {
+            connected.get_or_insert(now);
+        }
+        if state["frames"].as_u64().unwrap_or(0) > 0 {
+            break now;
+        }
+        if clicked.elapsed() > Duration::from_secs(30) {
+            bail!("no frame within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    browser.close().await?;
+    Ok(JoinTiming {
+        page_load,
+        app_ready,
+        signaling: signaling.unwrap_or(first_frame),
+        media_connected: connected.unwrap_or(first_frame),
+        first_frame,
+    })
+}
+
+async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<()> {
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let host = driver.browser().await?;
+    host.join(&base, "messung", "Beraterin").await?;
+    let mut timings = Vec::new();
+    for _ in 0..joins {
+        timings.push(one_join(&driver, &base, "messung").await?);
+    }
+    host.close().await?;
+    let row = |what: &str, f: fn(&JoinTiming) -> f64| -> String {
+        let values: Vec<f64> = timings.iter().map(f).collect();
+        format!(
+            "| {what} | {:.0} ms | {:.0} ms |",
+            stats::median(&values).unwrap_or_default(),
+            stats::percentile(&values, 90.0).unwrap_or_default()
+        )
+    };
+    writeln!(report, "## Join time\n")?;
+    writeln!(
+        report,
+        "{joins} joins by a fresh headless Chromium into a room where one participant sends camera and microphone. Page times count from opening the link; the join times from the click on \"Beitreten\" (typing the name and ticking consent are the person's time, not ours).\n"
+    )?;
+    writeln!(report, "| step | median | p90 |\n|---|---:|---:|")?;
+    for line in [
+        row("page loaded (HTML, JS, wasm)", |t| t.page_load),
+        row("app ready (pre-join shown)", |t| t.app_ready),
+        row("click → in the room (signaling, `welcome`)", |t| {
+            t.signaling
+        }),
+        row("click → media connected (ICE + DTLS)", |t| {
+            t.media_connected
+        }),
+        row("**click → first remote frame decoded**", |t| {
+            t.first_frame
+        }),
+    ] {
+        writeln!(report, "{line}")?;
+    }
+    writeln!(report, "\nTarget: join under 1 s median on loopback.\n")?;
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let options = options()?;
+    std::env::set_var("SPRECHSTUNDE_RELAY_BIN", &options.relay);
+    let mut report = String::new();
+    writeln!(report, "# Benchmarks\n")?;
+    writeln!(
+        report,
+        "Written by `cargo xtask bench{}` on {} ({}). Everything runs on this one machine, in a network namespace with only loopback; the relay is the release build.\n",
+        if options.quick { " --quick" } else { "" },
+        time_now(),
+        machine()
+    )?;
+    footprint(&options, if options.quick { 3 } else { 5 }, &mut report)?;
+    client_payload(&options, &mut report)?;
+    let relay = Relay::start()?;
+    join_time(&relay, if options.quick { 3 } else { 10 }, &mut report).await?;
+    churn(&relay, if options.quick { 100 } else { 500 }, &mut report).await?;
+    writeln!(
+        report,
+        "## Not measured yet\n\nThe SFU load sweep with a load generator (CPU per forwarded packet, added latency, loss, memory per participant, capacity) and the side-by-side run with Janus are still to come.\n"
+    )?;
+    std::fs::write(&options.out, &report)?;
+    println!("{report}");
+    Ok(())
+}
+
+fn time_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
