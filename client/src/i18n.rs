@@ -198,6 +198,9 @@ pub enum Key {
     HandLoweredByHost,
     NotHostError,
     Reconnecting,
+    EmailLabel,
+    EmailHint,
+    EmailInvalid,
     Close,
 }
 
@@ -263,7 +266,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaEncrypted => "Bild und Ton: verschlüsselt zum Server (DTLS-SRTP)",
             MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
             MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
-            RememberName => "Meinen Namen auf diesem Gerät merken",
+            RememberName => "Meinen Namen und meine E-Mail auf diesem Gerät merken",
             KioskResetSoon => "Gleich beginnt alles neu für die nächste Familie. Nichts von Ihnen bleibt auf diesem Gerät.",
             KioskResetNow => "Jetzt neu beginnen",
             RoomFull => "Der Raum ist voll. Bitte versuchen Sie es später erneut oder fragen Sie Ihre Beraterin oder Ihren Berater.",
@@ -370,6 +373,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             HandLoweredByHost => "Die Leitung hat Ihre Hand gesenkt.",
             NotHostError => "Das darf nur die Leitung.",
             Reconnecting => "Verbindung wird wiederhergestellt…",
+            EmailLabel => "E-Mail (freiwillig)",
+            EmailHint => "Nur die Beraterin oder der Berater sieht sie, zum Beispiel um Ihnen Unterlagen zu schicken. Sie wird nirgends gespeichert.",
+            EmailInvalid => "Das sieht nicht wie eine E-Mail-Adresse aus. Lassen Sie das Feld leer, wenn Sie keine angeben möchten.",
             Close => "Schließen",
         },
         Lang::En => match key {
@@ -431,7 +437,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             MediaEncrypted => "Picture and sound: encrypted to the server (DTLS-SRTP)",
             MediaConnecting => "Picture and sound: connecting …",
             MediaReconnecting => "Picture and sound: connection interrupted, reconnecting …",
-            RememberName => "Remember my name on this device",
+            RememberName => "Remember my name and e-mail on this device",
             KioskResetSoon => "Everything starts afresh for the next family in a moment. Nothing of yours stays on this device.",
             KioskResetNow => "Start afresh now",
             RoomFull => "The room is full. Please try again later or ask your counselor.",
@@ -538,6 +544,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             HandLoweredByHost => "The host lowered your hand.",
             NotHostError => "Only the host may do this.",
             Reconnecting => "Reconnecting…",
+            EmailLabel => "E-mail (optional)",
+            EmailHint => "Only the counselor sees it, for example to send you documents. It is not stored anywhere.",
+            EmailInvalid => "That does not look like an e-mail address. Leave the field empty if you do not want to give one.",
             Close => "Close",
         },
     }

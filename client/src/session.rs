@@ -9,9 +9,9 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
-    close_code, ChatMessage, ClientMessage, ErrorCode, MediaState, ModerationAction, Participant,
-    ParticipantId, RoomName, RoomState, ServerMessage, SpeakingTime, TrackSource, WaitingGuest,
-    PROTOCOL_VERSION,
+    close_code, ChatMessage, ClientMessage, Contact, ErrorCode, MediaState, ModerationAction,
+    Participant, ParticipantId, RoomName, RoomState, ServerMessage, SpeakingTime, TrackSource,
+    WaitingGuest, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -90,6 +90,8 @@ pub enum SessionEvent {
     PasswordNeeded(ErrorCode),
     /// To hosts: who is knocking.
     WaitingRoom(Vec<WaitingGuest>),
+    /// To hosts: the e-mail addresses participants gave.
+    Contacts(Vec<Contact>),
     RoomUpdated(RoomState),
     /// A host switched our microphone or camera off, or lowered our hand.
     Moderated(ModerationAction),
@@ -238,6 +240,7 @@ impl Session {
     pub fn start(
         room: RoomName,
         name: String,
+        email: Option<String>,
         token: Option<String>,
         sending: SharedSending,
         media: MediaState,
@@ -257,6 +260,7 @@ impl Session {
             Joining {
                 room,
                 name,
+                email,
                 token,
                 sending,
                 media,
@@ -302,6 +306,7 @@ impl Session {
 struct Joining {
     room: RoomName,
     name: String,
+    email: Option<String>,
     token: Option<String>,
     sending: SharedSending,
     media: MediaState,
@@ -313,6 +318,7 @@ impl Joining {
             version: PROTOCOL_VERSION,
             room: self.room.as_str().to_string(),
             name: self.name.clone(),
+            email: self.email.clone(),
             media: self.media,
             token: self.token.clone(),
             password,
@@ -524,6 +530,7 @@ async fn handle(
             }));
         }
         ServerMessage::WaitingRoom { guests } => on_event.emit(SessionEvent::WaitingRoom(guests)),
+        ServerMessage::Contacts { contacts } => on_event.emit(SessionEvent::Contacts(contacts)),
         ServerMessage::RoomUpdated { state } => on_event.emit(SessionEvent::RoomUpdated(state)),
         ServerMessage::Moderated { action } => on_event.emit(SessionEvent::Moderated(action)),
         ServerMessage::Error { code, .. } => match code {
@@ -544,7 +551,9 @@ async fn handle(
             ErrorCode::InvalidToken => return Err(EndReason::InvalidLink),
             ErrorCode::UnknownRoom => return Err(EndReason::UnknownRoom),
             ErrorCode::UnsupportedVersion => return Err(EndReason::NewVersion),
-            ErrorCode::InvalidRoomName | ErrorCode::InvalidName => return Err(EndReason::Refused),
+            ErrorCode::InvalidRoomName | ErrorCode::InvalidName | ErrorCode::InvalidEmail => {
+                return Err(EndReason::Refused)
+            }
             ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),
             ErrorCode::RoomFull | ErrorCode::ServerFull => return Err(EndReason::Full),
             // Refusals of single messages (a chat message too long, a candidate the relay

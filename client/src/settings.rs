@@ -11,15 +11,18 @@ pub enum SettingKey {
     Language,
     /// Only when the person asked for it ("auf diesem Gerät merken").
     DisplayName,
+    /// Optional, only for the counselor; stored only when the person asked for it.
+    Email,
     /// The video quality this person sends (low, standard, high).
     VideoQuality,
 }
 
 impl SettingKey {
     #[cfg(test)]
-    pub const ALL: [SettingKey; 3] = [
+    pub const ALL: [SettingKey; 4] = [
         SettingKey::Language,
         SettingKey::DisplayName,
+        SettingKey::Email,
         SettingKey::VideoQuality,
     ];
 
@@ -27,6 +30,7 @@ impl SettingKey {
         let name = match self {
             SettingKey::Language => "language",
             SettingKey::DisplayName => "display_name",
+            SettingKey::Email => "email",
             SettingKey::VideoQuality => "video_quality",
         };
         format!("{PREFIX}{name}")

@@ -30,6 +30,8 @@ pub struct RoomState {
     pub password_needed: Option<ErrorCode>,
     /// To hosts: who is knocking, in order.
     pub knocking: Vec<WaitingGuest>,
+    /// To hosts: e-mail addresses participants gave, by participant.
+    pub contacts: HashMap<ParticipantId, String>,
     /// The last thing a host did to us, with a counter so the same twice acts twice.
     pub moderated: Option<(ModerationAction, u32)>,
     pub chat: Vec<ChatMessage>,
@@ -76,10 +78,14 @@ impl Reducible for RoomState {
                 next.streams.clear();
                 next.chat.clear();
                 next.knocking.clear();
+                next.contacts.clear();
                 next.host = false;
             }
             SessionEvent::PasswordNeeded(code) => next.password_needed = Some(code),
             SessionEvent::WaitingRoom(guests) => next.knocking = guests,
+            SessionEvent::Contacts(contacts) => {
+                next.contacts = contacts.into_iter().map(|c| (c.id, c.email)).collect();
+            }
             SessionEvent::RoomUpdated(state) => next.meeting = state,
             SessionEvent::Moderated(action) => {
                 let count = next.moderated.map_or(0, |(_, n)| n) + 1;
@@ -102,6 +108,7 @@ impl Reducible for RoomState {
                     next.host = participant.host;
                     if !participant.host {
                         next.knocking.clear();
+                        next.contacts.clear();
                     }
                     next.own = Some(participant);
                 } else if let Some(known) = next

@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
-    close_code, ChatText, ChatTextError, ClientMessage, DisplayName, ErrorCode, MediaState,
-    ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
+    close_code, ChatText, ChatTextError, ClientMessage, DisplayName, EmailAddress, ErrorCode,
+    MediaState, ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
@@ -119,11 +119,15 @@ impl Session {
             ClientMessage::Join {
                 room,
                 name,
+                email,
                 media,
                 token,
                 password,
                 ..
-            } => match self.join(room, name, media, token, password, outbox).await {
+            } => match self
+                .join(room, name, email, media, token, password, outbox)
+                .await
+            {
                 Ok(command) => command,
                 Err(verdict) => return verdict,
             },
@@ -278,10 +282,12 @@ impl Session {
     /// Checks a join before it reaches the room: names, the link token, whether the room
     /// exists, the password. What passes goes to the SFU, which decides between the room
     /// and the waiting room.
+    #[allow(clippy::too_many_arguments)]
     async fn join(
         &mut self,
         room: String,
         name: String,
+        email: Option<String>,
         media: MediaState,
         token: Option<String>,
         password: Option<String>,
@@ -298,6 +304,18 @@ impl Session {
                 ErrorCode::InvalidName,
                 "names have 1-64 characters".into(),
             ));
+        };
+        let email = match email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(given) => match EmailAddress::parse(given) {
+                Ok(email) => Some(email.into_string()),
+                Err(_) => {
+                    return Err(Verdict::Refuse(
+                        ErrorCode::InvalidEmail,
+                        "that is not an e-mail address; leave it out if there is none".into(),
+                    ))
+                }
+            },
         };
         let entry = match token {
             None => Entry::Guest,
@@ -361,6 +379,7 @@ impl Session {
             id: self.id,
             room,
             name,
+            email,
             media,
             entry,
             password_checked,

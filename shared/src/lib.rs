@@ -9,5 +9,5 @@ pub mod names;
 pub mod protocol;
 
 pub use chat::{ChatText, ChatTextError, CHAT_TEXT_MAX};
-pub use names::{DisplayName, NameError, RoomName};
+pub use names::{DisplayName, EmailAddress, NameError, RoomName};
 pub use protocol::*;

@@ -4,6 +4,8 @@
 use std::fmt;
 
 pub const ROOM_NAME_MAX: usize = 64;
+/// The longest e-mail address that can be delivered (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
 pub const DISPLAY_NAME_MAX: usize = 64;
 
 /// A room name: 1-64 ASCII letters, digits, `-` and `_`; case-insensitive, so stored in
@@ -15,6 +17,42 @@ pub struct RoomName(String);
 /// collapsed; 1-64 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
+
+/// An e-mail address as a person types it: one `@` between a local part and a domain with a
+/// dot, no spaces or control characters, at most 254 characters. Whether it exists is not
+/// checked (nothing is ever sent to it by the relay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if raw.chars().count() > EMAIL_MAX {
+            return Err(NameError::TooLong);
+        }
+        let valid_chars = raw
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !is_bidi_control(c));
+        let shape = raw.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+        if !valid_chars || !shape {
+            return Err(NameError::InvalidCharacter);
+        }
+        Ok(EmailAddress(raw.to_string()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameError {
@@ -113,6 +151,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn email_addresses_have_one_at_and_a_domain() {
+        assert_eq!(
+            EmailAddress::parse(" familie.oez@example.de ").map(EmailAddress::into_string),
+            Ok("familie.oez@example.de".into())
+        );
+        assert!(EmailAddress::parse("ö@beispiel.de").is_ok());
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.de",
+            "a@@b.de",
+            "a b@c.de",
+            "a@b\u{7}.de",
+            "a@.de",
+            "a@de.",
+            "a\u{202E}@b.de",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            EmailAddress::parse(&format!("{}@b.de", "a".repeat(250))),
+            Err(NameError::TooLong)
+        );
     }
 
     #[test]

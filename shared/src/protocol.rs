@@ -88,6 +88,9 @@ pub enum ClientMessage {
         version: u32,
         room: String,
         name: String,
+        /// Optional; the relay shows it to hosts only and keeps it only while in the room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
         /// Microphone and camera as chosen before joining.
         #[serde(default)]
         media: MediaState,
@@ -189,6 +192,15 @@ pub struct RoomState {
 pub struct WaitingGuest {
     pub id: ParticipantId,
     pub name: String,
+    pub email: Option<String>,
+}
+
+/// An e-mail address a participant gave, as hosts (and only hosts) see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub id: ParticipantId,
+    pub email: String,
 }
 
 /// Messages from the relay to a client.
@@ -232,6 +244,10 @@ pub enum ServerMessage {
     /// To hosts: everyone waiting, in the order they knocked (sent on every change).
     WaitingRoom {
         guests: Vec<WaitingGuest>,
+    },
+    /// To hosts only: the e-mail addresses of those in the room who gave one.
+    Contacts {
+        contacts: Vec<Contact>,
     },
     /// The meeting's topic, policy or password state changed.
     RoomUpdated {
@@ -328,6 +344,8 @@ pub enum ErrorCode {
     OutOfOrder,
     InvalidRoomName,
     InvalidName,
+    /// An e-mail address that does not look like one.
+    InvalidEmail,
     /// The SDP or candidate could not be used.
     InvalidSdp,
     /// The media connection failed; the client should rejoin.
@@ -434,6 +452,7 @@ mod tests {
                 version: PROTOCOL_VERSION,
                 room: "beratung-1".into(),
                 name: "Ayşe Yılmaz".into(),
+                email: Some("ayse@example.de".into()),
                 media: MediaState::default(),
                 token: Some("v1.abc.def".into()),
                 password: Some("geheim".into()),
@@ -536,6 +555,13 @@ mod tests {
                 guests: vec![WaitingGuest {
                     id: ParticipantId(3),
                     name: "Familie Öz".into(),
+                    email: None,
+                }],
+            },
+            ServerMessage::Contacts {
+                contacts: vec![Contact {
+                    id: ParticipantId(3),
+                    email: "oez@example.de".into(),
                 }],
             },
             ServerMessage::RoomUpdated {
@@ -602,6 +628,7 @@ mod tests {
             version: 1,
             room: "a".into(),
             name: "b".into(),
+            email: None,
             media: MediaState::default(),
             token: None,
             password: None,
@@ -621,6 +648,7 @@ mod tests {
                 version: 1,
                 room: "a".into(),
                 name: "b".into(),
+                email: None,
                 media: MediaState::default(),
                 token: None,
                 password: None,

@@ -115,6 +115,7 @@ impl SyntheticClient {
             version: PROTOCOL_VERSION,
             room: room.to_string(),
             name: name.to_string(),
+            email: None,
             media: MediaState::default(),
             token: None,
             password: None,

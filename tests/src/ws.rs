@@ -34,6 +34,7 @@ pub struct WsClient {
 pub struct JoinRequest {
     pub room: String,
     pub name: String,
+    pub email: Option<String>,
     pub media: MediaState,
     pub token: Option<String>,
     pub password: Option<String>,
@@ -44,10 +45,16 @@ impl JoinRequest {
         JoinRequest {
             room: room.into(),
             name: name.into(),
+            email: None,
             media: MediaState::default(),
             token: None,
             password: None,
         }
+    }
+
+    pub fn with_email(mut self, email: &str) -> JoinRequest {
+        self.email = Some(email.into());
+        self
     }
 
     pub fn with_token(mut self, token: &str) -> JoinRequest {
@@ -65,6 +72,7 @@ impl JoinRequest {
             version: PROTOCOL_VERSION,
             room: self.room.clone(),
             name: self.name.clone(),
+            email: self.email.clone(),
             media: self.media,
             token: self.token.clone(),
             password: self.password.clone(),

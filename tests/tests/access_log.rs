@@ -24,6 +24,7 @@ async fn join_and_leave(relay: &Relay) -> Result<()> {
         version: PROTOCOL_VERSION,
         room: "Beratung".into(),
         name: NAME_MARKER.into(),
+        email: None,
         media: MediaState::default(),
         token: None,
         password: None,

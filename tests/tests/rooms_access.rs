@@ -739,3 +739,67 @@ async fn only_the_room_name_outlives_the_meeting() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_email_address_reaches_hosts_and_nobody_else() -> Result<()> {
+    const EMAIL: &str = "familie.oez@example.org";
+    let relay = Relay::start()?;
+    let mut counselor = host(&relay, "Beraterin").await?;
+    let invitation = link_token(&relay, "invite", ROOM)?;
+    let mut interpreter = WsClient::connect(&relay, None).await?;
+    interpreter
+        .request(&JoinRequest::new(ROOM, "Dolmetscher").with_token(&invitation))
+        .await?;
+
+    let mut bad = WsClient::connect(&relay, None).await?;
+    ensure!(matches!(
+        bad.request(&JoinRequest::new(ROOM, "Familie").with_email("keine adresse"))
+            .await?,
+        ServerMessage::Error {
+            code: ErrorCode::InvalidEmail,
+            ..
+        }
+    ));
+
+    let mut family = knock(
+        &relay,
+        &JoinRequest::new(ROOM, "Familie Öz").with_email(EMAIL),
+    )
+    .await?;
+    match counselor
+        .next_where(WAIT, |m| matches!(m, ServerMessage::WaitingRoom { .. }))
+        .await?
+    {
+        ServerMessage::WaitingRoom { guests } => {
+            ensure!(guests.first().and_then(|g| g.email.as_deref()) == Some(EMAIL))
+        }
+        _ => unreachable!(),
+    }
+    moderate(&mut counselor, family.id, ModerationAction::Admit).await?;
+    family.admitted(WAIT).await?;
+    match counselor
+        .next_where(WAIT, |m| matches!(m, ServerMessage::Contacts { .. }))
+        .await?
+    {
+        ServerMessage::Contacts { contacts } => {
+            ensure!(contacts
+                .iter()
+                .any(|c| c.id == family.id && c.email == EMAIL))
+        }
+        _ => unreachable!(),
+    }
+    family
+        .send(&ClientMessage::Chat {
+            text: "Hallo".into(),
+            to: None,
+        })
+        .await?;
+    interpreter.next_chat().await?;
+    interpreter.drain(SHORT).await;
+    ensure!(
+        !interpreter.transcript.iter().any(|m| m.contains(EMAIL)),
+        "a non-host received the e-mail address"
+    );
+    ensure!(relay.files_containing(EMAIL)?.is_empty());
+    Ok(())
+}

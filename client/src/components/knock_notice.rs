@@ -64,6 +64,9 @@ pub fn knock_notice(props: &KnockNoticeProps) -> Html {
                     html! {
                         <li key={id.0} data-participant={id.to_string()}>
                             <span class="person">{ guest.name.clone() }</span>
+                            if let Some(email) = &guest.email {
+                                <span class="email">{ email.clone() }</span>
+                            }
                             <button type="button" class="primary admit" id={format!("admit-{id}")} onclick={admit}>{ t(lang, Key::Admit) }</button>
                             <button type="button" class="deny" id={format!("deny-{id}")} onclick={deny}>{ t(lang, Key::Deny) }</button>
                         </li>

@@ -14,6 +14,9 @@ pub struct PeoplePanelProps {
     /// Set for hosts: act on someone.
     #[prop_or_default]
     pub on_moderate: Option<Callback<(ParticipantId, ModerationAction)>>,
+    /// Hosts only: e-mail addresses participants gave.
+    #[prop_or_default]
+    pub contacts: std::collections::HashMap<ParticipantId, String>,
 }
 
 /// The actions a host has on someone, with their element id prefix and label. What is off
@@ -80,6 +83,9 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                             data-hand={p.hand.is_some().to_string()} data-host={p.host.to_string()}>
                             <span class="person">{ name }</span>
                             if p.host { <span class="badge host-badge">{ t(lang, Key::HostBadge) }</span> }
+                            if let Some(email) = props.contacts.get(&p.id) {
+                                <span class="email" data-email="true">{ email.clone() }</span>
+                            }
                             <span class="states">
                                 { state(p.media.mic, Key::MicOn, Key::MicOff) }{ " · " }
                                 { state(p.media.camera, Key::CameraOn, Key::CameraOff) }

@@ -1,6 +1,6 @@
 //! Pre-join: name, camera and microphone preview, join.
 
-use sprechstunde_shared::{DisplayName, RoomName};
+use sprechstunde_shared::{DisplayName, EmailAddress, RoomName};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, MediaStream};
 use yew::prelude::*;
@@ -43,6 +43,8 @@ enum Preview {
 pub fn prejoin_page(props: &PrejoinProps) -> Html {
     let lang = use_lang();
     let name_input = use_node_ref();
+    let email_input = use_node_ref();
+    let email_invalid = use_state(|| false);
     let preview = use_state(|| Preview::Off);
     let name_invalid = use_state(|| false);
     let joining = use_state(|| false);
@@ -51,6 +53,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     let consent_missing = use_state(|| false);
     // Remembering the name is opt-in; a remembered name pre-fills the field.
     let remembered = use_state(|| settings::get(SettingKey::DisplayName));
+    let remembered_email = use_state(|| settings::get(SettingKey::Email));
     let remember = use_state(|| remembered.is_some());
     // Join muted or without camera if wanted; the camera then stays off (light off).
     let mic_on = use_state(|| true);
@@ -61,10 +64,17 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     {
         // Pre-fill once; after that the field belongs to the person typing.
         let name_input = name_input.clone();
+        let email_input = email_input.clone();
         let remembered = (*remembered).clone();
+        let remembered_email = (*remembered_email).clone();
         use_effect_with((), move |_| {
             if let (Some(input), Some(name)) = (name_input.cast::<HtmlInputElement>(), remembered) {
                 input.set_value(&name);
+            }
+            if let (Some(input), Some(email)) =
+                (email_input.cast::<HtmlInputElement>(), remembered_email)
+            {
+                input.set_value(&email);
             }
         });
     }
@@ -146,6 +156,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let consent = consent.clone();
         let consent_missing = consent_missing.clone();
         let remember = remember.clone();
+        let (email_input, email_invalid) = (email_input.clone(), email_invalid.clone());
         let (mic_on, camera_on, devices, quality) = (
             mic_on.clone(),
             camera_on.clone(),
@@ -170,18 +181,40 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                 return;
             };
             name_invalid.set(false);
+            let raw_email = email_input
+                .cast::<HtmlInputElement>()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            // Optional: empty is fine, anything else must look like an address.
+            let email = match raw_email.trim() {
+                "" => None,
+                given => match EmailAddress::parse(given) {
+                    Ok(email) => Some(email.into_string()),
+                    Err(_) => {
+                        email_invalid.set(true);
+                        return;
+                    }
+                },
+            };
+            email_invalid.set(false);
             joining.set(true);
             let name = name.into_string();
             if *remember {
                 settings::set(SettingKey::DisplayName, &name);
+                match &email {
+                    Some(email) => settings::set(SettingKey::Email, email),
+                    None => settings::remove(SettingKey::Email),
+                }
             } else {
                 settings::remove(SettingKey::DisplayName);
+                settings::remove(SettingKey::Email);
             }
             let on_join = on_join.clone();
             let (mic, camera, chosen, quality) =
                 (*mic_on, *camera_on, (*devices).clone(), *quality);
             let choice = move |stream: Option<MediaStream>| JoinChoice {
                 name: name.clone(),
+                email: email.clone(),
                 stream,
                 mic_on: mic,
                 camera_on: camera,
@@ -272,6 +305,14 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     }
                     <p id="display-name-error" class="error" role="alert">
                         if *name_invalid { { t(lang, Key::NameInvalid) } }
+                    </p>
+                    <label for="email">{ t(lang, Key::EmailLabel) }</label>
+                    <input id="email" ref={email_input} type="email" autocomplete="email"
+                        maxlength="254" aria-describedby="email-hint email-error"
+                        aria-invalid={(*email_invalid).to_string()} />
+                    <p id="email-hint" class="hint">{ t(lang, Key::EmailHint) }</p>
+                    <p id="email-error" class="error" role="alert">
+                        if *email_invalid { { t(lang, Key::EmailInvalid) } }
                     </p>
                     <button type="submit" class="primary" disabled={*joining}>
                         { if *joining { t(lang, Key::Joining) } else { t(lang, Key::Join) } }

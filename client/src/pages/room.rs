@@ -35,6 +35,8 @@ use crate::transcript;
 #[derive(Clone, PartialEq)]
 pub struct JoinChoice {
     pub name: String,
+    /// Optional; the relay shows it to hosts only.
+    pub email: Option<String>,
     pub stream: Option<MediaStream>,
     pub mic_on: bool,
     pub camera_on: bool,
@@ -135,6 +137,7 @@ pub fn room_page(props: &RoomProps) -> Html {
         let dispatcher = state.dispatcher();
         let room = props.room.clone();
         let name = choice.name.clone();
+        let email = choice.email.clone();
         let sending = sending.clone();
         let initial = *media;
         use_effect_with((), move |_| {
@@ -142,6 +145,7 @@ pub fn room_page(props: &RoomProps) -> Html {
             *session.borrow_mut() = Some(Session::start(
                 room,
                 name,
+                email,
                 crate::route::link_token_from_location(),
                 sending.clone(),
                 initial,
@@ -671,7 +675,8 @@ pub fn room_page(props: &RoomProps) -> Html {
                             Panel::People => html! {
                                 <PeoplePanel people={everyone}
                                     own_label={format!("{} ({})", choice.name, t(lang, Key::You))}
-                                    on_moderate={state.host.then_some(on_moderate)} />
+                                    on_moderate={state.host.then_some(on_moderate)}
+                                    contacts={state.contacts.clone()} />
                             },
                             Panel::Speaking => html! {
                                 <SpeakingPanel speakers={state.speakers.clone()} active={state.active_speaker} />

@@ -44,6 +44,8 @@ pub enum Command {
         id: ParticipantId,
         room: RoomName,
         name: DisplayName,
+        /// Shown to hosts only; kept in memory while in the room.
+        email: Option<String>,
         media: MediaState,
         /// Guest, or the checked token of a host link or invitation.
         entry: Entry,
@@ -158,6 +160,8 @@ pub struct Sfu {
     resume_of: HashMap<ParticipantId, String>,
     /// Participants whose signaling connection dropped, kept (media flowing) until then.
     detached: HashMap<ParticipantId, Instant>,
+    /// E-mail addresses participants gave: for hosts' eyes only, in memory only.
+    emails: HashMap<ParticipantId, String>,
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
@@ -196,6 +200,7 @@ impl Sfu {
             resume_tokens: HashMap::new(),
             resume_of: HashMap::new(),
             detached: HashMap::new(),
+            emails: HashMap::new(),
             next_stats: None,
             outputs: VecDeque::new(),
             metrics,
@@ -229,6 +234,7 @@ impl Sfu {
                 id,
                 room,
                 name,
+                email,
                 media,
                 entry,
                 password_checked,
@@ -240,6 +246,7 @@ impl Sfu {
                 Waiter {
                     id,
                     name: name.into_string(),
+                    email,
                     media,
                     entry,
                     resume,
@@ -410,6 +417,7 @@ impl Sfu {
         let Waiter {
             id,
             name,
+            email,
             media,
             entry,
             resume,
@@ -445,6 +453,9 @@ impl Sfu {
         peer.sending = media;
         self.peers.insert(id, peer);
         self.entries.insert(id, entry);
+        if let Some(email) = email {
+            self.emails.insert(id, email);
+        }
         if !resume.is_empty() {
             self.resume_tokens.insert(resume.clone(), id);
             self.resume_of.insert(id, resume.clone());
@@ -488,6 +499,8 @@ impl Sfu {
         );
         if host {
             self.host_arrived(room, id);
+        } else if self.emails.contains_key(&id) {
+            self.tell_hosts_contacts(room);
         }
         self.update_gauges();
     }

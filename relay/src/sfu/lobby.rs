@@ -11,6 +11,7 @@ use crate::access::Entry;
 pub struct Waiter {
     pub id: ParticipantId,
     pub name: String,
+    pub email: Option<String>,
     pub media: MediaState,
     pub entry: Entry,
     /// The secret this participant resumes its session with, once in the room.
@@ -70,6 +71,7 @@ impl Lobby {
                     .map(|w| WaitingGuest {
                         id: w.id,
                         name: w.name.clone(),
+                        email: w.email.clone(),
                     })
                     .collect()
             })
@@ -85,6 +87,7 @@ mod tests {
         Waiter {
             id: ParticipantId(id),
             name: name.into(),
+            email: None,
             media: MediaState::default(),
             entry: Entry::Guest,
             resume: String::new(),

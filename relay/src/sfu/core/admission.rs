@@ -107,11 +107,16 @@ impl Sfu {
         }
     }
 
-    /// A host came in (or was made host): they see who waits, the waiting see a host is here.
+    /// A host came in (or was made host): they see who waits and the e-mail addresses given,
+    /// the waiting see a host is here.
     pub(super) fn host_arrived(&mut self, room: &RoomName, host: ParticipantId) {
         let guests = self.lobby.guests(room);
         if !guests.is_empty() {
             self.signal(host, ServerMessage::WaitingRoom { guests });
+        }
+        let contacts = self.contacts_of(room);
+        if !contacts.is_empty() {
+            self.signal(host, ServerMessage::Contacts { contacts });
         }
         for waiting in self.lobby.ids(room) {
             self.send_waiting(waiting, room);
@@ -122,14 +127,19 @@ impl Sfu {
     pub(super) fn leave(&mut self, now: Instant, id: ParticipantId, work: &mut Vec<ParticipantId>) {
         if let Some((room, _)) = self.lobby.take(id) {
             self.entries.remove(&id);
+            self.emails.remove(&id);
             self.tell_hosts_who_waits(&room);
             self.update_gauges();
             return;
         }
         let room = self.rooms.room_name(id).cloned();
         let was_host = self.rooms.participant(id).is_some_and(|p| p.host);
+        let had_email = self.emails.remove(&id).is_some();
         self.remove(now, id, false, work);
         self.entries.remove(&id);
+        if let (Some(room), true) = (&room, had_email) {
+            self.tell_hosts_contacts(room);
+        }
         if let Some(room) = room {
             if was_host && self.rooms.hosts_of(&room).is_empty() {
                 for waiting in self.lobby.ids(&room) {
@@ -160,6 +170,28 @@ impl Sfu {
                 message,
             },
         );
+    }
+
+    fn contacts_of(&self, room: &RoomName) -> Vec<sprechstunde_shared::Contact> {
+        self.rooms
+            .members_of(room)
+            .into_iter()
+            .filter_map(|id| {
+                self.emails
+                    .get(&id)
+                    .map(|email| sprechstunde_shared::Contact {
+                        id,
+                        email: email.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Hosts, and only hosts, see the e-mail addresses of those in the room.
+    pub(super) fn tell_hosts_contacts(&mut self, room: &RoomName) {
+        let contacts = self.contacts_of(room);
+        let hosts = self.rooms.hosts_of(room);
+        self.tell_all(&hosts, ServerMessage::Contacts { contacts });
     }
 
     fn tell_hosts_who_waits(&mut self, room: &RoomName) {
@@ -277,6 +309,7 @@ impl Sfu {
             (ModerationAction::Deny, true, _) => {
                 self.lobby.take(target);
                 self.entries.remove(&target);
+                self.emails.remove(&target);
                 self.refuse_and_close(
                     target,
                     ErrorCode::Denied,
@@ -305,6 +338,7 @@ impl Sfu {
                     return;
                 };
                 let resume = self.resume_of.get(&target).cloned().unwrap_or_default();
+                let email = self.emails.get(&target).cloned();
                 let entry = self
                     .entries
                     .get(&target)
@@ -316,6 +350,7 @@ impl Sfu {
                     Waiter {
                         id: target,
                         name: participant.name,
+                        email,
                         media: participant.media,
                         // Back in the waiting room, an invitation no longer lets them skip it.
                         entry: crate::access::Entry::Guest,

@@ -92,6 +92,7 @@ impl Sfu {
             } else {
                 self.remove(now, id, true, work);
                 self.entries.remove(&id);
+                self.emails.remove(&id);
             }
         }
     }
