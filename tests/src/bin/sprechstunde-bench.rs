@@ -303,7 +303,6 @@ async fn main() -> Result<()> {
     let options = options()?;
     std::env::set_var("SPRECHSTUNDE_RELAY_BIN", &options.relay);
     let mut report = String::new();
-    writeln!(report, "# Benchmarks\n")?;
     writeln!(
         report,
         "Written by `cargo xtask bench{}` on {} ({}). Everything runs on this one machine, in a network namespace with only loopback; the relay is the release build.\n",
@@ -320,9 +319,28 @@ async fn main() -> Result<()> {
         report,
         "## Not measured yet\n\nThe SFU load sweep with a load generator (CPU per forwarded packet, added latency, loss, memory per participant, capacity) and the side-by-side run with Janus are still to come.\n"
     )?;
-    std::fs::write(&options.out, &report)?;
+    std::fs::write(&options.out, merge(&options.out, &report))?;
     println!("{report}");
     Ok(())
+}
+
+const BEGIN: &str = "<!-- cargo xtask bench: begin -->";
+const END: &str = "<!-- cargo xtask bench: end -->";
+
+/// The file with the generated part replaced and everything written by hand kept.
+fn merge(path: &std::path::Path, generated: &str) -> String {
+    let block = format!("{BEGIN}\n{generated}{END}\n");
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    match (old.find(BEGIN), old.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!(
+                "{}{block}{}",
+                &old[..begin],
+                &old[end + END.len()..].trim_start_matches('\n')
+            )
+        }
+        _ => format!("{block}\n{old}"),
+    }
 }
 
 fn time_now() -> String {
@@ -332,4 +350,30 @@ fn time_now() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_run_replaces_only_the_generated_part() {
+        let path = std::env::temp_dir().join(format!("bench-merge-{}.md", std::process::id()));
+        std::fs::write(&path, "# B\n\nintro\n").expect("write");
+        let first = merge(&path, "run 1\n");
+        assert!(first.contains("run 1") && first.contains("intro"));
+        std::fs::write(
+            &path,
+            format!(
+                "# B\n\n{}\nhand-written\n",
+                first.trim_start_matches("# B\n\n")
+            ),
+        )
+        .expect("write");
+        let second = merge(&path, "run 2\n");
+        assert!(second.contains("run 2") && !second.contains("run 1"));
+        assert!(second.contains("hand-written") && second.contains("intro"));
+        assert_eq!(second.matches(BEGIN).count(), 1);
+        let _ = std::fs::remove_file(&path);
+    }
 }
