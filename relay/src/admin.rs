@@ -111,8 +111,15 @@ pub fn log(config: &Config, command: LogCommand, out: &mut impl Write) -> Result
             }
         }
         LogCommand::Erase { subject } => {
-            let erased = repo::erase(db, &subject.selection()?)?;
+            let selection = subject.selection()?;
+            let erased = repo::erase(db, &selection)?;
             writeln!(out, "erased {} entries", erased.deleted)?;
+            let copies = config.data_dir.join(crate::accesslog::jsonl::DIRECTORY);
+            if copies.is_dir() {
+                let lines =
+                    crate::accesslog::jsonl::JsonLines::new(&config.data_dir)?.erase(&selection)?;
+                writeln!(out, "erased {lines} lines from the JSON-lines copies")?;
+            }
             if erased.kept_on_hold > 0 {
                 writeln!(
                     out,
@@ -132,6 +139,14 @@ pub fn log(config: &Config, command: LogCommand, out: &mut impl Write) -> Result
         }
         LogCommand::Purge => {
             let purged = repo::purge_expired(db, now_ms(), config.retention_days)?;
+            if config
+                .data_dir
+                .join(crate::accesslog::jsonl::DIRECTORY)
+                .is_dir()
+            {
+                crate::accesslog::jsonl::JsonLines::new(&config.data_dir)?
+                    .purge(now_ms(), config.retention_days)?;
+            }
             writeln!(
                 out,
                 "deleted {purged} entries older than {} days",

@@ -86,6 +86,10 @@ pub struct ConfigArgs {
     /// `room add` [default: true].
     #[arg(long, global = true, env = "SPRECHSTUNDE_OPEN_ROOMS")]
     pub open_rooms: Option<bool>,
+    /// Also write the access log as daily JSON-lines files in DATA_DIR/access-log, for a
+    /// log shipper [default: false].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_ACCESS_LOG_JSONL")]
+    pub access_log_jsonl: Option<bool>,
     /// Whether guests wait in the waiting room until a host is there [default: false].
     #[arg(long, global = true, env = "SPRECHSTUNDE_GUESTS_WAIT_FOR_HOST")]
     pub guests_wait_for_host: Option<bool>,
@@ -122,6 +126,7 @@ struct FileConfig {
     room_capacity: Option<usize>,
     open_rooms: Option<bool>,
     guests_wait_for_host: Option<bool>,
+    access_log_jsonl: Option<bool>,
     token_secret: Option<String>,
     public_url: Option<String>,
     /// Topic and description per room, shown in the room's header.
@@ -204,6 +209,7 @@ pub struct Config {
     pub room_capacity: usize,
     pub room_infos: HashMap<RoomName, MeetingInfo>,
     pub access: AccessPolicy,
+    pub access_log_jsonl: bool,
     pub token_secret: Option<String>,
     pub public_url: String,
 }
@@ -224,6 +230,7 @@ impl std::fmt::Debug for Config {
             // The token itself is never printed.
             .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
             .field("access", &self.access)
+            .field("access_log_jsonl", &self.access_log_jsonl)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "(set)"))
             .field("public_url", &self.public_url)
             .finish()
@@ -366,6 +373,10 @@ impl Config {
         };
         Ok(Config {
             access,
+            access_log_jsonl: args
+                .access_log_jsonl
+                .or(file.access_log_jsonl)
+                .unwrap_or(false),
             token_secret,
             public_url,
             room_infos: room_infos(file.rooms)?,

@@ -113,6 +113,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let audit = accesslog::writer::start(
         config.data_dir.clone(),
         config.retention_days,
+        config.access_log_jsonl,
         metrics.clone(),
     )?;
 

@@ -258,3 +258,48 @@ async fn admin_statistics_need_the_configured_token() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn json_lines_for_a_log_shipper_carry_the_same_fields_and_are_erased_too() -> Result<()> {
+    let relay = Relay::start_with(&["--access-log-jsonl", "true"])?;
+    relay.get_as("/r/beratung?t=token-marker-jsonl", FIREFOX)?;
+    join_and_leave(&relay).await?;
+    let dir = relay.data_dir.join("access-log");
+    let lines = eventually("the JSON-lines copy", Duration::from_secs(5), || async {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(&dir)? {
+            text.push_str(&std::fs::read_to_string(entry?.path())?);
+        }
+        Ok(if text.contains("\"kind\":\"leave\"") {
+            Ok(text)
+        } else {
+            Err(text)
+        })
+    })
+    .await?;
+    let parsed: Vec<Value> = lines
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    ensure!(parsed.iter().any(|v| v["type"] == "access"
+        && v["path"] == "/r/beratung"
+        && v["browser"] == "Firefox"
+        && v["ip"] == "127.0.0.1"));
+    ensure!(parsed
+        .iter()
+        .any(|v| v["type"] == "event" && v["kind"] == "join" && v["room"] == "beratung"));
+    for marker in [NAME_MARKER, CHAT_MARKER, "token-marker-jsonl"] {
+        ensure!(!lines.contains(marker), "{marker} is in the JSON lines");
+    }
+    let erased = relay.admin(&["log", "erase", "--ip", "127.0.0.1"])?;
+    ensure!(erased.contains("from the JSON-lines copies"), "{erased}");
+    let mut after = String::new();
+    for entry in std::fs::read_dir(&dir)? {
+        after.push_str(&std::fs::read_to_string(entry?.path())?);
+    }
+    ensure!(
+        !after.contains("127.0.0.1"),
+        "the erased address is still in the copies: {after}"
+    );
+    Ok(())
+}

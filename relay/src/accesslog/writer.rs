@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 
+use anyhow::Context;
+
+use super::jsonl::JsonLines;
 use super::records::AuditRecord;
 use super::repo;
 use crate::metrics::{self, Metrics};
@@ -39,13 +42,23 @@ impl AuditSink {
     }
 }
 
-/// Start the writer thread on the database in `data_dir`.
+/// Start the writer thread on the database in `data_dir` (and, with `json_lines`, the daily
+/// JSON-lines copies beside it).
 pub fn start(
     data_dir: PathBuf,
     retention_days: u32,
+    json_lines: bool,
     metrics: Arc<Metrics>,
 ) -> anyhow::Result<AuditSink> {
     let store = Store::open(&data_dir)?;
+    let json_lines = json_lines
+        .then(|| JsonLines::new(&data_dir))
+        .transpose()
+        .context("cannot create the JSON-lines directory")?;
+    if let Some(lines) = &json_lines {
+        let purged = lines.purge(super::now_ms(), retention_days)?;
+        info!(purged, "JSON-lines retention applied at start");
+    }
     info!(database = %store.path.display(), rooms = store.room_count()?, "database ready");
     let purged = repo::purge_expired(&store.connection, super::now_ms(), retention_days)?;
     info!(
@@ -56,12 +69,13 @@ pub fn start(
     let thread_metrics = metrics.clone();
     std::thread::Builder::new()
         .name("access-log".into())
-        .spawn(move || write_loop(store, receiver, retention_days, thread_metrics))?;
+        .spawn(move || write_loop(store, json_lines, receiver, retention_days, thread_metrics))?;
     Ok(AuditSink { sender, metrics })
 }
 
 fn write_loop(
     mut store: Store,
+    json_lines: Option<JsonLines>,
     receiver: Receiver<AuditRecord>,
     retention_days: u32,
     metrics: Arc<Metrics>,
@@ -83,6 +97,14 @@ fn write_loop(
             }
         }
         if !batch.is_empty() {
+            if let Some(lines) = &json_lines {
+                if let Err(e) = lines.append(&batch) {
+                    if last_error_log.is_none_or(|t| t.elapsed() > ERROR_LOG_INTERVAL) {
+                        warn!("JSON-lines write failed: {e}");
+                        last_error_log = Some(Instant::now());
+                    }
+                }
+            }
             let result = repo::insert(&mut store.connection, &batch);
             match result {
                 Ok(()) => metrics::add(&metrics.access_log_written, batch.len() as u64),
@@ -100,6 +122,11 @@ fn write_loop(
             match repo::purge_expired(&store.connection, super::now_ms(), retention_days) {
                 Ok(purged) => info!(purged, "access log retention applied"),
                 Err(e) => warn!("access log retention failed: {e}"),
+            }
+            if let Some(lines) = &json_lines {
+                if let Err(e) = lines.purge(super::now_ms(), retention_days) {
+                    warn!("JSON-lines retention failed: {e}");
+                }
             }
             next_purge = Instant::now() + PURGE_INTERVAL;
         }
