@@ -348,6 +348,36 @@ impl Browser {
             .with_context(|| format!("no button {text:?}"))
     }
 
+    /// Until `check` holds for this browser's media statistics; the last ones on time-out.
+    pub async fn until_stats<F>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: F,
+    ) -> Result<MediaStats>
+    where
+        F: Fn(&MediaStats) -> bool,
+    {
+        crate::eventually(what, timeout, || async {
+            let stats = self.stats().await?;
+            Ok(if check(&stats) { Ok(stats) } else { Err(stats) })
+        })
+        .await
+    }
+
+    /// Until `script` returns `true` in the page.
+    pub async fn until_true(&self, what: &str, timeout: Duration, script: &str) -> Result<()> {
+        crate::eventually(what, timeout, || async {
+            let value = self.eval(script).await?;
+            Ok(if value == Value::Bool(true) {
+                Ok(())
+            } else {
+                Err(value)
+            })
+        })
+        .await
+    }
+
     pub async fn stats(&self) -> Result<MediaStats> {
         let value: Value = self.client.execute_async(READ_STATS, vec![]).await?;
         if let Some(error) = value.get("error") {

@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
-use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
 
 const ROOM: &str = "erstberatung";
@@ -28,24 +26,11 @@ async fn until<F>(browser: &Browser, what: &str, check: F) -> Result<MediaStats>
 where
     F: Fn(&MediaStats) -> bool,
 {
-    eventually(what, MEDIA_TIMEOUT, || async {
-        let stats = browser.stats().await?;
-        Ok(if check(&stats) { Ok(stats) } else { Err(stats) })
-    })
-    .await
+    browser.until_stats(what, MEDIA_TIMEOUT, check).await
 }
 
-/// Until the script returns `true` in `browser`.
 async fn until_true(browser: &Browser, what: &str, script: &str) -> Result<()> {
-    eventually(what, MEDIA_TIMEOUT, || async {
-        let value = browser.eval(script).await?;
-        Ok(if value == Value::Bool(true) {
-            Ok(())
-        } else {
-            Err(value)
-        })
-    })
-    .await
+    browser.until_true(what, MEDIA_TIMEOUT, script).await
 }
 
 fn link(relay: &Relay, kind: &str) -> Result<String> {

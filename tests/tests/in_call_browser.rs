@@ -17,11 +17,7 @@ async fn until<F>(browser: &Browser, what: &str, check: F) -> Result<MediaStats>
 where
     F: Fn(&MediaStats) -> bool,
 {
-    eventually(what, MEDIA_TIMEOUT, || async {
-        let stats = browser.stats().await?;
-        Ok(if check(&stats) { Ok(stats) } else { Err(stats) })
-    })
-    .await
+    browser.until_stats(what, MEDIA_TIMEOUT, check).await
 }
 
 /// Join with the microphone switched off on the pre-join page.

@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
 use sprechstunde_tests::delay::DelayProxy;
-use sprechstunde_tests::netns::{Network, PROXY_IP, RELAY_IP};
+use sprechstunde_tests::netns::{Host, Network, PROXY_IP, RELAY_IP};
 use sprechstunde_tests::relay::Relay;
 use sprechstunde_tests::{eventually, free_port, free_udp_port};
 
@@ -19,11 +19,7 @@ async fn until<F>(browser: &Browser, what: &str, timeout: Duration, check: F) ->
 where
     F: Fn(&MediaStats) -> bool,
 {
-    eventually(what, timeout, || async {
-        let stats = browser.stats().await?;
-        Ok(if check(&stats) { Ok(stats) } else { Err(stats) })
-    })
-    .await
+    browser.until_stats(what, timeout, check).await
 }
 
 /// Frames shown so far of `name`'s camera, and whose participant id the tile has.
@@ -68,6 +64,84 @@ async fn media_keeps_flowing(watcher: &Browser, name: &str, seconds: u32) -> Res
     Ok(id)
 }
 
+/// Anna and Ben, each with a browser on a host of its own, in a call through the relay on
+/// 10.77.0.1 (with a delay: through a proxy on 10.77.0.2 that the relay advertises).
+struct TwoHosts {
+    // Dropped in this order: browsers, then their drivers, the relay, the hosts, the network.
+    anna: Browser,
+    ben: Browser,
+    _drivers: (Driver, Driver),
+    relay: Relay,
+    http_port: u16,
+    media_port: u16,
+    _delay: Option<DelayProxy>,
+    anna_host: Host,
+    ben_host: Host,
+    _network: Network,
+}
+
+impl TwoHosts {
+    /// `one_way_delay`: media goes through a proxy that holds every datagram this long in
+    /// each direction.
+    async fn call(one_way_delay: Option<Duration>) -> Result<TwoHosts> {
+        let network = Network::new()?;
+        let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
+        let http_port = free_port()?;
+        let media_port = free_udp_port()?;
+        let delay = match one_way_delay {
+            Some(one_way) => Some(
+                DelayProxy::start(
+                    (PROXY_IP, media_port).into(),
+                    (RELAY_IP, media_port).into(),
+                    one_way,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let http = format!("{RELAY_IP}:{http_port}");
+        let (relay_ip, port, proxy_ip) = (
+            RELAY_IP.to_string(),
+            media_port.to_string(),
+            PROXY_IP.to_string(),
+        );
+        let mut args = vec![
+            "--http",
+            &http,
+            "--media-ip",
+            &relay_ip,
+            "--media-port",
+            &port,
+        ];
+        if delay.is_some() {
+            args.extend(["--media-advertise", proxy_ip.as_str()]);
+        }
+        let relay = Relay::start_with(&args)?;
+        let base = format!("http://{http}");
+        let drivers = (
+            Driver::start_in(&anna_host, &base).await?,
+            Driver::start_in(&ben_host, &base).await?,
+        );
+        let anna = drivers.0.browser().await?;
+        let ben = drivers.1.browser().await?;
+        anna.join(&base, ROOM, "Anna").await?;
+        ben.join(&base, ROOM, "Ben").await?;
+        both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+        Ok(TwoHosts {
+            anna,
+            ben,
+            _drivers: drivers,
+            relay,
+            http_port,
+            media_port,
+            _delay: delay,
+            anna_host,
+            ben_host,
+            _network: network,
+        })
+    }
+}
+
 async fn shows_reconnecting(browser: &Browser) -> Result<bool> {
     Ok(browser
         .eval("return !!document.getElementById('reconnecting');")
@@ -77,38 +151,19 @@ async fn shows_reconnecting(browser: &Browser) -> Result<bool> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> Result<()> {
-    let network = Network::new()?;
-    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
-    let http_port = free_port()?;
-    let http = format!("{RELAY_IP}:{http_port}");
-    let media_port = free_udp_port()?.to_string();
-    let relay = Relay::start_with(&[
-        "--http",
-        &http,
-        "--media-ip",
-        &RELAY_IP.to_string(),
-        "--media-port",
-        &media_port,
-    ])?;
-    let base = format!("http://{http}");
-    let (anna_driver, ben_driver) = (
-        Driver::start_in(&anna_host, &base).await?,
-        Driver::start_in(&ben_host, &base).await?,
-    );
-    let anna = anna_driver.browser().await?;
-    let ben = ben_driver.browser().await?;
-    anna.join(&base, ROOM, "Anna").await?;
-    ben.join(&base, ROOM, "Ben").await?;
-    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+    // Bound whole: its parts must live to the end of the test.
+    let call = TwoHosts::call(None).await?;
+    let (anna, ben, relay, anna_host) = (&call.anna, &call.ben, &call.relay, &call.anna_host);
+    let http_port = call.http_port;
 
     // 3 s without signaling: nothing visible happens, media never stops.
     let id_before = camera_of(&ben.stats().await?, "Anna")
         .context("Anna's tile")?
         .0;
     anna_host.cut_tcp(http_port)?;
-    let id_during = media_keeps_flowing(&ben, "Anna", 3).await?;
+    let id_during = media_keeps_flowing(ben, "Anna", 3).await?;
     anna_host.heal()?;
-    let id_after = media_keeps_flowing(&ben, "Anna", 3).await?;
+    let id_after = media_keeps_flowing(ben, "Anna", 3).await?;
     ensure!(
         id_before == id_during && id_during == id_after,
         "Anna changed identity: {id_before} / {id_during} / {id_after}"
@@ -117,7 +172,7 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
     // 20 s: both sides notice and the relay keeps Anna's session; she resumes it as the
     // same participant, Ben never sees her leave, and a message sent meanwhile reaches her.
     anna_host.cut_tcp(http_port)?;
-    let id_resumed = media_keeps_flowing(&ben, "Anna", 18).await?;
+    let id_resumed = media_keeps_flowing(ben, "Anna", 18).await?;
     ben.click("#open-chat").await?;
     ben.eval(
         "document.getElementById('chat-input').value = 'Nachricht-waehrend-der-Pause';
@@ -130,7 +185,7 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
         "Anna to be back without a notice",
         MEDIA_TIMEOUT,
         || async {
-            Ok(if shows_reconnecting(&anna).await? {
+            Ok(if shows_reconnecting(anna).await? {
                 Err(())
             } else {
                 Ok(())
@@ -142,7 +197,7 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
         id_resumed == id_after,
         "Anna came back as another participant"
     );
-    media_keeps_flowing(&ben, "Anna", 2).await?;
+    media_keeps_flowing(ben, "Anna", 2).await?;
     anna.click("#open-chat").await?;
     eventually("the message sent meanwhile to reach Anna", Duration::from_secs(10), || async {
         let shown = anna
@@ -163,7 +218,7 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
         "Anna to show that she reconnects",
         Duration::from_secs(25),
         || async {
-            Ok(if shows_reconnecting(&anna).await? {
+            Ok(if shows_reconnecting(anna).await? {
                 Ok(())
             } else {
                 Err(())
@@ -173,19 +228,16 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
     .await?;
     tokio::time::sleep(Duration::from_secs(40).saturating_sub(cut.elapsed())).await;
     anna_host.heal()?;
-    let back = until(
-        &ben,
-        "Ben to see Anna again",
-        Duration::from_secs(40),
-        |s| camera_of(s, "Anna").is_some_and(|(id, frames)| id != id_after && frames > 10),
-    )
+    let back = until(ben, "Ben to see Anna again", Duration::from_secs(40), |s| {
+        camera_of(s, "Anna").is_some_and(|(id, frames)| id != id_after && frames > 10)
+    })
     .await?;
-    until(&anna, "Anna to see Ben again", MEDIA_TIMEOUT, |s| {
+    until(anna, "Anna to see Ben again", MEDIA_TIMEOUT, |s| {
         camera_of(s, "Ben").is_some_and(|(_, frames)| frames > 10)
     })
     .await?;
     ensure!(
-        !shows_reconnecting(&anna).await?,
+        !shows_reconnecting(anna).await?,
         "Anna still shows the reconnect notice"
     );
     println!(
@@ -193,34 +245,14 @@ async fn a_signaling_cut_is_resumed_and_a_long_one_ends_in_a_clean_rejoin() -> R
         camera_of(&back, "Anna"),
         cut.elapsed()
     );
-    drop(relay);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
-    let network = Network::new()?;
-    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
-    let http = format!("{RELAY_IP}:{}", free_port()?);
-    let media_port = free_udp_port()?;
-    let relay = Relay::start_with(&[
-        "--http",
-        &http,
-        "--media-ip",
-        &RELAY_IP.to_string(),
-        "--media-port",
-        &media_port.to_string(),
-    ])?;
-    let base = format!("http://{http}");
-    let (anna_driver, ben_driver) = (
-        Driver::start_in(&anna_host, &base).await?,
-        Driver::start_in(&ben_host, &base).await?,
-    );
-    let anna = anna_driver.browser().await?;
-    let ben = ben_driver.browser().await?;
-    anna.join(&base, ROOM, "Anna").await?;
-    ben.join(&base, ROOM, "Ben").await?;
-    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+    let call = TwoHosts::call(None).await?;
+    let (anna, ben, relay, anna_host) = (&call.anna, &call.ben, &call.relay, &call.anna_host);
+    let media_port = call.media_port;
     let id = camera_of(&ben.stats().await?, "Anna").context("tile")?.0;
 
     anna_host.cut_udp(media_port)?;
@@ -229,7 +261,7 @@ async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
     anna_host.heal()?;
     let healed = Instant::now();
     until(
-        &ben,
+        ben,
         "Anna's video to move again at Ben",
         MEDIA_TIMEOUT,
         |s| {
@@ -242,7 +274,7 @@ async fn a_blocked_media_path_comes_back_by_ice_restart() -> Result<()> {
         .context("Ben's tile")?
         .1;
     until(
-        &anna,
+        anna,
         "Ben's video to move again at Anna",
         MEDIA_TIMEOUT,
         |s| camera_of(s, "Ben").is_some_and(|(_, frames)| frames > anna_sees + 30),
@@ -370,37 +402,9 @@ fn audio_totals(stats: &MediaStats) -> (u64, i64, u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_percent_loss_and_150_ms_round_trip_keep_the_call_going() -> Result<()> {
-    let network = Network::new()?;
-    let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
-    let http = format!("{RELAY_IP}:{}", free_port()?);
-    let media_port = free_udp_port()?;
-    // Media goes through a proxy holding every datagram 75 ms each way.
-    let _delay = DelayProxy::start(
-        (PROXY_IP, media_port).into(),
-        (RELAY_IP, media_port).into(),
-        Duration::from_millis(75),
-    )
-    .await?;
-    let _relay = Relay::start_with(&[
-        "--http",
-        &http,
-        "--media-ip",
-        &RELAY_IP.to_string(),
-        "--media-advertise",
-        &PROXY_IP.to_string(),
-        "--media-port",
-        &media_port.to_string(),
-    ])?;
-    let base = format!("http://{http}");
-    let (anna_driver, ben_driver) = (
-        Driver::start_in(&anna_host, &base).await?,
-        Driver::start_in(&ben_host, &base).await?,
-    );
-    let anna = anna_driver.browser().await?;
-    let ben = ben_driver.browser().await?;
-    anna.join(&base, ROOM, "Anna").await?;
-    ben.join(&base, ROOM, "Ben").await?;
-    both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
+    // 75 ms each way: a 150 ms round trip for all media.
+    let call = TwoHosts::call(Some(Duration::from_millis(75))).await?;
+    let (ben, ben_host) = (&call.ben, &call.ben_host);
 
     // Ben loses 5 % of everything coming to him, for a minute.
     ben_host.lose_incoming_udp(5)?;
@@ -412,7 +416,7 @@ async fn five_percent_loss_and_150_ms_round_trip_keep_the_call_going() -> Result
         .iter()
         .map(|v| (v.packets_lost, v.nack_count))
         .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    media_keeps_flowing(&ben, "Anna", 60).await?;
+    media_keeps_flowing(ben, "Anna", 60).await?;
     let end_stats = ben.stats().await?;
     ben_host.heal()?;
     let end = audio_totals(&end_stats);

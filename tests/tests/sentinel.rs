@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Driver};
-use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
 
 const ROOM: &str = "sentinel";
@@ -31,15 +30,9 @@ const MARKERS: [&str; 7] = [
 ];
 
 async fn until_true(browser: &Browser, what: &str, script: &str) -> Result<()> {
-    eventually(what, Duration::from_secs(30), || async {
-        let value = browser.eval(script).await?;
-        Ok(if value == Value::Bool(true) {
-            Ok(())
-        } else {
-            Err(value)
-        })
-    })
-    .await
+    browser
+        .until_true(what, Duration::from_secs(30), script)
+        .await
 }
 
 /// Type into a field as a person does.
