@@ -66,6 +66,18 @@ async fn host(relay: &Relay, name: &str) -> Result<WsClient> {
     }
 }
 
+/// A host who lets everyone straight in.
+async fn host_without_waiting_room(relay: &Relay) -> Result<WsClient> {
+    let mut counselor = host(relay, "Beraterin").await?;
+    counselor
+        .send(&ClientMessage::SetRoomPolicy {
+            waiting_room: false,
+            locked: false,
+        })
+        .await?;
+    Ok(counselor)
+}
+
 /// Knock as a guest and expect the waiting room.
 async fn knock(relay: &Relay, request: &JoinRequest) -> Result<WsClient> {
     let mut client = WsClient::connect(relay, None).await?;
@@ -213,13 +225,7 @@ async fn a_waiting_guest_gets_nothing_of_the_room_until_admitted() -> Result<()>
 #[tokio::test]
 async fn guests_cannot_do_what_hosts_do() -> Result<()> {
     let relay = Relay::start()?;
-    let mut counselor = host(&relay, "Beraterin").await?;
-    counselor
-        .send(&ClientMessage::SetRoomPolicy {
-            waiting_room: false,
-            locked: false,
-        })
-        .await?;
+    let mut counselor = host_without_waiting_room(&relay).await?;
     let mut guest = WsClient::join(&relay, ROOM, "Gast").await?;
     let mut other = WsClient::join(&relay, ROOM, "Zweiter Gast").await?;
     for attempt in [
@@ -398,13 +404,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() -> Result<()> {
 async fn wrong_passwords_are_limited_per_address_while_another_address_gets_in() -> Result<()> {
     const PASSWORD: &str = "Sonnenblume-4711";
     let relay = Relay::start()?;
-    let mut counselor = host(&relay, "Beraterin").await?;
-    counselor
-        .send(&ClientMessage::SetRoomPolicy {
-            waiting_room: false,
-            locked: false,
-        })
-        .await?;
+    let mut counselor = host_without_waiting_room(&relay).await?;
     let mut early = WsClient::join(&relay, ROOM, "Früh da").await?;
     counselor
         .send(&ClientMessage::SetPassword {
