@@ -15,15 +15,25 @@ pub enum SettingKey {
     Email,
     /// The video quality this person sends (low, standard, high).
     VideoQuality,
+    /// The chosen camera, microphone and speaker (the browser's device ids for this site).
+    CameraDevice,
+    MicrophoneDevice,
+    SpeakerDevice,
+    /// "on" when the room should open in full screen.
+    Fullscreen,
 }
 
 impl SettingKey {
     #[cfg(test)]
-    pub const ALL: [SettingKey; 4] = [
+    pub const ALL: [SettingKey; 8] = [
         SettingKey::Language,
         SettingKey::DisplayName,
         SettingKey::Email,
         SettingKey::VideoQuality,
+        SettingKey::CameraDevice,
+        SettingKey::MicrophoneDevice,
+        SettingKey::SpeakerDevice,
+        SettingKey::Fullscreen,
     ];
 
     fn storage_key(self) -> String {
@@ -32,6 +42,10 @@ impl SettingKey {
             SettingKey::DisplayName => "display_name",
             SettingKey::Email => "email",
             SettingKey::VideoQuality => "video_quality",
+            SettingKey::CameraDevice => "camera_device",
+            SettingKey::MicrophoneDevice => "microphone_device",
+            SettingKey::SpeakerDevice => "speaker_device",
+            SettingKey::Fullscreen => "fullscreen",
         };
         format!("{PREFIX}{name}")
     }
@@ -44,6 +58,20 @@ thread_local! {
 /// On a shared tablet nothing is stored at all, for the rest of this page's life.
 pub fn enter_kiosk_mode() {
     KIOSK.with(|k| k.set(true));
+}
+
+/// Shortest and longest idle time a kiosk link may set (`?idle=SECONDS`).
+const KIOSK_IDLE_RANGE: std::ops::RangeInclusive<u32> = 10..=7200;
+
+/// Seconds without a touch or key on the pre-join page after which a kiosk tablet starts
+/// afresh, from the kiosk link's `?idle=` (none: it waits).
+pub fn kiosk_idle_seconds(search: &str) -> Option<u32> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("idle="))
+        .and_then(|value| value.parse().ok())
+        .filter(|seconds| KIOSK_IDLE_RANGE.contains(seconds))
 }
 
 pub fn kiosk_mode() -> bool {
@@ -82,6 +110,32 @@ pub fn language() -> Lang {
         .unwrap_or_default()
 }
 
+/// The devices chosen last time (each `None` if never chosen or not stored).
+pub fn devices() -> crate::media::local::DeviceChoice {
+    crate::media::local::DeviceChoice {
+        camera: get(SettingKey::CameraDevice),
+        microphone: get(SettingKey::MicrophoneDevice),
+        speaker: get(SettingKey::SpeakerDevice),
+    }
+}
+
+pub fn set_devices(choice: &crate::media::local::DeviceChoice) {
+    for (key, value) in [
+        (SettingKey::CameraDevice, &choice.camera),
+        (SettingKey::MicrophoneDevice, &choice.microphone),
+        (SettingKey::SpeakerDevice, &choice.speaker),
+    ] {
+        match value {
+            Some(id) => set(key, id),
+            None => remove(key),
+        }
+    }
+}
+
+pub fn fullscreen_preferred() -> bool {
+    get(SettingKey::Fullscreen).as_deref() == Some("on")
+}
+
 pub fn video_quality() -> crate::media::quality::Quality {
     get(SettingKey::VideoQuality)
         .and_then(|code| crate::media::quality::Quality::from_code(&code))
@@ -91,6 +145,15 @@ pub fn video_quality() -> crate::media::quality::Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kiosk_idle_comes_from_the_link_within_bounds() {
+        assert_eq!(kiosk_idle_seconds("?idle=300"), Some(300));
+        assert_eq!(kiosk_idle_seconds("?x=1&idle=60"), Some(60));
+        assert_eq!(kiosk_idle_seconds("?idle=5"), None);
+        assert_eq!(kiosk_idle_seconds("?idle=abc"), None);
+        assert_eq!(kiosk_idle_seconds(""), None);
+    }
 
     #[test]
     fn every_key_is_prefixed_and_distinct() {

@@ -97,3 +97,33 @@ async fn the_next_family_finds_no_trace_of_the_last() -> Result<()> {
     tablet.close().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untouched_kiosk_pre_join_starts_afresh_after_its_idle_time() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let tablet = driver.browser().await?;
+    tablet
+        .client
+        .goto(&relay.url("/kiosk/empfang?idle=10"))
+        .await?;
+    let field = tablet.wait_for(Locator::Id("display-name")).await?;
+    field.send_keys("Familie, die wegging").await?;
+    // A mark in this page's memory: a reload takes it away.
+    tablet.eval("window.__testBeforeReset = true;").await?;
+    eventually("the tablet to start afresh", Duration::from_secs(25), || async {
+        let fresh = tablet
+            .eval(
+                "const f = document.getElementById('display-name');
+                 return !window.__testBeforeReset && !!f && f.value === '' && location.search === '?idle=10';",
+            )
+            .await?;
+        Ok(if fresh == Value::Bool(true) { Ok(()) } else { Err(fresh) })
+    })
+    .await?;
+    ensure!(
+        storage(&tablet).await? == json!({ "local": 0, "session": 0, "cookie": "" }),
+        "storage after the reset"
+    );
+    Ok(())
+}

@@ -96,3 +96,84 @@ async fn delete_leaves_every_storage_area_empty() -> Result<()> {
     browser.close().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chosen_devices_name_and_email_are_remembered_when_asked_and_listed() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let browser = driver.browser().await?;
+    let client = &browser.client;
+    client.goto(&relay.url("/r/geraete")).await?;
+    browser
+        .button("Kamera und Mikrofon testen")
+        .await?
+        .click()
+        .await?;
+    // With permission the cameras have names; choose the last one in the settings.
+    browser.click("details.prejoin-settings > summary").await?;
+    let chosen =
+        sprechstunde_tests::eventually("the camera list", Duration::from_secs(15), || async {
+            let id = browser
+                .eval(
+                    "const s = document.getElementById('camera-device');
+                     const o = s && [...s.options].filter(o => o.value);
+                     if (!o || o.length < 2) return null;
+                     s.value = o[o.length - 1].value;
+                     s.dispatchEvent(new Event('change', { bubbles: true }));
+                     return s.value;",
+                )
+                .await?;
+            Ok(match id.as_str() {
+                Some(id) => Ok(id.to_string()),
+                None => Err(id),
+            })
+        })
+        .await?;
+    browser
+        .wait_for(Locator::Id("display-name"))
+        .await?
+        .send_keys("Familie Gerät")
+        .await?;
+    browser
+        .wait_for(Locator::Id("email"))
+        .await?
+        .send_keys("geraet@example.org")
+        .await?;
+    browser.click("label[for='remember-name']").await?;
+    browser.agree_to_privacy_notice().await?;
+    browser.press_join().await?;
+    browser.button("Verlassen").await?.click().await?;
+
+    client.goto(&relay.url("/r/geraete")).await?;
+    let (name, email, camera) = (
+        browser.wait_for(Locator::Id("display-name")).await?.prop("value").await?,
+        browser.wait_for(Locator::Id("email")).await?.prop("value").await?,
+        browser
+            .eval("return document.getElementById('camera-device') ? document.getElementById('camera-device').value : null;")
+            .await?,
+    );
+    ensure!(name.as_deref() == Some("Familie Gerät"), "name {name:?}");
+    ensure!(
+        email.as_deref() == Some("geraet@example.org"),
+        "e-mail {email:?}"
+    );
+    ensure!(
+        camera == json!(chosen),
+        "camera {camera} instead of {chosen}"
+    );
+
+    client.goto(&relay.url("/meine-daten")).await?;
+    let list = browser
+        .wait_for(Locator::Id("my-data-list"))
+        .await?
+        .text()
+        .await?;
+    for key in [
+        "sprechstunde.camera_device",
+        "sprechstunde.email = geraet@example.org",
+        "sprechstunde.display_name",
+    ] {
+        ensure!(list.contains(key), "{key} not listed in {list:?}");
+    }
+    Ok(())
+}

@@ -58,7 +58,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     // Join muted or without camera if wanted; the camera then stays off (light off).
     let mic_on = use_state(|| true);
     let camera_on = use_state(|| true);
-    let devices = use_state(DeviceChoice::default);
+    let devices = use_state(settings::devices);
     let quality = use_state(settings::video_quality);
     let device_refresh = use_state(|| 0u32);
     {
@@ -76,6 +76,19 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
             {
                 input.set_value(&email);
             }
+        });
+    }
+    {
+        // A kiosk link may say how long an untouched pre-join page stays before the tablet
+        // starts afresh (`/kiosk/ROOM?idle=SECONDS`).
+        let room = props.room.clone();
+        use_effect_with((), move |_| {
+            let idle = settings::kiosk_mode()
+                .then(|| web_sys::window().and_then(|w| w.location().search().ok()))
+                .flatten()
+                .and_then(|search| settings::kiosk_idle_seconds(&search));
+            let reset = idle.map(|seconds| crate::pages::kiosk::IdleReset::start(room, seconds));
+            move || drop(reset)
         });
     }
     let on_remember = checkbox_callback(&remember);
@@ -140,6 +153,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let devices = devices.clone();
         let preview = preview.clone();
         Callback::from(move |next: DeviceChoice| {
+            settings::set_devices(&next);
             devices.set(next.clone());
             if matches!(*preview, Preview::On(_)) {
                 capture_preview(next);
@@ -198,6 +212,15 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
             };
             email_invalid.set(false);
             joining.set(true);
+            if settings::fullscreen_preferred() {
+                // The click is the gesture full screen needs.
+                if let Some(root) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                {
+                    let _ = root.request_fullscreen();
+                }
+            }
             let name = name.into_string();
             if *remember {
                 settings::set(SettingKey::DisplayName, &name);

@@ -89,14 +89,17 @@ fn refusal_text(code: ErrorCode) -> Option<Key> {
     }
 }
 
+/// Full screen on or off; the choice is remembered for the next time.
 fn toggle_fullscreen() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if document.fullscreen_element().is_some() {
         document.exit_fullscreen();
+        settings::remove(SettingKey::Fullscreen);
     } else if let Some(root) = document.document_element() {
         let _ = root.request_fullscreen();
+        settings::set(SettingKey::Fullscreen, "on");
     }
 }
 
@@ -465,6 +468,7 @@ pub fn room_page(props: &RoomProps) -> Html {
                 own_stream.clone(),
             );
             let peer = peer();
+            settings::set_devices(&next);
             devices.set(next.clone());
             spawn_local(async move {
                 match sending::switch_device(&sending, peer, next).await {
