@@ -12,6 +12,8 @@ use anyhow::{bail, Context, Result};
 pub struct Relay {
     child: Child,
     pub http: SocketAddr,
+    /// The first media address it announced.
+    pub media: SocketAddr,
     pub data_dir: PathBuf,
     pub log_file: PathBuf,
     extra: Vec<String>,
@@ -50,10 +52,11 @@ impl Relay {
         ));
         std::fs::create_dir_all(&data_dir)?;
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, http, log_file) = spawn(&data_dir, &extra)?;
+        let (child, http, media, log_file) = spawn(&data_dir, &extra)?;
         Ok(Relay {
             child,
             http,
+            media,
             data_dir,
             log_file,
             extra,
@@ -77,7 +80,8 @@ impl Relay {
 
     fn start_again(&mut self) -> Result<()> {
         let _ = self.child.wait();
-        let (child, http, log_file) = spawn(&self.data_dir, &self.extra)?;
+        let (child, http, media, log_file) = spawn(&self.data_dir, &self.extra)?;
+        self.media = media;
         self.child = child;
         self.http = http;
         self.log_file = log_file;
@@ -211,7 +215,10 @@ impl Relay {
     }
 }
 
-fn spawn(data_dir: &std::path::Path, extra: &[String]) -> Result<(Child, SocketAddr, PathBuf)> {
+fn spawn(
+    data_dir: &std::path::Path,
+    extra: &[String],
+) -> Result<(Child, SocketAddr, SocketAddr, PathBuf)> {
     let log_file = data_dir.join(format!("relay-{}.log", crate::free_port()?));
     let log = std::fs::File::create(&log_file)?;
     let binary = relay_binary();
@@ -247,7 +254,16 @@ fn spawn(data_dir: &std::path::Path, extra: &[String]) -> Result<(Child, SocketA
         bail!("relay did not start: {line:?}; see {}", log_file.display());
     };
     let http = address.parse().context("relay address")?;
-    Ok((child, http, log_file))
+    // "listening http://A media M1,M2"
+    let media = line
+        .split_whitespace()
+        .skip_while(|word| *word != "media")
+        .nth(1)
+        .and_then(|list| list.split(',').next())
+        .context("no media address in the relay's first line")?
+        .parse()
+        .context("relay media address")?;
+    Ok((child, http, media, log_file))
 }
 
 impl Drop for Relay {
