@@ -322,6 +322,18 @@ async fn a_removed_participant_cannot_come_back_with_the_same_link() -> Result<(
         .request(&JoinRequest::new(ROOM, "Zeuge").with_token(&invitation))
         .await?;
 
+    // Back to the waiting room and in again first: the link is still theirs.
+    moderate(
+        &mut counselor,
+        intruder.id,
+        ModerationAction::SendToWaitingRoom,
+    )
+    .await?;
+    intruder
+        .next_where(WAIT, |m| matches!(m, ServerMessage::Waiting { .. }))
+        .await?;
+    moderate(&mut counselor, intruder.id, ModerationAction::Admit).await?;
+    intruder.admitted(WAIT).await?;
     moderate(&mut counselor, intruder.id, ModerationAction::Remove).await?;
     expect_error(&mut intruder, ErrorCode::Removed).await?;
     ensure!(intruder.closed_with(WAIT).await? == Some(close_code::REMOVED));

@@ -352,8 +352,9 @@ impl Sfu {
                         name: participant.name,
                         email,
                         media: participant.media,
-                        // Back in the waiting room, an invitation no longer lets them skip it.
-                        entry: crate::access::Entry::Guest,
+                        // The same link still: a later removal bans its token. (Only a host's
+                        // admission lets them in again; an invitation skips knocking only.)
+                        entry,
                         resume,
                     },
                 );
