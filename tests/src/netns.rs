@@ -16,6 +16,8 @@ pub const RELAY_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 /// A second address on the test side, for a proxy in front of the relay's media port.
 pub const PROXY_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 const NFT: &str = "/usr/sbin/nft";
+/// Hosts made by this test process so far (for unique names).
+static HOSTS_MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 const TABLE: &str = "sprechstunde_test";
 
 fn run(program: &str, args: &[&str]) -> Result<()> {
@@ -53,15 +55,20 @@ impl Network {
 
     /// Host `index` (1-200) in a namespace of its own.
     pub fn host(&self, index: u8) -> Result<Host> {
-        let ns = format!("sp{}h{index}", std::process::id());
-        let outside = format!("sp{index}o{}", std::process::id() % 100_000);
-        let inside = format!("sp{index}i{}", std::process::id() % 100_000);
+        // Names unique per host made, not per index: a namespace whose processes are still
+        // exiting keeps its veth pair a moment after the previous test dropped it.
+        let serial = HOSTS_MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let pid = std::process::id() % 10_000;
+        let ns = format!("sp{}h{serial}", std::process::id());
+        let outside = format!("sv{serial}o{pid}");
+        let inside = format!("sv{serial}i{pid}");
         let _ = run("ip", &["netns", "del", &ns]);
         run("ip", &["netns", "add", &ns])?;
         let host = Host {
             ns,
             address: Ipv4Addr::new(10, 77, index, 2),
             gateway: Ipv4Addr::new(10, 77, index, 1),
+            outside: outside.clone(),
         };
         run(
             "ip",
@@ -129,6 +136,8 @@ pub struct Host {
     pub address: Ipv4Addr,
     /// The test namespace's end of the veth pair.
     pub gateway: Ipv4Addr,
+    /// That end's interface name.
+    outside: String,
 }
 
 impl Host {
@@ -184,7 +193,16 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
-        // Deleting the namespace deletes its end of the veth pair, and with it the other.
+        // Deleting the namespace deletes its end of the veth pair, and with it the other, once
+        // the last process in it (a Chromium still exiting) is gone. Wait for that, so the
+        // next test's host with the same addresses finds the way clear.
         let _ = run("ip", &["netns", "del", &self.ns]);
+        for _ in 0..100 {
+            if run("ip", &["link", "show", &self.outside]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = run("ip", &["link", "del", &self.outside]);
     }
 }
