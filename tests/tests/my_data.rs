@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{ensure, Result};
 use fantoccini::Locator;
 use serde_json::json;
-use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::browser::{Browser, Driver};
 use sprechstunde_tests::relay::Relay;
 
 const PLANT_DATA: &str = r#"
@@ -37,6 +37,16 @@ const done = arguments[arguments.length - 1];
 }))().then(done, (e) => done(String(e)));
 "#;
 
+/// What "Meine Daten" lists.
+async fn my_data_list(browser: &Browser, relay: &Relay) -> Result<String> {
+    browser.client.goto(&relay.url("/meine-daten")).await?;
+    Ok(browser
+        .wait_for(Locator::Id("my-data-list"))
+        .await?
+        .text()
+        .await?)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_leaves_every_storage_area_empty() -> Result<()> {
     let relay = Relay::start()?;
@@ -55,12 +65,7 @@ async fn delete_leaves_every_storage_area_empty() -> Result<()> {
     let planted = client.execute_async(PLANT_DATA, vec![]).await?;
     ensure!(planted == "ok", "planting failed: {planted}");
 
-    client.goto(&relay.url("/meine-daten")).await?;
-    let list = browser
-        .wait_for(Locator::Id("my-data-list"))
-        .await?
-        .text()
-        .await?;
+    let list = my_data_list(&browser, &relay).await?;
     for expected in [
         "sprechstunde.language = de",
         "probe-session",
@@ -162,12 +167,7 @@ async fn chosen_devices_name_and_email_are_remembered_when_asked_and_listed() ->
         "camera {camera} instead of {chosen}"
     );
 
-    client.goto(&relay.url("/meine-daten")).await?;
-    let list = browser
-        .wait_for(Locator::Id("my-data-list"))
-        .await?
-        .text()
-        .await?;
+    let list = my_data_list(&browser, &relay).await?;
     for key in [
         "sprechstunde.camera_device",
         "sprechstunde.email = geraet@example.org",

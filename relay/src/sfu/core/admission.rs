@@ -118,9 +118,7 @@ impl Sfu {
         if !contacts.is_empty() {
             self.signal(host, ServerMessage::Contacts { contacts });
         }
-        for waiting in self.lobby.ids(room) {
-            self.send_waiting(waiting, room);
-        }
+        self.tell_the_waiting(room);
     }
 
     /// Someone left for good: out of the waiting room or out of the room.
@@ -142,9 +140,7 @@ impl Sfu {
         }
         if let Some(room) = room {
             if was_host && self.rooms.hosts_of(&room).is_empty() {
-                for waiting in self.lobby.ids(&room) {
-                    self.send_waiting(waiting, &room);
-                }
+                self.tell_the_waiting(&room);
             }
         }
     }
@@ -221,16 +217,31 @@ impl Sfu {
         self.tell_all(&members, ServerMessage::RoomUpdated { state });
     }
 
-    pub(super) fn set_room_info(&mut self, id: ParticipantId, info: MeetingInfo) {
-        let Some(room) = self.hosted_room(id) else {
-            return;
-        };
+    /// A host changes the meeting's settings: the change, then everyone in the room is told.
+    /// Returns the room, or `None` (refused) when `id` is no host.
+    fn change_settings(
+        &mut self,
+        id: ParticipantId,
+        change: impl FnOnce(&mut super::super::meeting::HostSettings),
+    ) -> Option<RoomName> {
+        let room = self.hosted_room(id)?;
         if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-            meeting.settings.info = info;
+            change(&mut meeting.settings);
         }
         self.tell_room_state(&room);
-        for waiting in self.lobby.ids(&room) {
-            self.send_waiting(waiting, &room);
+        Some(room)
+    }
+
+    /// Those waiting see the new topic or message.
+    fn tell_the_waiting(&mut self, room: &RoomName) {
+        for waiting in self.lobby.ids(room) {
+            self.send_waiting(waiting, room);
+        }
+    }
+
+    pub(super) fn set_room_info(&mut self, id: ParticipantId, info: MeetingInfo) {
+        if let Some(room) = self.change_settings(id, |settings| settings.info = info) {
+            self.tell_the_waiting(&room);
         }
     }
 
@@ -241,14 +252,12 @@ impl Sfu {
         waiting_room: bool,
         locked: bool,
     ) {
-        let Some(room) = self.hosted_room(id) else {
+        let Some(room) = self.change_settings(id, |settings| {
+            settings.waiting_room = waiting_room;
+            settings.locked = locked;
+        }) else {
             return;
         };
-        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-            meeting.settings.waiting_room = waiting_room;
-            meeting.settings.locked = locked;
-        }
-        self.tell_room_state(&room);
         if !waiting_room {
             // No waiting room any more: whoever waits comes in, in knocking order.
             for waiting in self.lobby.ids(&room) {
@@ -261,25 +270,12 @@ impl Sfu {
     }
 
     pub(super) fn set_password(&mut self, id: ParticipantId, digest: Option<PasswordDigest>) {
-        let Some(room) = self.hosted_room(id) else {
-            return;
-        };
-        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-            meeting.settings.password = digest;
-        }
-        self.tell_room_state(&room);
+        self.change_settings(id, |settings| settings.password = digest);
     }
 
     pub(super) fn set_waiting_message(&mut self, id: ParticipantId, text: Option<String>) {
-        let Some(room) = self.hosted_room(id) else {
-            return;
-        };
-        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-            meeting.settings.waiting_message = text;
-        }
-        self.tell_room_state(&room);
-        for waiting in self.lobby.ids(&room) {
-            self.send_waiting(waiting, &room);
+        if let Some(room) = self.change_settings(id, |settings| settings.waiting_message = text) {
+            self.tell_the_waiting(&room);
         }
     }
 
