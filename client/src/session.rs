@@ -442,7 +442,7 @@ async fn handle(
                 let sending = joining.sending.borrow();
                 (
                     sending.microphone_to_send().cloned(),
-                    sending.camera.clone(),
+                    sending.camera_to_send().cloned(),
                 )
             };
             let peer = Peer::new(

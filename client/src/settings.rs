@@ -21,11 +21,13 @@ pub enum SettingKey {
     SpeakerDevice,
     /// "on" when the room should open in full screen.
     Fullscreen,
+    /// "on" when the camera's background is to be blurred.
+    BackgroundBlur,
 }
 
 impl SettingKey {
     #[cfg(test)]
-    pub const ALL: [SettingKey; 8] = [
+    pub const ALL: [SettingKey; 9] = [
         SettingKey::Language,
         SettingKey::DisplayName,
         SettingKey::Email,
@@ -34,6 +36,7 @@ impl SettingKey {
         SettingKey::MicrophoneDevice,
         SettingKey::SpeakerDevice,
         SettingKey::Fullscreen,
+        SettingKey::BackgroundBlur,
     ];
 
     fn storage_key(self) -> String {
@@ -46,6 +49,7 @@ impl SettingKey {
             SettingKey::MicrophoneDevice => "microphone_device",
             SettingKey::SpeakerDevice => "speaker_device",
             SettingKey::Fullscreen => "fullscreen",
+            SettingKey::BackgroundBlur => "background_blur",
         };
         format!("{PREFIX}{name}")
     }
@@ -134,6 +138,18 @@ pub fn set_devices(choice: &crate::media::local::DeviceChoice) {
 
 pub fn fullscreen_preferred() -> bool {
     get(SettingKey::Fullscreen).as_deref() == Some("on")
+}
+
+pub fn background_blur() -> bool {
+    get(SettingKey::BackgroundBlur).as_deref() == Some("on")
+}
+
+pub fn set_background_blur(on: bool) {
+    if on {
+        set(SettingKey::BackgroundBlur, "on");
+    } else {
+        remove(SettingKey::BackgroundBlur);
+    }
 }
 
 pub fn video_quality() -> crate::media::quality::Quality {

@@ -79,6 +79,19 @@ impl Driver {
         &self,
         downloads: Option<&std::path::Path>,
     ) -> Result<Browser> {
+        self.launch(downloads, None).await
+    }
+
+    /// A browser whose fake camera plays this Y4M file (looped) instead of the test pattern.
+    pub async fn browser_with_camera_file(&self, y4m: &std::path::Path) -> Result<Browser> {
+        self.launch(None, Some(y4m)).await
+    }
+
+    async fn launch(
+        &self,
+        downloads: Option<&std::path::Path>,
+        camera_file: Option<&std::path::Path>,
+    ) -> Result<Browser> {
         let args = [
             "--headless",
             "--no-sandbox",
@@ -98,6 +111,12 @@ impl Driver {
             "--window-size=1280,800",
         ];
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if let Some(file) = camera_file {
+            args.push(format!(
+                "--use-file-for-fake-video-capture={}",
+                file.display()
+            ));
+        }
         if let Some(origin) = &self.relay_origin {
             args.push(format!(
                 "--unsafely-treat-insecure-origin-as-secure={origin}"

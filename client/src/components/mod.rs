@@ -1,5 +1,6 @@
 //! Reusable pieces of the view.
 
+pub mod blur_toggle;
 pub mod chat_panel;
 pub mod device_settings;
 pub mod host_panel;

@@ -9,6 +9,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MediaStream, MediaStreamTrack};
 
+use super::blur::Blur;
 use super::local::{self, DeviceChoice, MediaError};
 use super::peer::{Line, Peer};
 use super::quality::Quality;
@@ -18,6 +19,12 @@ pub struct Sending {
     pub microphone: Option<MediaStreamTrack>,
     pub mic_on: bool,
     pub camera: Option<MediaStreamTrack>,
+    /// The person wants their background blurred: the raw camera is then never sent.
+    pub blur_wanted: bool,
+    /// The blur of the current camera track, once it runs.
+    pub blur: Option<Rc<Blur>>,
+    /// Blur was wanted but could not start: the camera line stays empty.
+    pub blur_failed: bool,
     pub screen: Option<MediaStreamTrack>,
     pub choice: DeviceChoice,
     pub quality: Quality,
@@ -36,6 +43,7 @@ impl Sending {
         camera_on: bool,
         choice: DeviceChoice,
         quality: Quality,
+        blur_wanted: bool,
     ) -> Sending {
         let microphone = stream.and_then(|s| local::first_track(s, "audio"));
         if let Some(track) = &microphone {
@@ -51,6 +59,7 @@ impl Sending {
             microphone,
             mic_on,
             camera,
+            blur_wanted,
             choice,
             quality,
             ..Default::default()
@@ -62,12 +71,22 @@ impl Sending {
         self.microphone.as_ref().filter(|_| self.mic_on)
     }
 
-    /// The own camera as a stream, for the own tile.
+    /// The camera track to send now: with blur wanted only the blurred one, never the raw.
+    pub fn camera_to_send(&self) -> Option<&MediaStreamTrack> {
+        if self.blur_wanted {
+            self.blur.as_ref().map(|b| b.track())
+        } else {
+            self.camera.as_ref()
+        }
+    }
+
+    /// What the others see of the camera, for the own tile.
     pub fn camera_stream(&self) -> Option<MediaStream> {
-        self.camera.as_ref().and_then(|t| local::stream_of(&[t]))
+        self.camera_to_send().and_then(|t| local::stream_of(&[t]))
     }
 
     pub fn stop_all(&mut self) {
+        self.blur = None;
         for track in [
             self.microphone.take(),
             self.camera.take(),
@@ -122,8 +141,12 @@ pub async fn set_camera(
     on: bool,
 ) -> Result<(), MediaError> {
     if !on {
-        let old = sending.borrow_mut().camera.take();
+        let (old, old_blur) = {
+            let mut sending = sending.borrow_mut();
+            (sending.camera.take(), sending.blur.take())
+        };
         send_on(peer.as_ref(), Line::Camera, None).await;
+        drop(old_blur);
         if let Some(track) = old {
             track.stop();
         }
@@ -131,14 +154,78 @@ pub async fn set_camera(
     }
     let choice = sending.borrow().choice.clone();
     let track = local::track("video", &choice).await?;
-    let old = sending.borrow_mut().camera.replace(track.clone());
+    let blur = if sending.borrow().blur_wanted {
+        Blur::start(&track).await.ok().map(Rc::new)
+    } else {
+        None
+    };
+    let (old, old_blur) = {
+        let mut sending = sending.borrow_mut();
+        sending.blur_failed = sending.blur_wanted && blur.is_none();
+        (
+            sending.camera.replace(track.clone()),
+            std::mem::replace(&mut sending.blur, blur),
+        )
+    };
     // Replace first, stop the old camera after: the sender never holds an ended track.
-    send_on(peer.as_ref(), Line::Camera, Some(&track)).await;
+    let to_send = sending.borrow().camera_to_send().cloned();
+    send_on(peer.as_ref(), Line::Camera, to_send.as_ref()).await;
+    drop(old_blur);
     if let Some(old) = old {
         old.stop();
     }
     apply_quality(sending, peer).await;
     Ok(())
+}
+
+/// Blur on or off for the camera, now and for every camera track to come. `peer` is asked
+/// after the (slow, first time) start of the blur: the call may have connected meanwhile.
+pub async fn set_blur(sending: &SharedSending, peer: impl Fn() -> Option<Rc<Peer>>, on: bool) {
+    sending.borrow_mut().blur_wanted = on;
+    if !on {
+        let (camera, old_blur) = {
+            let mut sending = sending.borrow_mut();
+            sending.blur_failed = false;
+            (sending.camera.clone(), sending.blur.take())
+        };
+        send_on(peer().as_ref(), Line::Camera, camera.as_ref()).await;
+        drop(old_blur);
+        return;
+    }
+    let camera = sending.borrow().camera.clone();
+    let Some(camera) = camera else {
+        // Applied when the camera comes on.
+        return;
+    };
+    if sending.borrow().blur.is_some() {
+        return;
+    }
+    let started = Blur::start(&camera).await;
+    let still_wanted = {
+        let sending = sending.borrow();
+        sending.blur_wanted && sending.camera.as_ref().map(|c| c.id()) == Some(camera.id())
+    };
+    if !still_wanted {
+        return;
+    }
+    match started {
+        Ok(blur) => {
+            let blur = Rc::new(blur);
+            {
+                let mut sending = sending.borrow_mut();
+                sending.blur = Some(blur.clone());
+                sending.blur_failed = false;
+            }
+            let peer = peer();
+            send_on(peer.as_ref(), Line::Camera, Some(blur.track())).await;
+            apply_quality(sending, peer).await;
+        }
+        Err(_) => {
+            // Never fall back to the raw camera unasked: the line stays empty.
+            sending.borrow_mut().blur_failed = true;
+            send_on(peer().as_ref(), Line::Camera, None).await;
+        }
+    }
 }
 
 /// Use another camera or microphone; a live track of that kind is replaced at once.

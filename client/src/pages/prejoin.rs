@@ -5,10 +5,14 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, MediaStream};
 use yew::prelude::*;
 
+use std::rc::Rc;
+
 use crate::app::use_lang;
+use crate::components::blur_toggle::{BlurState, BlurToggle};
 use crate::components::device_settings::DeviceSettings;
 use crate::components::video_tile::VideoTile;
 use crate::i18n::{t, Key};
+use crate::media::blur::Blur;
 use crate::media::local::{self, DeviceChoice, MediaError};
 use crate::media::quality::Quality;
 use crate::pages::room::JoinChoice;
@@ -61,6 +65,10 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     let devices = use_state(settings::devices);
     let quality = use_state(settings::video_quality);
     let device_refresh = use_state(|| 0u32);
+    // Kiosk mode stores nothing, so the setting reads as off there.
+    let blur_on = use_state(settings::background_blur);
+    let blur = use_state(|| BlurState::Off);
+    let blur_generation = use_mut_ref(|| 0u32);
     {
         // Pre-fill once; after that the field belongs to the person typing.
         let name_input = name_input.clone();
@@ -161,6 +169,44 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         })
     };
 
+    {
+        // The preview shows the blur as the others will see it.
+        let blur = blur.clone();
+        let camera = match &*preview {
+            Preview::On(stream) => local::first_track(stream, "video"),
+            _ => None,
+        };
+        let key = (camera.as_ref().map(|c| c.id()), *blur_on);
+        use_effect_with(key, move |(_, wanted)| {
+            *blur_generation.borrow_mut() += 1;
+            let generation = *blur_generation.borrow();
+            match (camera, *wanted) {
+                (Some(camera), true) => {
+                    blur.set(BlurState::Loading);
+                    spawn_local(async move {
+                        let started = Blur::start(&camera).await;
+                        // Switched off or another camera meanwhile: this one is dropped.
+                        if *blur_generation.borrow() == generation {
+                            blur.set(match started {
+                                Ok(running) => BlurState::Running(Rc::new(running)),
+                                Err(_) => BlurState::Failed,
+                            });
+                        }
+                    });
+                }
+                (None, true) => blur.set(BlurState::Waiting),
+                (_, false) => blur.set(BlurState::Off),
+            }
+        });
+    }
+    let on_blur = {
+        let blur_on = blur_on.clone();
+        Callback::from(move |on: bool| {
+            settings::set_background_blur(on);
+            blur_on.set(on);
+        })
+    };
+
     let onsubmit = {
         let name_input = name_input.clone();
         let name_invalid = name_invalid.clone();
@@ -171,11 +217,12 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         let consent_missing = consent_missing.clone();
         let remember = remember.clone();
         let (email_input, email_invalid) = (email_input.clone(), email_invalid.clone());
-        let (mic_on, camera_on, devices, quality) = (
+        let (mic_on, camera_on, devices, quality, blur_on) = (
             mic_on.clone(),
             camera_on.clone(),
             devices.clone(),
             quality.clone(),
+            blur_on.clone(),
         );
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
@@ -233,8 +280,8 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                 settings::remove(SettingKey::Email);
             }
             let on_join = on_join.clone();
-            let (mic, camera, chosen, quality) =
-                (*mic_on, *camera_on, (*devices).clone(), *quality);
+            let (mic, camera, chosen, quality, blur) =
+                (*mic_on, *camera_on, (*devices).clone(), *quality, *blur_on);
             let choice = move |stream: Option<MediaStream>| JoinChoice {
                 name: name.clone(),
                 email: email.clone(),
@@ -243,6 +290,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                 camera_on: camera,
                 devices: chosen.clone(),
                 quality,
+                blur,
             };
             match &*preview {
                 Preview::On(stream) => on_join.emit(choice(Some(stream.clone()))),
@@ -261,8 +309,9 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
         })
     };
 
-    let stream = match &*preview {
-        Preview::On(stream) => Some(stream.clone()),
+    let stream = match (&*preview, &*blur) {
+        (Preview::On(_), BlurState::Running(running)) => local::stream_of(&[running.track()]),
+        (Preview::On(stream), _) => Some(stream.clone()),
         _ => None,
     };
     let status = match &*preview {
@@ -296,6 +345,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                         <input id="join-camera" type="checkbox" checked={*camera_on} onchange={on_camera} />
                         <span>{ t(lang, Key::JoinWithCamera) }</span>
                     </label>
+                    <BlurToggle on={*blur_on} state={(*blur).clone()} on_change={on_blur} />
                     <details class="prejoin-settings">
                         <summary>{ t(lang, Key::Settings) }</summary>
                         <DeviceSettings choice={(*devices).clone()} on_choice={on_devices}

@@ -13,6 +13,7 @@ use web_sys::MediaStream;
 use yew::prelude::*;
 
 use crate::app::use_lang;
+use crate::components::blur_toggle::{BlurState, BlurToggle};
 use crate::components::chat_panel::ChatPanel;
 use crate::components::device_settings::DeviceSettings;
 use crate::components::host_panel::HostPanel;
@@ -42,6 +43,8 @@ pub struct JoinChoice {
     pub camera_on: bool,
     pub devices: DeviceChoice,
     pub quality: Quality,
+    /// Background blur wanted: the camera is sent only blurred.
+    pub blur: bool,
 }
 
 #[derive(Properties, PartialEq)]
@@ -103,6 +106,17 @@ fn toggle_fullscreen() {
     }
 }
 
+/// What the blur switch shows, from what is being sent.
+fn blur_state(sending: &Sending) -> BlurState {
+    match &sending.blur {
+        _ if !sending.blur_wanted => BlurState::Off,
+        Some(running) => BlurState::Running(running.clone()),
+        None if sending.blur_failed => BlurState::Failed,
+        None if sending.camera.is_none() => BlurState::Waiting,
+        None => BlurState::Loading,
+    }
+}
+
 #[function_component(RoomPage)]
 pub fn room_page(props: &RoomProps) -> Html {
     let lang = use_lang();
@@ -116,6 +130,7 @@ pub fn room_page(props: &RoomProps) -> Html {
             choice.camera_on,
             choice.devices.clone(),
             choice.quality,
+            choice.blur,
         )))
     }))
     .clone();
@@ -134,6 +149,7 @@ pub fn room_page(props: &RoomProps) -> Html {
     let quality = use_state(|| choice.quality);
     let notice = use_state(|| None::<Key>);
     let busy = use_state(|| false);
+    let blur_on = use_state(|| choice.blur);
 
     {
         let session = session.clone();
@@ -478,6 +494,38 @@ pub fn room_page(props: &RoomProps) -> Html {
             });
         })
     };
+    let on_blur = {
+        let (sending, blur_on, own_stream, peer) = (
+            sending.clone(),
+            blur_on.clone(),
+            own_stream.clone(),
+            peer.clone(),
+        );
+        Callback::from(move |on: bool| {
+            settings::set_background_blur(on);
+            // Before the next render: the switch shows "loading" at once.
+            sending.borrow_mut().blur_wanted = on;
+            blur_on.set(on);
+            let (sending, own_stream, peer) = (sending.clone(), own_stream.clone(), peer.clone());
+            spawn_local(async move {
+                sending::set_blur(&sending, peer, on).await;
+                own_stream.set(sending.borrow().camera_stream());
+            });
+        })
+    };
+    {
+        // Blur chosen before joining: start it with the room. Until it runs, the camera line
+        // stays empty.
+        let (sending, own_stream, peer) = (sending.clone(), own_stream.clone(), peer.clone());
+        use_effect_with((), move |_| {
+            if sending.borrow().blur_wanted {
+                spawn_local(async move {
+                    sending::set_blur(&sending, peer, true).await;
+                    own_stream.set(sending.borrow().camera_stream());
+                });
+            }
+        });
+    }
     let on_quality = {
         let (sending, quality, peer) = (sending.clone(), quality.clone(), peer.clone());
         Callback::from(move |next: Quality| {
@@ -686,9 +734,13 @@ pub fn room_page(props: &RoomProps) -> Html {
                                 <SpeakingPanel speakers={state.speakers.clone()} active={state.active_speaker} />
                             },
                             Panel::Settings => html! {
+                                <>
+                                <BlurToggle on={*blur_on} state={blur_state(&sending.borrow())}
+                                    on_change={on_blur.clone()} holds_camera=true />
                                 <DeviceSettings choice={(*devices).clone()} on_choice={on_devices}
                                     quality={*quality} on_quality={on_quality}
                                     audio_only={Some(*audio_only)} on_audio_only={on_audio_only} />
+                                </>
                             },
                             Panel::Host => html! {
                                 <HostPanel meeting={state.meeting.clone()} on_send={send_message} />
