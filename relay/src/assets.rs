@@ -4,6 +4,7 @@
 //! Content-Security-Policy forbids inline script, so at start the relay moves it into a file
 //! of its own (`/loader-<hash>.js`) and points index.html at it.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
@@ -18,6 +19,76 @@ pub const NO_CLIENT_PAGE: &str = "<!doctype html><html lang=\"de\"><meta charset
 <title>Sprechstunde</title><p>Die Anwendung wurde noch nicht gebaut. \
 Starten Sie den Server mit <code>cargo xtask run</code>.</p>\
 <p lang=\"en\">The app has not been built yet. Start the relay with <code>cargo xtask run</code>.</p></html>";
+
+/// Precompressed copies `cargo xtask` writes beside the files (`NAME.br`, `NAME.gz`), best
+/// first. A relay built from a plain `trunk build` has none and compresses on the fly.
+const PRECOMPRESSED: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
+/// Whether an `Accept-Encoding` value allows `coding` (not listed with `q=0`).
+pub fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|part| {
+        let mut fields = part.split(';');
+        let name = fields.next().unwrap_or_default().trim();
+        let refused = fields.any(|field| {
+            field
+                .trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        name.eq_ignore_ascii_case(coding) && !refused
+    })
+}
+
+/// trunk puts a 16-digit content hash into names (`app-0123456789abcdef.js`,
+/// `snippets/app-0123456789abcdef/`): such a file never changes and may be cached forever.
+pub fn content_addressed(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    (0..bytes.len()).filter(|&i| bytes[i] == b'-').any(|i| {
+        let hash = &bytes[i + 1..];
+        hash.len() >= 16
+            && hash[..16].iter().all(u8::is_ascii_hexdigit)
+            && hash.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
+    })
+}
+
+pub struct StaticFile {
+    pub body: Cow<'static, [u8]>,
+    pub content_type: String,
+    /// `br` or `gzip` when the body is a precompressed copy.
+    pub encoding: Option<&'static str>,
+    /// Of the original file and the encoding, for revalidation.
+    pub etag: String,
+}
+
+/// The embedded file at `path`, precompressed if the browser takes that.
+pub fn find(path: &str, accept_encoding: &str) -> Option<StaticFile> {
+    let original = Assets::get(path)?;
+    let content_type = original.metadata.mimetype().to_string();
+    let hash: String = original.metadata.sha256_hash()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for (coding, suffix) in PRECOMPRESSED {
+        if !accepts(accept_encoding, coding) {
+            continue;
+        }
+        if let Some(copy) = Assets::get(&format!("{path}{suffix}")) {
+            return Some(StaticFile {
+                body: copy.data,
+                content_type,
+                encoding: Some(coding),
+                etag: format!("\"{hash}-{coding}\""),
+            });
+        }
+    }
+    Some(StaticFile {
+        body: original.data,
+        content_type,
+        encoding: None,
+        etag: format!("\"{hash}\""),
+    })
+}
 
 pub struct Shell {
     pub index_html: String,
@@ -81,6 +152,30 @@ mod tests {
             format!("<head><script type=\"module\" src=\"{path}\"></script><link rel=\"stylesheet\" href=\"/s.css\"></head>")
         );
         assert!(!shell.index_html.contains("import init"));
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("GZIP;q=0.5", "gzip"));
+        assert!(!accepts("gzip, br;q=0", "br"));
+        assert!(!accepts("gzip", "br"));
+        assert!(!accepts("", "gzip"));
+    }
+
+    #[test]
+    fn only_hashed_names_are_content_addressed() {
+        assert!(content_addressed(
+            "sprechstunde-client-53b7a5420d291aaa_bg.wasm"
+        ));
+        assert!(content_addressed("sprechstunde-client-53b7a5420d291aaa.js"));
+        assert!(content_addressed(
+            "snippets/sprechstunde-client-8f85dcd4bfee972c/js/blur.js"
+        ));
+        assert!(!content_addressed(
+            "vendor/selfie_segmentation/selfie_segmentation.js"
+        ));
+        assert!(!content_addressed("index.html"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::accesslog::client_ip::ClientIp;
 use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
-use crate::assets::{self, Assets, NO_CLIENT_PAGE};
+use crate::assets::{self, NO_CLIENT_PAGE};
 use crate::config::PrivacyNotice;
 use crate::limits::{self, ConnectionCounter};
 use crate::metrics::Metrics;
@@ -210,17 +210,50 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn asset(uri: Uri) -> Response {
+async fn asset(uri: Uri, headers: HeaderMap) -> Response {
     if let Some((loader_path, loader)) = assets::shell().and_then(|s| s.loader.as_ref()) {
         if uri.path() == loader_path {
             return immutable("text/javascript".to_string(), loader.clone().into_bytes());
         }
     }
     let path = uri.path().trim_start_matches('/');
-    match Assets::get(path) {
-        Some(file) => immutable(file.metadata.mimetype().to_string(), file.data.into_owned()),
-        None => not_found(),
+    let header_text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let Some(file) = assets::find(path, header_text(header::ACCEPT_ENCODING)) else {
+        return not_found();
+    };
+    // Hashed names never change; the rest (the vendored blur runtime) is revalidated.
+    let cache = if assets::content_addressed(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut response = if header_text(header::IF_NONE_MATCH) == file.etag {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, file.content_type)],
+            file.body.into_owned(),
+        )
+            .into_response()
+    };
+    let response_headers = response.headers_mut();
+    let mut set = |name, value: &str| {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            response_headers.insert(name, value);
+        }
+    };
+    set(header::CACHE_CONTROL, cache);
+    set(header::ETAG, &file.etag);
+    set(header::VARY, "accept-encoding");
+    if let Some(coding) = file.encoding {
+        set(header::CONTENT_ENCODING, coding);
     }
+    response
 }
 
 fn not_found() -> Response {

@@ -8,6 +8,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod precompress;
+
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -205,7 +207,11 @@ fn vendor_blur() -> Result<()> {
 fn build_client() -> Result<()> {
     vendor_blur()?;
     step("building the client (trunk, release, offline)");
-    sh("trunk", &["build", "--release", "--offline"])
+    sh("trunk", &["build", "--release", "--offline"])?;
+    step("precompressing dist/ (brotli 11, gzip 9)");
+    let written = precompress::dist(&root().join("dist"))?;
+    eprintln!("{written} files compressed");
+    Ok(())
 }
 
 /// Build client and relay; returns the relay binary.

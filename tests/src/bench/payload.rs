@@ -29,27 +29,38 @@ pub fn brotli_len(bytes: &[u8]) -> Result<u64> {
     Ok(out.len() as u64)
 }
 
-/// Every file of `dir` (not recursive), sorted by name.
+/// Every file under `dir` (named by its path below it), sorted by name; the precompressed
+/// copies (`.br`, `.gz`) are not files of their own.
 pub fn sizes(dir: &Path) -> Result<Vec<FileSize>> {
     let mut sizes = Vec::new();
+    collect(dir, dir, &mut sizes)?;
+    sizes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(sizes)
+}
+
+fn collect(root: &Path, dir: &Path, sizes: &mut Vec<FileSize>) -> Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if !path.is_file() {
+        if path.is_dir() {
+            collect(root, &path, sizes)?;
+            continue;
+        }
+        if path.extension().is_some_and(|e| e == "br" || e == "gz") {
             continue;
         }
         let bytes = std::fs::read(&path)?;
         sizes.push(FileSize {
             name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned(),
             raw: bytes.len() as u64,
             gzip: gzip_len(&bytes)?,
             brotli: brotli_len(&bytes)?,
         });
     }
-    sizes.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(sizes)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -71,10 +82,13 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("b.js"), "x".repeat(300)).expect("write");
         std::fs::write(dir.join("a.wasm"), [0u8; 10]).expect("write");
+        std::fs::write(dir.join("a.wasm.br"), [0u8; 5]).expect("write");
+        std::fs::create_dir_all(dir.join("vendor")).expect("dir");
+        std::fs::write(dir.join("vendor/c.js"), "c").expect("write");
         let listed = sizes(&dir).expect("sizes");
         assert_eq!(
             listed.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
-            ["a.wasm", "b.js"]
+            ["a.wasm", "b.js", "vendor/c.js"]
         );
         assert_eq!(listed[1].raw, 300);
         let _ = std::fs::remove_dir_all(&dir);
