@@ -106,6 +106,20 @@ pub struct ConfigArgs {
     /// [default: http:// and the HTTP address].
     #[arg(long, global = true, env = "SPRECHSTUNDE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// TLS certificate chain (PEM). With `tls-key`, the relay serves HTTPS and the HTTP
+    /// address only redirects there [default: none].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) [default: none].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Address for HTTPS [default: the HTTP address's IP, port 8443].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_HTTPS")]
+    pub https: Option<SocketAddr>,
+    /// Serve plain HTTP on an address other than localhost: only behind a reverse proxy
+    /// that terminates TLS, or on a closed test network [default: false].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_ALLOW_PLAIN_HTTP")]
+    pub allow_plain_http: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,6 +143,10 @@ struct FileConfig {
     access_log_jsonl: Option<bool>,
     token_secret: Option<String>,
     public_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    https: Option<SocketAddr>,
+    allow_plain_http: Option<bool>,
     /// Topic and description per room, shown in the room's header.
     rooms: Option<BTreeMap<String, RoomFile>>,
 }
@@ -212,6 +230,15 @@ pub struct Config {
     pub access_log_jsonl: bool,
     pub token_secret: Option<String>,
     pub public_url: String,
+    pub tls: Option<TlsFiles>,
+}
+
+/// HTTPS on `https` with this certificate and key; the HTTP address then only redirects.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub https: SocketAddr,
 }
 
 pub const DEFAULT_ROOM_CAPACITY: usize = 20;
@@ -233,6 +260,7 @@ impl std::fmt::Debug for Config {
             .field("access_log_jsonl", &self.access_log_jsonl)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "(set)"))
             .field("public_url", &self.public_url)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -353,10 +381,39 @@ impl Config {
             );
         }
         let http = args.http.or(file.http).unwrap_or(DEFAULT_HTTP);
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert,
+                key,
+                https: args
+                    .https
+                    .or(file.https)
+                    .unwrap_or_else(|| crate::tls::default_https(http)),
+            }),
+            (None, None) => None,
+            _ => bail!("tls-cert and tls-key: give both, or neither for plain HTTP"),
+        };
+        let allow_plain_http = args
+            .allow_plain_http
+            .or(file.allow_plain_http)
+            .unwrap_or(false);
+        if tls.is_none() && !http.ip().is_loopback() && !allow_plain_http {
+            bail!(
+                "http {http}: plain HTTP is served on localhost only. Give tls-cert and tls-key \
+                 (`sprechstunde-relay tls self-signed --host NAME` makes a pair for a LAN test), \
+                 or set allow-plain-http = true behind a reverse proxy that terminates TLS"
+            );
+        }
         let public_url = args
             .public_url
             .or(file.public_url)
-            .unwrap_or_else(|| format!("http://{http}"));
+            .unwrap_or_else(|| match &tls {
+                Some(tls) => format!("https://{}", tls.https),
+                None => format!("http://{http}"),
+            });
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("public-url {public_url}: give it with http:// or https://");
         }
@@ -379,6 +436,7 @@ impl Config {
                 .unwrap_or(false),
             token_secret,
             public_url,
+            tls,
             room_infos: room_infos(file.rooms)?,
             room_capacity,
             privacy_notice,
@@ -443,6 +501,36 @@ mod tests {
             err.is_err(),
             "a misspelled key is an error, not silently ignored"
         );
+    }
+
+    #[test]
+    fn plain_http_off_localhost_needs_tls_or_an_explicit_yes() {
+        let lan = |allow: Option<bool>, tls: bool| {
+            Config::load(ConfigArgs {
+                http: Some("192.168.1.10:80".parse().expect("addr")),
+                media_ips: Some(vec!["127.0.0.1".parse().expect("ip")]),
+                allow_plain_http: allow,
+                tls_cert: tls.then(|| PathBuf::from("cert.pem")),
+                tls_key: tls.then(|| PathBuf::from("key.pem")),
+                ..Default::default()
+            })
+        };
+        let refused = lan(None, false)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(refused.contains("localhost only"), "{refused}");
+        assert!(lan(Some(true), false).is_ok());
+        let with_tls = lan(None, true).expect("TLS");
+        let tls = with_tls.tls.expect("tls");
+        assert_eq!(tls.https, "192.168.1.10:8443".parse().expect("addr"));
+        assert_eq!(with_tls.public_url, "https://192.168.1.10:8443");
+        let half = Config::load(ConfigArgs {
+            media_ips: Some(vec!["127.0.0.1".parse().expect("ip")]),
+            tls_cert: Some(PathBuf::from("cert.pem")),
+            ..Default::default()
+        });
+        assert!(half.is_err(), "a certificate without a key is an error");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod security_headers;
 mod sfu;
 mod signaling;
 mod store;
+mod tls;
 mod web;
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ use str0m::Candidate;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
+
+use std::future::IntoFuture;
 
 use crate::config::{Config, ConfigArgs};
 use crate::metrics::Metrics;
@@ -58,6 +61,9 @@ enum Action {
     /// Legal holds: keep entries needed as evidence beyond retention.
     #[command(subcommand)]
     Hold(admin::HoldCommand),
+    /// TLS certificates.
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
     /// Anonymous statistics per day (no IP, no user agent, no names; small counts as "<5").
     Stats {
         #[arg(long, default_value_t = 30)]
@@ -86,6 +92,7 @@ fn main() -> std::process::ExitCode {
         Action::Room(command) => room_admin::room(&config, command, &mut std::io::stdout()),
         Action::Log(command) => admin::log(&config, command, &mut std::io::stdout()),
         Action::Hold(command) => admin::hold(&config, command, &mut std::io::stdout()),
+        Action::Tls(command) => tls::command(command),
         Action::Stats { days, json } => admin::stats(&config, days, json, &mut std::io::stdout()),
     };
     match result {
@@ -162,24 +169,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         connections: limits::ConnectionCounter::default(),
         doorkeeper,
     });
-    info!(%http, media = ?advertised, "relay ready");
-    // Machine-readable line for scripts and tests that start the relay on port 0.
-    println!("listening http://{http} media {}", advertised.join(","));
-
     let shutdown_inbox = inbox_tx.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let stopping = async move {
         shutdown_signal().await;
         info!("shutting down: telling clients");
         let _ = shutdown_inbox.send(Inbox::Command(Command::Shutdown)).await;
         // Give connections a moment to deliver the close, then stop regardless.
         tokio::time::sleep(Duration::from_millis(500)).await;
-    })
-    .await
-    .context("HTTP server failed")?;
+    };
+    match &config.tls {
+        None => {
+            info!(%http, media = ?advertised, "relay ready");
+            // Machine-readable line for scripts and tests that start the relay on port 0.
+            println!("listening http://{http} media {}", advertised.join(","));
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stopping)
+            .await
+            .context("HTTP server failed")?;
+        }
+        Some(files) => serve_tls(files, listener, app, stopping, &advertised).await?,
+    }
     drop(inbox_tx);
     if tokio::time::timeout(Duration::from_secs(2), sfu_task)
         .await
@@ -188,6 +200,58 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         warn!("media loop did not stop in time");
     }
     info!("stopped");
+    Ok(())
+}
+
+/// HTTPS with the app; the HTTP listener only redirects there. Both stop together.
+async fn serve_tls(
+    files: &config::TlsFiles,
+    http_listener: TcpListener,
+    app: axum::Router,
+    stopping: impl std::future::Future<Output = ()> + Send + 'static,
+    advertised: &[String],
+) -> anyhow::Result<()> {
+    let tls_config = tls::server_config(&files.cert, &files.key)?;
+    let https_listener = std::net::TcpListener::bind(files.https)
+        .with_context(|| format!("cannot listen on {}", files.https))?;
+    https_listener.set_nonblocking(true)?;
+    let https = https_listener.local_addr()?;
+    let http = http_listener.local_addr()?;
+    let app = app.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static(tls::HSTS),
+    ));
+    let redirect = axum::Router::new()
+        .fallback(move |request: axum::extract::Request| tls::redirect(https.port(), request));
+    info!(%https, %http, media = ?advertised, "relay ready (TLS)");
+    println!(
+        "listening https://{https} media {} redirect http://{http}",
+        advertised.join(",")
+    );
+    let handle = axum_server::Handle::new();
+    let stop_https = handle.clone();
+    let (redirect_stop_tx, redirect_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        stopping.await;
+        stop_https.graceful_shutdown(Some(Duration::from_secs(1)));
+        let _ = redirect_stop_tx.send(());
+    });
+    let redirects = tokio::spawn(
+        axum::serve(http_listener, redirect)
+            .with_graceful_shutdown(async move {
+                let _ = redirect_stop_rx.await;
+            })
+            .into_future(),
+    );
+    axum_server::from_tcp_rustls(
+        https_listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls_config),
+    )?
+    .handle(handle)
+    .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+    .await
+    .context("HTTPS server failed")?;
+    let _ = redirects.await;
     Ok(())
 }
 

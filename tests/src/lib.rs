@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod browser;
 pub mod delay;
+pub mod http;
 pub mod netns;
 pub mod relay;
 pub mod synthetic;

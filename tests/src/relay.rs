@@ -19,7 +19,7 @@ pub struct Relay {
     extra: Vec<String>,
 }
 
-fn relay_binary() -> PathBuf {
+pub fn relay_binary() -> PathBuf {
     if let Ok(path) = std::env::var("SPRECHSTUNDE_RELAY_BIN") {
         return PathBuf::from(path);
     }

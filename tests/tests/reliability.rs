@@ -108,6 +108,9 @@ impl TwoHosts {
         let mut args = vec![
             "--http",
             &http,
+            // A closed test network, not localhost: plain HTTP must be allowed explicitly.
+            "--allow-plain-http",
+            "true",
             "--media-ip",
             &relay_ip,
             "--media-port",

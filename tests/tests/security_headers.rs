@@ -8,31 +8,11 @@ use sprechstunde_tests::browser::Driver;
 use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
 
-/// Headers of a GET, lower-cased names.
-fn headers(relay: &Relay, path: &str) -> Result<Vec<(String, String)>> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(relay.http)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
-        relay.http
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let head = response.split("\r\n\r\n").next().unwrap_or_default();
-    Ok(head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect())
-}
-
 #[tokio::test]
 async fn every_response_has_the_security_headers() -> Result<()> {
     let relay = Relay::start()?;
     for path in ["/", "/r/beratung", "/healthz", "/nothing"] {
-        let headers = headers(&relay, path)?;
+        let headers = sprechstunde_tests::http::get(relay.http, path, "")?.headers;
         let get = |name: &str| {
             headers
                 .iter()

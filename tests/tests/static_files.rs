@@ -2,55 +2,11 @@
 //! takes), byte for byte what `dist/` holds once unpacked; hashed names are cached forever,
 //! the vendored blur runtime is revalidated.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use anyhow::{ensure, Context, Result};
+use sprechstunde_tests::http::{self, Reply};
 use sprechstunde_tests::relay::Relay;
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn get(relay: &Relay, path: &str, extra_headers: &str) -> Result<Reply> {
-    let mut stream = std::net::TcpStream::connect(relay.http)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {}\r\n{extra_headers}\r\n",
-        relay.http
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no end of headers")?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .context("no status")?;
-    Ok(Reply {
-        status,
-        headers: lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect(),
-        body: raw[split + 4..].to_vec(),
-    })
-}
 
 fn unpack(reply: &Reply) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -86,7 +42,7 @@ fn files_come_precompressed_and_unpack_to_the_original() -> Result<()> {
             ("Accept-Encoding: gzip\r\n", Some("gzip")),
             ("", None),
         ] {
-            let reply = get(&relay, &format!("/{file}"), accept)?;
+            let reply = http::get(relay.http, &format!("/{file}"), accept)?;
             ensure!(reply.status == 200, "{file}: {}", reply.status);
             ensure!(
                 reply.header("content-encoding") == expected,
@@ -112,10 +68,10 @@ fn files_come_precompressed_and_unpack_to_the_original() -> Result<()> {
                 "{file}: no Vary"
             );
         }
-        let first = get(&relay, &format!("/{file}"), "Accept-Encoding: br\r\n")?;
+        let first = http::get(relay.http, &format!("/{file}"), "Accept-Encoding: br\r\n")?;
         let etag = first.header("etag").context("no ETag")?;
-        let again = get(
-            &relay,
+        let again = http::get(
+            relay.http,
             &format!("/{file}"),
             &format!("Accept-Encoding: br\r\nIf-None-Match: {etag}\r\n"),
         )?;
@@ -125,8 +81,8 @@ fn files_come_precompressed_and_unpack_to_the_original() -> Result<()> {
             again.status,
             again.body.len()
         );
-        let other = get(
-            &relay,
+        let other = http::get(
+            relay.http,
             &format!("/{file}"),
             &format!("Accept-Encoding: gzip\r\nIf-None-Match: {etag}\r\n"),
         )?;
