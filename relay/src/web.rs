@@ -127,6 +127,9 @@ async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>)
         .into_response()
 }
 
+/// Unsent bytes one signaling connection may pile up (a few full-size messages).
+const WRITE_BUFFER_LIMIT: usize = 16 * MAX_MESSAGE_BYTES;
+
 async fn websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -147,6 +150,9 @@ async fn websocket(
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        // A client that stops reading cannot make the relay buffer without end: past this
+        // the connection fails and is closed.
+        .max_write_buffer_size(WRITE_BUFFER_LIMIT)
         .on_upgrade(move |socket| async move {
             signaling::serve_connection(
                 socket,

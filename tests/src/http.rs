@@ -45,7 +45,9 @@ impl Reply {
 /// `GET path` over plain TCP with HTTP/1.0 (the server closes after the response).
 pub fn get(address: std::net::SocketAddr, path: &str, extra_headers: &str) -> Result<Reply> {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address)?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     write!(
         stream,
         "GET {path} HTTP/1.0\r\nHost: {address}\r\n{extra_headers}\r\n"

@@ -4,8 +4,10 @@
 pub mod bench;
 pub mod browser;
 pub mod delay;
+pub mod garbage;
 pub mod http;
 pub mod netns;
+pub mod raw_ws;
 pub mod relay;
 pub mod synthetic;
 pub mod vp8;

@@ -1,8 +1,8 @@
 //! Start the real relay binary on loopback with ephemeral ports, read its counters.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -108,26 +108,15 @@ impl Relay {
 
     /// A GET with the given headers: status and body.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<(u16, String)> {
-        let mut stream = TcpStream::connect_timeout(&self.http, Duration::from_secs(5))?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n", self.http);
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes())?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("no HTTP status")?;
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        Ok((status, body))
+        let extra: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
+        let reply = crate::http::get(self.http, path, &extra)?;
+        Ok((
+            reply.status,
+            String::from_utf8_lossy(&reply.body).into_owned(),
+        ))
     }
 
     /// The relay's own counters from `/metrics`, without the `sprechstunde_` prefix.

@@ -4,85 +4,12 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, ensure, Context, Result};
-use futures_util::{SinkExt, StreamExt};
+use anyhow::{bail, ensure, Result};
 use sprechstunde_shared::{
     close_code, ClientMessage, ErrorCode, MediaState, ServerMessage, PROTOCOL_VERSION,
 };
+use sprechstunde_tests::raw_ws::{connect, expect_error, join, next, next_if_closed, send_raw};
 use sprechstunde_tests::relay::Relay;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn connect(relay: &Relay) -> Result<Socket> {
-    Ok(tokio_tungstenite::connect_async(relay.ws_url()).await?.0)
-}
-
-async fn send_raw(socket: &mut Socket, text: &str) -> Result<()> {
-    socket.send(Message::text(text.to_string())).await?;
-    Ok(())
-}
-
-/// The next message from the relay, or the close code if it closed.
-async fn next(socket: &mut Socket) -> Result<Result<ServerMessage, Option<u16>>> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .context("no answer from the relay")?;
-        match message {
-            Some(Ok(Message::Text(text))) => match ServerMessage::from_json(text.as_str())? {
-                // Sent about once a second while a room lives; not an answer to anything.
-                ServerMessage::SpeakingStats { .. } => continue,
-                message => return Ok(Ok(message)),
-            },
-            Some(Ok(Message::Close(frame))) => return Ok(Err(frame.map(|f| u16::from(f.code)))),
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return Ok(Err(None)),
-        }
-    }
-}
-
-/// After an error reply: the close that follows it, if the relay closes now.
-async fn next_if_closed(socket: &mut Socket) -> Result<Option<Option<u16>>> {
-    loop {
-        return match tokio::time::timeout(Duration::from_millis(300), socket.next()).await {
-            Err(_) => Ok(None),
-            Ok(Some(Ok(Message::Close(frame)))) => Ok(Some(frame.map(|f| u16::from(f.code)))),
-            Ok(Some(Ok(Message::Text(text))))
-                if matches!(
-                    ServerMessage::from_json(text.as_str()),
-                    Ok(ServerMessage::SpeakingStats { .. })
-                ) =>
-            {
-                continue
-            }
-            Ok(Some(Ok(other))) => bail!("unexpected {other:?}"),
-            Ok(Some(Err(_)) | None) => Ok(Some(None)),
-        };
-    }
-}
-
-async fn expect_error(socket: &mut Socket, code: ErrorCode) -> Result<String> {
-    match next(socket).await? {
-        Ok(ServerMessage::Error { code: got, message }) if got == code => Ok(message),
-        other => bail!("expected error {code:?}, got {other:?}"),
-    }
-}
-
-fn join(room: &str, name: &str) -> String {
-    ClientMessage::Join {
-        version: PROTOCOL_VERSION,
-        room: room.into(),
-        name: name.into(),
-        email: None,
-        media: MediaState::default(),
-        token: None,
-        password: None,
-    }
-    .to_json()
-}
 
 #[tokio::test]
 async fn bad_messages_get_errors_that_name_the_problem() -> Result<()> {
