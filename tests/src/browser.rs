@@ -295,6 +295,33 @@ impl Browser {
         self.press_join().await
     }
 
+    /// Send a chat message in the room (to everyone, or privately to the participant shown
+    /// as `to`). The text is set as if pasted: 10,000 characters typed key by key would take
+    /// minutes.
+    pub async fn send_chat(&self, text: &str, to: Option<&str>) -> Result<()> {
+        if self
+            .eval("return !!document.getElementById('chat-input');")
+            .await?
+            != Value::Bool(true)
+        {
+            self.click("#open-chat").await?;
+        }
+        self.client
+            .execute(
+                r#"
+            const [text, target] = arguments;
+            const select = document.getElementById('chat-target');
+            const option = [...select.options].find(o => target === '' ? o.value === '' : o.textContent === target);
+            select.value = option.value;
+            document.getElementById('chat-input').value = text;
+            document.getElementById('chat-send').click();
+            "#,
+                vec![Value::from(text), Value::from(to.unwrap_or(""))],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Open a room link (with a `#host=` or `#invite=` fragment if given), type the name and
     /// agree to the privacy notice, ready for "Beitreten".
     pub async fn open_prejoin(&self, url: &str, name: &str) -> Result<()> {

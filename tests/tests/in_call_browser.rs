@@ -205,33 +205,6 @@ async fn downloaded_chat(browser: &Browser, dir: &std::path::Path) -> Result<Str
     .await
 }
 
-async fn send_chat(browser: &Browser, text: &str, to: Option<&str>) -> Result<()> {
-    if browser
-        .eval("return !!document.getElementById('chat-input');")
-        .await?
-        != Value::Bool(true)
-    {
-        browser.click("#open-chat").await?;
-    }
-    let target = to.unwrap_or("");
-    // The text is set as if pasted (10,000 characters typed key by key would take minutes).
-    browser
-        .client
-        .execute(
-            r#"
-            const [text, target] = arguments;
-            const select = document.getElementById('chat-target');
-            const option = [...select.options].find(o => target === '' ? o.value === '' : o.textContent === target);
-            select.value = option.value;
-            document.getElementById('chat-input').value = text;
-            document.getElementById('chat-send').click();
-            "#,
-            vec![Value::from(text), Value::from(target)],
-        )
-        .await?;
-    Ok(())
-}
-
 async fn shown_messages(browser: &Browser) -> Result<Vec<(String, String)>> {
     if browser
         .eval("return !!document.querySelector('.messages');")
@@ -277,12 +250,8 @@ async fn chat_public_private_as_text_and_as_a_file() -> Result<()> {
     let markup = "<img src=x onerror=alert(1)>";
     let long = "Lang ".repeat(2000);
     let long = long.trim();
-    send_chat(
-        &anna,
-        "Hallo zusammen, siehe https://example.org/info",
-        None,
-    )
-    .await?;
+    anna.send_chat("Hallo zusammen, siehe https://example.org/info", None)
+        .await?;
     // Ben has not opened the chat: the unread counter tells him.
     eventually("Ben's unread counter", MEDIA_TIMEOUT, || async {
         let unread = ben
@@ -297,9 +266,9 @@ async fn chat_public_private_as_text_and_as_a_file() -> Result<()> {
         })
     })
     .await?;
-    send_chat(&anna, "Nur für dich", Some("Ben")).await?;
-    send_chat(&anna, markup, None).await?;
-    send_chat(&anna, long, None).await?;
+    anna.send_chat("Nur für dich", Some("Ben")).await?;
+    anna.send_chat(markup, None).await?;
+    anna.send_chat(long, None).await?;
 
     let expected_ben: Vec<(String, String)> = [
         "Hallo zusammen, siehe https://example.org/info",
