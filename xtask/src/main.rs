@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 mod precompress;
 
 const TRUNK_VERSION: &str = "0.21.14";
+const CARGO_DENY_VERSION: &str = "0.20.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -121,6 +122,27 @@ fn ensure_build_tools() -> Result<()> {
         sh(
             &cargo(),
             &["install", "wasm-bindgen-cli", "--version", &wanted],
+        )?;
+    }
+    Ok(())
+}
+
+/// cargo-deny checks the dependencies' licenses, bans and sources (`deny.toml`).
+fn ensure_cargo_deny() -> Result<()> {
+    let installed = output_of("cargo-deny", &["--version"]).unwrap_or_default();
+    if installed != format!("cargo-deny {CARGO_DENY_VERSION}") {
+        step(&format!(
+            "installing cargo-deny {CARGO_DENY_VERSION} (takes several minutes once)"
+        ));
+        sh(
+            &cargo(),
+            &[
+                "install",
+                "cargo-deny",
+                "--version",
+                CARGO_DENY_VERSION,
+                "--locked",
+            ],
         )?;
     }
     Ok(())
@@ -331,6 +353,12 @@ fn test(extra: &[String]) -> Result<()> {
             "-D",
             "warnings",
         ],
+    )?;
+    ensure_cargo_deny()?;
+    step("dependencies: licenses, bans, sources (advisories need the internet: not here)");
+    sh(
+        &cargo(),
+        &["deny", "--offline", "check", "licenses", "bans", "sources"],
     )?;
     step("unit and protocol tests");
     sh(
