@@ -1,19 +1,9 @@
 //! Sprechstunde relay: serves the app, carries WebSocket signaling and forwards media.
+//! The command line and the server's start-up; everything else is in the library.
 
-mod access;
-mod accesslog;
-mod admin;
-mod assets;
-mod config;
-mod limits;
-mod metrics;
-mod room_admin;
-mod security_headers;
-mod sfu;
-mod signaling;
-mod store;
-mod tls;
-mod web;
+use sprechstunde_relay::{
+    access, accesslog, admin, config, limits, room_admin, sfu, store, tls, web,
+};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,10 +18,10 @@ use tracing::{info, warn};
 
 use std::future::IntoFuture;
 
-use crate::config::{Config, ConfigArgs};
-use crate::metrics::Metrics;
-use crate::sfu::io::{Inbox, MediaSocket, INBOX_CAPACITY};
-use crate::sfu::{Command, Sfu};
+use sprechstunde_relay::config::{Config, ConfigArgs};
+use sprechstunde_relay::metrics::Metrics;
+use sprechstunde_relay::sfu::io::{Inbox, MediaSocket, INBOX_CAPACITY};
+use sprechstunde_relay::sfu::{Command, Sfu};
 
 #[derive(Parser)]
 #[command(

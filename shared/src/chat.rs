@@ -6,7 +6,7 @@ use crate::names::is_bidi_control;
 /// Longest chat message, in characters.
 pub const CHAT_TEXT_MAX: usize = 10_000;
 
-/// A chat message's text: control characters other than line breaks and tabs removed, bidi
+/// A chat message's text (NFC with the `nfc` feature): control characters other than line breaks and tabs removed, bidi
 /// overrides removed, surrounding whitespace trimmed; 1 to [`CHAT_TEXT_MAX`] characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatText(String);
@@ -19,10 +19,11 @@ pub enum ChatTextError {
 
 impl ChatText {
     pub fn parse(raw: &str) -> Result<Self, ChatTextError> {
-        let cleaned: String = raw
+        let visible: String = raw
             .chars()
             .filter(|c| (!c.is_control() || matches!(c, '\n' | '\t')) && !is_bidi_control(*c))
             .collect();
+        let cleaned: String = crate::names::normalise(&visible).collect();
         let trimmed = cleaned.trim();
         if trimmed.is_empty() {
             return Err(ChatTextError::Empty);

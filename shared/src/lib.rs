@@ -5,6 +5,8 @@
 //! The written description is `docs/PROTOCOL.md`.
 
 pub mod chat;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod invariants;
 pub mod names;
 pub mod protocol;
 

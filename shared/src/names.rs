@@ -97,20 +97,24 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 
 /// NFC (with the `nfc` feature, as in the relay), so that "é" typed two ways is one name.
 #[cfg(feature = "nfc")]
-fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
+pub(crate) fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
     unicode_normalization::UnicodeNormalization::nfc(raw)
 }
 
 #[cfg(not(feature = "nfc"))]
-fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
+pub(crate) fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
     raw.chars()
 }
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let cleaned: String = normalise(raw)
+        // Hidden characters out first: one between a letter and its accent would keep NFC
+        // from composing them, and the name would change when cleaned again.
+        let visible: String = raw
+            .chars()
             .filter(|c| !c.is_control() && !is_bidi_control(*c))
             .collect();
+        let cleaned: String = normalise(&visible).collect();
         let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
         if collapsed.is_empty() {
             return Err(NameError::Empty);
@@ -189,6 +193,13 @@ mod tests {
         assert_eq!(
             DisplayName::parse(decomposed).map(|n| n.0.chars().count()),
             Ok(4)
+        );
+        // A hidden character between letter and accent does not keep them apart.
+        let split = "Rene\u{0000}\u{0301}";
+        assert_eq!(DisplayName::parse(split), DisplayName::parse(composed));
+        assert_eq!(
+            crate::ChatText::parse(split).map(|t| t.into_string()),
+            Ok(composed.to_string())
         );
     }
 

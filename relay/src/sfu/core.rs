@@ -25,6 +25,8 @@ use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
 
 mod admission;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod invariants;
 mod presence;
 pub use admission::Gate;
 

@@ -54,6 +54,10 @@ impl Lobby {
         self.room_of.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.room_of.is_empty()
+    }
+
     /// Those waiting for `room`, in knocking order.
     pub fn ids(&self, room: &RoomName) -> Vec<ParticipantId> {
         self.rooms
