@@ -263,7 +263,7 @@ impl Session {
                 email,
                 token,
                 sending,
-                media,
+                media: std::cell::Cell::new(media),
             },
             on_event,
         ));
@@ -272,6 +272,21 @@ impl Session {
 
     pub fn send(&self, message: &ClientMessage) {
         send(&self.links, message);
+    }
+
+    /// What this participant sends, as the relay should know it: told at once when in the
+    /// room, else with the join (also a later rejoin).
+    pub fn update_media(&self, media: MediaState) {
+        let welcomed = {
+            let links = self.links.borrow();
+            if let Some(joining) = links.joining.as_ref() {
+                joining.media.set(media);
+            }
+            links.peer.is_some()
+        };
+        if welcomed {
+            send(&self.links, &ClientMessage::SetMedia(media));
+        }
     }
 
     /// Ask to join again, with the meeting's password.
@@ -309,7 +324,8 @@ struct Joining {
     email: Option<String>,
     token: Option<String>,
     sending: SharedSending,
-    media: MediaState,
+    /// Changes when the capture at join finds a device missing.
+    media: std::cell::Cell<MediaState>,
 }
 
 impl Joining {
@@ -319,7 +335,7 @@ impl Joining {
             room: self.room.as_str().to_string(),
             name: self.name.clone(),
             email: self.email.clone(),
-            media: self.media,
+            media: self.media.get(),
             token: self.token.clone(),
             password,
         }

@@ -12,6 +12,8 @@ mod precompress;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const CARGO_DENY_VERSION: &str = "0.20.2";
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+const FUZZ_TARGETS: [&str; 3] = ["protocol_decode", "text_inputs", "room_state"];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -24,6 +26,8 @@ commands:
   test    install the build and browser tools if missing, check formatting and
           lints, build everything and run every test, browser tests included
   build   install the build tools if missing and build the client and relay
+  fuzz    run every cargo fuzz target (protocol decoding, text inputs, the room
+          state machine) for SECONDS each (default 60)
   bench   build the release relay and measure it (footprint, payload, join time,
           churn); writes BENCHMARKS.md. `--quick` for a short run";
 
@@ -34,6 +38,7 @@ fn main() {
         Some("test") => test(&args[1..]),
         Some("build") => build_all(true).map(|_| ()),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -289,6 +294,43 @@ fn loopback_only(program: &str) -> Command {
         .arg(program)
         .current_dir(root());
     command
+}
+
+/// libFuzzer through cargo-fuzz. It needs nightly compiler flags; the one toolchain here is
+/// stable, so RUSTC_BOOTSTRAP allows them for this build only.
+fn fuzz(args: &[String]) -> Result<()> {
+    let seconds: u32 = match args.first() {
+        Some(value) => value.parse().context("fuzz SECONDS: a whole number")?,
+        None => 60,
+    };
+    let installed = output_of("cargo-fuzz", &["--version"]).unwrap_or_default();
+    if installed != format!("cargo-fuzz {CARGO_FUZZ_VERSION}") {
+        step(&format!("installing cargo-fuzz {CARGO_FUZZ_VERSION}"));
+        sh(
+            &cargo(),
+            &[
+                "install",
+                "cargo-fuzz",
+                "--version",
+                CARGO_FUZZ_VERSION,
+                "--locked",
+            ],
+        )?;
+    }
+    for target in FUZZ_TARGETS {
+        step(&format!("fuzzing {target} for {seconds} s"));
+        let status = Command::new(cargo())
+            .args(["fuzz", "run", "-O", target, "--"])
+            .arg(format!("-max_total_time={seconds}"))
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(root().join("fuzz"))
+            .status()
+            .context("cannot start cargo fuzz")?;
+        if !status.success() {
+            bail!("{target} found a failing input (see fuzz/artifacts/{target}/)");
+        }
+    }
+    Ok(())
 }
 
 fn bench(extra: &[String]) -> Result<()> {

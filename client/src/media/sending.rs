@@ -108,6 +108,49 @@ async fn send_on(peer: Option<&Rc<Peer>>, line: Line, track: Option<&MediaStream
     }
 }
 
+/// Take over what was captured while joining (in parallel with signaling, so the join does
+/// not wait for the camera): the tracks go onto the lines of the peer connection if it exists
+/// already, else the peer connection is made with them. Returns what is really there.
+pub async fn adopt_capture(
+    sending: &SharedSending,
+    stream: Option<&MediaStream>,
+    mic_on: bool,
+    camera_on: bool,
+    peer: impl Fn() -> Option<Rc<Peer>>,
+) -> (bool, bool) {
+    {
+        let mut sending = sending.borrow_mut();
+        let captured = Sending::from_prejoin(
+            stream,
+            mic_on,
+            camera_on,
+            sending.choice.clone(),
+            sending.quality,
+            sending.blur_wanted,
+        );
+        sending.microphone = captured.microphone;
+        sending.mic_on = mic_on;
+        sending.camera = captured.camera;
+    }
+    let (mic, camera) = {
+        let sending = sending.borrow();
+        (
+            sending.microphone_to_send().cloned(),
+            sending.camera.is_some(),
+        )
+    };
+    if sending.borrow().blur_wanted && camera {
+        // Puts the blurred track on the line itself once it runs.
+        set_blur(sending, &peer, true).await;
+    }
+    let peer = peer();
+    send_on(peer.as_ref(), Line::Microphone, mic.as_ref()).await;
+    let camera_track = sending.borrow().camera_to_send().cloned();
+    send_on(peer.as_ref(), Line::Camera, camera_track.as_ref()).await;
+    apply_quality(sending, peer).await;
+    (mic.is_some(), camera)
+}
+
 /// Mute or unmute. Muting stops sending audio packets altogether (not only silence).
 pub async fn set_mic(
     sending: &SharedSending,

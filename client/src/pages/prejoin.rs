@@ -282,7 +282,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
             let on_join = on_join.clone();
             let (mic, camera, chosen, quality, blur) =
                 (*mic_on, *camera_on, (*devices).clone(), *quality, *blur_on);
-            let choice = move |stream: Option<MediaStream>| JoinChoice {
+            let choice = move |stream: Option<MediaStream>, capture_at_join: bool| JoinChoice {
                 name: name.clone(),
                 email: email.clone(),
                 stream,
@@ -291,20 +291,14 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                 devices: chosen.clone(),
                 quality,
                 blur,
+                capture_at_join,
             };
             match &*preview {
-                Preview::On(stream) => on_join.emit(choice(Some(stream.clone()))),
+                Preview::On(stream) => on_join.emit(choice(Some(stream.clone()), false)),
                 // Capture failed before: join without camera and microphone.
-                Preview::Failed(_) => on_join.emit(choice(None)),
-                Preview::Off | Preview::Loading => {
-                    let (audio, video) = (mic, camera);
-                    let wanted = (*devices).clone();
-                    spawn_local(async move {
-                        // Only what will be used is captured: no camera light for nothing.
-                        let stream = local::capture_chosen(audio, video, &wanted).await.ok();
-                        on_join.emit(choice(stream));
-                    })
-                }
+                Preview::Failed(_) => on_join.emit(choice(None, false)),
+                // Only what will be used is captured, by the room, while it joins.
+                Preview::Off | Preview::Loading => on_join.emit(choice(None, mic || camera)),
             }
         })
     };

@@ -24,7 +24,7 @@ use crate::components::speaking_panel::SpeakingPanel;
 use crate::components::video_tile::VideoTile;
 use crate::components::waiting_view::WaitingRoomView;
 use crate::i18n::{t, Key};
-use crate::media::local::DeviceChoice;
+use crate::media::local::{self, DeviceChoice};
 use crate::media::quality::Quality;
 use crate::media::sending::{self, Sending, SharedSending};
 use crate::session::{EndReason, Session};
@@ -45,6 +45,8 @@ pub struct JoinChoice {
     pub quality: Quality,
     /// Background blur wanted: the camera is sent only blurred.
     pub blur: bool,
+    /// Nothing was captured before the click: capture while joining.
+    pub capture_at_join: bool,
 }
 
 #[derive(Properties, PartialEq)]
@@ -134,9 +136,11 @@ pub fn room_page(props: &RoomProps) -> Html {
         )))
     }))
     .clone();
+    // While the capture at join runs, the person's choice stands; it is corrected if a device
+    // turns out to be missing.
     let media = use_state(|| MediaState {
-        mic: choice.mic_on && sending.borrow().microphone.is_some(),
-        camera: choice.camera_on && sending.borrow().camera.is_some(),
+        mic: choice.mic_on && (choice.capture_at_join || sending.borrow().microphone.is_some()),
+        camera: choice.camera_on && (choice.capture_at_join || sending.borrow().camera.is_some()),
         screen: false,
     });
     let own_stream = use_state(|| sending.borrow().camera_stream());
@@ -513,6 +517,51 @@ pub fn room_page(props: &RoomProps) -> Html {
             });
         })
     };
+    {
+        // Capture now, side by side with signaling: the join does not wait for the camera.
+        let (sending, media, own_stream, notice, session, peer) = (
+            sending.clone(),
+            media.clone(),
+            own_stream.clone(),
+            notice.clone(),
+            session.clone(),
+            peer.clone(),
+        );
+        let (pending, mic_on, camera_on, devices) = (
+            choice.capture_at_join,
+            choice.mic_on,
+            choice.camera_on,
+            choice.devices.clone(),
+        );
+        use_effect_with((), move |_| {
+            if pending {
+                spawn_local(async move {
+                    let captured = local::capture_chosen(mic_on, camera_on, &devices).await;
+                    let (mic, camera) = sending::adopt_capture(
+                        &sending,
+                        captured.as_ref().ok(),
+                        mic_on,
+                        camera_on,
+                        peer,
+                    )
+                    .await;
+                    if let Err(e) = &captured {
+                        notice.set(Some(e.message()));
+                    }
+                    let now = MediaState {
+                        mic: mic_on && mic,
+                        camera: camera_on && camera,
+                        ..*media
+                    };
+                    media.set(now);
+                    own_stream.set(sending.borrow().camera_stream());
+                    if let Some(session) = session.borrow().as_ref() {
+                        session.update_media(now);
+                    }
+                });
+            }
+        });
+    }
     {
         // Blur chosen before joining: start it with the room. Until it runs, the camera line
         // stays empty.
