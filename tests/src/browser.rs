@@ -295,6 +295,16 @@ impl Browser {
         self.press_join().await
     }
 
+    /// Agree to the privacy notice and press "Kamera und Mikrofon testen" in pre-join.
+    pub async fn start_preview(&self) -> Result<()> {
+        self.agree_to_privacy_notice().await?;
+        self.button("Kamera und Mikrofon testen")
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Send a chat message in the room (to everyone, or privately to the participant shown
     /// as `to`). The text is set as if pasted: 10,000 characters typed key by key would take
     /// minutes.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
-use sprechstunde_shared::{ClientMessage, ErrorCode, MediaState, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_shared::{ErrorCode, ServerMessage};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -83,14 +83,5 @@ pub async fn expect_error(socket: &mut Socket, code: ErrorCode) -> Result<String
 }
 
 pub fn join(room: &str, name: &str) -> String {
-    ClientMessage::Join {
-        version: PROTOCOL_VERSION,
-        room: room.into(),
-        name: name.into(),
-        email: None,
-        media: MediaState::default(),
-        token: None,
-        password: None,
-    }
-    .to_json()
+    crate::ws::JoinRequest::new(room, name).message().to_json()
 }

@@ -67,7 +67,7 @@ impl JoinRequest {
         self
     }
 
-    fn message(&self) -> ClientMessage {
+    pub fn message(&self) -> ClientMessage {
         ClientMessage::Join {
             version: PROTOCOL_VERSION,
             room: self.room.clone(),

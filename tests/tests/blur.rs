@@ -233,12 +233,7 @@ async fn the_blur_choice_survives_a_reload_but_not_on_a_kiosk() -> Result<()> {
         .await?;
     ensure!(stored == "on", "stored {stored}");
     // With the preview on, the blur starts right there in pre-join.
-    browser.agree_to_privacy_notice().await?;
-    browser
-        .button("Kamera und Mikrofon testen")
-        .await?
-        .click()
-        .await?;
+    browser.start_preview().await?;
     browser
         .until_true(
             "blur runs in the preview",

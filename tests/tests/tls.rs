@@ -11,9 +11,10 @@ use anyhow::{bail, ensure, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use sprechstunde_shared::{ClientMessage, MediaState, ServerMessage, PROTOCOL_VERSION};
+use sprechstunde_shared::ServerMessage;
 use sprechstunde_tests::http::Reply;
 use sprechstunde_tests::relay::{relay_binary, Relay};
+use sprechstunde_tests::ws::JoinRequest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -119,15 +120,7 @@ async fn https_and_wss_with_a_self_signed_certificate() -> Result<()> {
         tokio_tungstenite::client_async(format!("wss://localhost:{https_port}/ws"), stream)
             .await
             .context("WSS upgrade")?;
-    let join = ClientMessage::Join {
-        version: PROTOCOL_VERSION,
-        room: "sicher".into(),
-        name: "Ada".into(),
-        email: None,
-        media: MediaState::default(),
-        token: None,
-        password: None,
-    };
+    let join = JoinRequest::new("sicher", "Ada").message();
     socket
         .send(tokio_tungstenite::tungstenite::Message::text(
             serde_json::to_string(&join)?,

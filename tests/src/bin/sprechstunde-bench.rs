@@ -164,12 +164,7 @@ async fn blur_speed(relay: &Relay, seconds: usize, report: &mut String) -> Resul
     let fixture = sprechstunde_tests::workspace_root().join("tests/fixtures/blur-person.y4m");
     let browser = driver.browser_with_camera_file(&fixture).await?;
     browser.client.goto(&relay.url("/r/unschaerfe")).await?;
-    browser.agree_to_privacy_notice().await?;
-    browser
-        .button("Kamera und Mikrofon testen")
-        .await?
-        .click()
-        .await?;
+    browser.start_preview().await?;
     browser
         .until_true(
             "the preview",
