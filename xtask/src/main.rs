@@ -325,7 +325,8 @@ fn fuzz(args: &[String]) -> Result<()> {
             .arg(format!("-max_total_time={seconds}"));
         if target == "room_state" {
             // Four bytes a step: let sequences grow to a few hundred steps.
-            command.arg("-max_len=1600");
+            // libFuzzer grows inputs slowly by default (21 bytes after a minute): start long.
+            command.args(["-max_len=1600", "-len_control=0"]);
         }
         let status = command
             .env("RUSTC_BOOTSTRAP", "1")
