@@ -243,7 +243,11 @@ async fn asset(uri: Uri, headers: HeaderMap) -> Response {
     } else {
         (
             [(header::CONTENT_TYPE, file.content_type)],
-            file.body.into_owned(),
+            // Embedded files are served from the binary as they are, without a copy per request.
+            match file.body {
+                std::borrow::Cow::Borrowed(bytes) => axum::body::Bytes::from_static(bytes),
+                std::borrow::Cow::Owned(bytes) => axum::body::Bytes::from(bytes),
+            },
         )
             .into_response()
     };
