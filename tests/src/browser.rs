@@ -452,6 +452,15 @@ impl Browser {
         Ok(())
     }
 
+    /// Type into the field with this id, key by key as a person does.
+    pub async fn type_into(&self, id: &str, text: &str) -> Result<()> {
+        self.wait_for(Locator::Id(id))
+            .await?
+            .send_keys(text)
+            .await?;
+        Ok(())
+    }
+
     pub async fn text(&self, css: &str) -> Result<String> {
         Ok(self.client.find(Locator::Css(css)).await?.text().await?)
     }

@@ -53,6 +53,9 @@ async fn host_admits_mutes_removes_and_ends_for_everyone() -> Result<()> {
         .await?;
     host.eval(OBSERVE_TONES).await?;
     host.press_join().await?;
+    // The host starts typing the topic; the knock below re-renders the room mid-word.
+    host.click("#open-host").await?;
+    host.type_into("room-topic", "Anmeldung ").await?;
 
     // The guest opens the plain link and presses "Beitreten": that is the knock.
     guest
@@ -77,6 +80,14 @@ async fn host_admits_mutes_removes_and_ends_for_everyone() -> Result<()> {
         &host,
         "the host to see the knock",
         "const n = document.getElementById('waiting-notice'); return !!n && n.textContent.includes('Familie Demir');",
+    )
+    .await?;
+    host.type_into("room-topic", "Grundschule").await?;
+    host.click("#save-room-info").await?;
+    until_true(
+        &guest,
+        "the waiting guest to see the whole topic, typed across the knock",
+        "const t = document.getElementById('waiting-topic'); return !!t && t.textContent.trim() === 'Anmeldung Grundschule';",
     )
     .await?;
     let tones = host.eval("return window.__testTones").await?;

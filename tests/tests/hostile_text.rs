@@ -26,7 +26,7 @@ async fn paste(browser: &Browser, field: &str, text: &str, button: &str) -> Resu
     browser
         .client
         .execute(
-            "const [field, text, button] = arguments; document.getElementById(field).value = text; document.getElementById(button).click();",
+            "const [field, text, button] = arguments; const input = document.getElementById(field); input.value = text; input.dispatchEvent(new InputEvent('input', { bubbles: true })); document.getElementById(button).click();",
             vec![Value::from(field), Value::from(text), Value::from(button)],
         )
         .await?;

@@ -35,16 +35,6 @@ async fn until_true(browser: &Browser, what: &str, script: &str) -> Result<()> {
         .await
 }
 
-/// Type into a field as a person does.
-async fn type_into(browser: &Browser, id: &str, text: &str) -> Result<()> {
-    browser
-        .wait_for(fantoccini::Locator::Id(id))
-        .await?
-        .send_keys(text)
-        .await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_session_leaves_no_personal_data_behind() -> Result<()> {
     let relay = Relay::start()?;
@@ -58,10 +48,10 @@ async fn a_whole_session_leaves_no_personal_data_behind() -> Result<()> {
         .await?;
     host.press_join().await?;
     host.click("#open-host").await?;
-    type_into(&host, "room-topic", TOPIC).await?;
-    type_into(&host, "room-description", DESCRIPTION).await?;
+    host.type_into("room-topic", TOPIC).await?;
+    host.type_into("room-description", DESCRIPTION).await?;
     host.click("#save-room-info").await?;
-    type_into(&host, "new-password", PASSWORD).await?;
+    host.type_into("new-password", PASSWORD).await?;
     host.click("#set-password").await?;
     until_true(
         &host,
@@ -74,9 +64,9 @@ async fn a_whole_session_leaves_no_personal_data_behind() -> Result<()> {
     guest
         .open_prejoin(&relay.url(&format!("/r/{ROOM}")), GUEST_NAME)
         .await?;
-    type_into(&guest, "email", EMAIL).await?;
+    guest.type_into("email", EMAIL).await?;
     guest.button("Beitreten").await?.click().await?;
-    type_into(&guest, "meeting-password", PASSWORD).await?;
+    guest.type_into("meeting-password", PASSWORD).await?;
     guest.click("#password-submit").await?;
     until_true(
         &guest,
@@ -112,7 +102,7 @@ async fn a_whole_session_leaves_no_personal_data_behind() -> Result<()> {
     );
 
     guest.click("#open-chat").await?;
-    type_into(&guest, "chat-input", CHAT).await?;
+    guest.type_into("chat-input", CHAT).await?;
     guest.click("#chat-send").await?;
     host.click("#open-chat").await?;
     until_true(

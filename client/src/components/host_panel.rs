@@ -15,26 +15,51 @@ pub struct HostPanelProps {
     pub on_send: Callback<ClientMessage>,
 }
 
-fn text_of(node: &NodeRef) -> Option<String> {
-    let value = node
-        .cast::<HtmlInputElement>()
-        .map(|i| i.value())
-        .or_else(|| node.cast::<HtmlTextAreaElement>().map(|t| t.value()))?;
-    let value = value.trim().to_string();
-    (!value.is_empty()).then_some(value)
+/// What the host typed into a field, kept across re-renders: Yew resets a bound `value` to
+/// its prop on every render, which would wipe a half-typed topic whenever the room updates.
+/// The draft follows the saved value only when that value itself changes.
+#[hook]
+fn use_draft(saved: Option<String>) -> (UseStateHandle<String>, Callback<InputEvent>) {
+    let draft = use_state(|| saved.clone().unwrap_or_default());
+    {
+        let draft = draft.clone();
+        use_effect_with(saved, move |saved| {
+            draft.set(saved.clone().unwrap_or_default());
+        });
+    }
+    let on_input = {
+        let draft = draft.clone();
+        Callback::from(move |event: InputEvent| {
+            let value = event
+                .target_dyn_into::<HtmlInputElement>()
+                .map(|input| input.value())
+                .or_else(|| {
+                    event
+                        .target_dyn_into::<HtmlTextAreaElement>()
+                        .map(|area| area.value())
+                });
+            if let Some(value) = value {
+                draft.set(value);
+            }
+        })
+    };
+    (draft, on_input)
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 #[function_component(HostPanel)]
 pub fn host_panel(props: &HostPanelProps) -> Html {
     let lang = use_lang();
-    let (topic, description, password, message) = (
-        use_node_ref(),
-        use_node_ref(),
-        use_node_ref(),
-        use_node_ref(),
-    );
-    let confirm_end = use_state(|| false);
     let meeting = &props.meeting;
+    let (topic, on_topic) = use_draft(meeting.topic.clone());
+    let (description, on_description) = use_draft(meeting.description.clone());
+    let (message, on_message) = use_draft(meeting.waiting_message.clone());
+    let password = use_node_ref();
+    let confirm_end = use_state(|| false);
 
     let save_info = {
         let (topic, description, on_send) =
@@ -42,8 +67,8 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             on_send.emit(ClientMessage::SetRoomInfo {
-                topic: text_of(&topic),
-                description: text_of(&description),
+                topic: non_empty(&topic),
+                description: non_empty(&description),
             });
         })
     };
@@ -82,7 +107,7 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             on_send.emit(ClientMessage::SetWaitingMessage {
-                text: text_of(&message),
+                text: non_empty(&message),
             });
         })
     };
@@ -102,11 +127,11 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
             <h2 id="host-heading">{ t(lang, Key::RoomPanel) }</h2>
             <form onsubmit={save_info}>
                 <label for="room-topic">{ t(lang, Key::TopicLabel) }</label>
-                <input id="room-topic" ref={topic} maxlength="200"
-                    value={meeting.topic.clone().unwrap_or_default()} />
+                <input id="room-topic" maxlength="200"
+                    value={(*topic).clone()} oninput={on_topic} />
                 <label for="room-description">{ t(lang, Key::DescriptionLabel) }</label>
-                <textarea id="room-description" ref={description} maxlength="2000" rows="3"
-                    value={meeting.description.clone().unwrap_or_default()} />
+                <textarea id="room-description" maxlength="2000" rows="3"
+                    value={(*description).clone()} oninput={on_description} />
                 <button type="submit" id="save-room-info">{ t(lang, Key::Save) }</button>
             </form>
             <label class="check">
@@ -121,8 +146,8 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
             </label>
             <form onsubmit={save_message}>
                 <label for="waiting-message-input">{ t(lang, Key::WaitingMessageLabel) }</label>
-                <textarea id="waiting-message-input" ref={message} maxlength="500" rows="2"
-                    value={meeting.waiting_message.clone().unwrap_or_default()} />
+                <textarea id="waiting-message-input" maxlength="500" rows="2"
+                    value={(*message).clone()} oninput={on_message} />
                 <button type="submit" id="save-waiting-message">{ t(lang, Key::Save) }</button>
             </form>
             <form onsubmit={set_password}>
