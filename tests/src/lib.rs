@@ -6,6 +6,7 @@ pub mod browser;
 pub mod delay;
 pub mod garbage;
 pub mod http;
+pub mod load;
 pub mod netns;
 pub mod raw_ws;
 pub mod relay;

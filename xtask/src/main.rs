@@ -157,6 +157,8 @@ fn ensure_cargo_deny() -> Result<()> {
 /// netem); `ip` (iproute2) makes the namespaces and veth pairs.
 const NFT: &str = "/usr/sbin/nft";
 
+const JANUS: &str = "/usr/bin/janus";
+
 fn ensure_browser() -> Result<()> {
     step("checking chromium, chromedriver and nftables");
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() && Path::new(NFT).exists() {
@@ -164,6 +166,16 @@ fn ensure_browser() -> Result<()> {
     }
     step("installing Debian's chromium, chromium-driver and nftables");
     apt_install(&["chromium", "chromium-driver", "nftables", "iproute2"])
+}
+
+/// The comparison server of the load bench: Debian's Janus with its VideoRoom plugin.
+fn ensure_janus() -> Result<()> {
+    step("checking janus (the bench's comparison)");
+    if Path::new(JANUS).exists() {
+        return Ok(());
+    }
+    step("installing Debian's janus");
+    apt_install(&["janus"])
 }
 
 /// Debian packages, installed without questions (CI has no terminal).
@@ -342,6 +354,7 @@ fn fuzz(args: &[String]) -> Result<()> {
 
 fn bench(extra: &[String]) -> Result<()> {
     ensure_browser()?;
+    ensure_janus()?;
     let relay = build_all(true)?;
     step("measuring (see BENCHMARKS.md)");
     let out = root().join("BENCHMARKS.md");

@@ -3,5 +3,7 @@
 //! assertions.
 
 pub mod payload;
+pub mod plot;
 pub mod proc;
+pub mod sfu_load;
 pub mod stats;

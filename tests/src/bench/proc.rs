@@ -32,6 +32,46 @@ pub fn cpu_ticks(pid: u32) -> Result<u64> {
     parse_cpu_ticks(&stat).context("unexpected /proc stat")
 }
 
+/// The machine's CPU time over all cores, from the first line of `/proc/stat`.
+#[derive(Debug, Clone, Copy)]
+pub struct MachineTicks {
+    busy: u64,
+    total: u64,
+}
+
+impl MachineTicks {
+    /// Busy share of all cores between `before` and this reading (0 to 1).
+    pub fn busy_share_since(&self, before: &MachineTicks) -> f64 {
+        let total = self.total.saturating_sub(before.total);
+        if total == 0 {
+            return 0.0;
+        }
+        self.busy.saturating_sub(before.busy) as f64 / total as f64
+    }
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal ...`: idle and iowait are not busy.
+pub fn parse_machine_ticks(stat: &str) -> Option<MachineTicks> {
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    let total: u64 = values.iter().sum();
+    let idle = values.get(3)? + values.get(4)?;
+    Some(MachineTicks {
+        busy: total - idle,
+        total,
+    })
+}
+
+pub fn machine_ticks() -> Result<MachineTicks> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    parse_machine_ticks(&stat).context("unexpected /proc/stat")
+}
+
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
 pub const TICKS_PER_SECOND: u64 = 100;
 
@@ -53,6 +93,16 @@ mod tests {
             "4242 (relay (main) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 1 2 3";
         assert_eq!(parse_cpu_ticks(stat), Some(325));
         assert_eq!(parse_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn machine_busy_share_leaves_out_idle_and_iowait() {
+        let before =
+            parse_machine_ticks("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n").expect("before");
+        let after = parse_machine_ticks("cpu  250 0 150 850 150 0 0 0 0 0\n").expect("after");
+        // 200 busy of 400 ticks.
+        assert!((after.busy_share_since(&before) - 0.5).abs() < 1e-9);
+        assert!(parse_machine_ticks("intr 1 2 3").is_none());
     }
 
     #[test]

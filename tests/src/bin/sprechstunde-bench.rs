@@ -1,8 +1,7 @@
 //! `cargo xtask bench [--quick]` runs this inside a loopback-only network namespace against the
-//! release relay: relay footprint, client payload, join time with headless Chromium, and
-//! signaling churn. It writes the figures to `BENCHMARKS.md`; nothing here asserts a target.
-//!
-//! Not measured yet (see BENCHMARKS.md): the SFU load sweep and the side-by-side with Janus.
+//! release relay: relay footprint, client payload, join time with headless Chromium,
+//! signaling churn, and the SFU under synthetic load side by side with Janus. It writes the
+//! figures to `BENCHMARKS.md` (and the plot beside it); nothing here asserts a target.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -12,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use sprechstunde_tests::bench::sfu_load::{self, Plan};
 use sprechstunde_tests::bench::{payload, proc, stats};
 use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::load::janus::Janus;
+use sprechstunde_tests::load::Target;
 use sprechstunde_tests::relay::Relay;
 use sprechstunde_tests::ws::WsClient;
 
@@ -370,6 +372,39 @@ async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<(
     Ok(())
 }
 
+/// Our relay, then Janus, under the same sweep; the plot goes beside the report.
+async fn sfu_under_load(options: &Options, report: &mut String) -> Result<()> {
+    let plan = if options.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    let relay = Relay::start()?;
+    let ours = sfu_load::sweep(
+        &Target::Sprechstunde {
+            http: relay.http,
+            pid: relay.pid(),
+        },
+        &plan,
+    )
+    .await?;
+    drop(relay);
+    let janus = match Janus::start().await {
+        Ok(janus) => sfu_load::sweep(&Target::Janus(&janus), &plan)
+            .await
+            .map_err(|e| format!("{e:#}")),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    let plot_file = options.out.with_file_name("benchmarks-sfu-cpu.svg");
+    sfu_load::write(
+        &ours,
+        janus.as_ref().map_err(String::as_str),
+        &plan,
+        &plot_file,
+        report,
+    )
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -401,10 +436,8 @@ async fn main() -> Result<()> {
     join_time(&relay, if options.quick { 3 } else { 10 }, &mut report).await?;
     blur_speed(&relay, if options.quick { 10 } else { 30 }, &mut report).await?;
     churn(&relay, if options.quick { 100 } else { 500 }, &mut report).await?;
-    writeln!(
-        report,
-        "## Not measured yet\n\nThe SFU load sweep with a load generator (CPU per forwarded packet, added latency, loss, memory per participant, capacity) and the side-by-side run with Janus are still to come.\n"
-    )?;
+    drop(relay);
+    sfu_under_load(&options, &mut report).await?;
     std::fs::write(&options.out, merge(&options.out, &report))?;
     println!("{report}");
     Ok(())

@@ -1,0 +1,97 @@
+//! A synthetic participant of our relay: it joins through the same signaling protocol as
+//! the browser, on one connection that publishes and receives (the client offers its own
+//! tracks once; then the relay offers what others publish and the client answers).
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::{bail, Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use sprechstunde_shared::{ClientMessage, ServerMessage};
+use tokio::net::TcpSocket;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::leg::{self, MediaProfile, SignalIn, SignalOut};
+use super::Participant;
+use crate::ws::JoinRequest;
+
+/// Join `room` at the relay's HTTP address, from `source` (a loopback address; the relay
+/// limits connections per address).
+pub async fn join(
+    relay: SocketAddr,
+    source: IpAddr,
+    room: &str,
+    index: u32,
+    profile: MediaProfile,
+) -> Result<Participant> {
+    crate::ensure_isolated_network()?;
+    let tcp = TcpSocket::new_v4()?;
+    tcp.bind(SocketAddr::new(source, 0))?;
+    let stream = tcp.connect(relay).await.context("connect to the relay")?;
+    let (socket, _) = tokio_tungstenite::client_async(format!("ws://{relay}/ws"), stream)
+        .await
+        .context("WebSocket handshake")?;
+    let (mut sink, mut stream) = socket.split();
+    let join = JoinRequest::new(room, &format!("Last {index}")).message();
+    sink.send(Message::text(join.to_json())).await?;
+    loop {
+        let Some(message) = stream.next().await else {
+            bail!("the relay closed before welcoming participant {index}");
+        };
+        if let Message::Text(text) = message? {
+            match ServerMessage::from_json(text.as_str())? {
+                ServerMessage::Welcome { .. } => break,
+                ServerMessage::Error { message, .. } => bail!("join refused: {message}"),
+                _ => {}
+            }
+        }
+    }
+
+    let (leg, mut from_leg) = leg::start(source, Some((index, profile))).await?;
+    let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<ClientMessage>();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outgoing_rx.recv().await {
+            let leaving = matches!(message, ClientMessage::Leave);
+            if sink.send(Message::text(message.to_json())).await.is_err() || leaving {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let to_relay = outgoing.clone();
+    let from_leg_task = tokio::spawn(async move {
+        while let Some(signal) = from_leg.recv().await {
+            let message = match signal {
+                SignalOut::Offer(sdp) => ClientMessage::Offer { sdp },
+                SignalOut::Answer(sdp) => ClientMessage::Answer { sdp },
+            };
+            if to_relay.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    let to_leg = leg.to_leg.clone();
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let signal = match ServerMessage::from_json(text.as_str()) {
+                Ok(ServerMessage::Offer { sdp }) => SignalIn::Offer(sdp),
+                Ok(ServerMessage::Answer { sdp }) => SignalIn::Answer(sdp),
+                _ => continue,
+            };
+            if to_leg.send(signal).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(Participant {
+        legs: vec![leg],
+        tasks: vec![from_leg_task, reader],
+        farewell: Some(Box::new(move || {
+            let _ = outgoing.send(ClientMessage::Leave);
+        })),
+        writer: Some(writer),
+    })
+}
