@@ -253,6 +253,7 @@ async fn bind_media(config: &Config) -> anyhow::Result<Vec<MediaSocket>> {
         let socket = UdpSocket::bind(address)
             .await
             .with_context(|| format!("cannot bind media port {address}"))?;
+        enlarge_buffers(&socket);
         // With port 0 the first socket picks; the others use the same port.
         port = socket.local_addr()?.port();
         sockets.push(MediaSocket {
@@ -261,6 +262,21 @@ async fn bind_media(config: &Config) -> anyhow::Result<Vec<MediaSocket>> {
         });
     }
     Ok(sockets)
+}
+
+/// Room for bursts on the media socket: keyframes of many senders arrive together, and the
+/// SFU loop may be off the CPU for a few milliseconds. The kernel caps the request at
+/// `net.core.rmem_max` / `wmem_max`; what it granted is logged.
+fn enlarge_buffers(socket: &UdpSocket) {
+    const MEDIA_SOCKET_BUFFER: usize = 4 << 20;
+    let socket = socket2::SockRef::from(socket);
+    let _ = socket.set_recv_buffer_size(MEDIA_SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(MEDIA_SOCKET_BUFFER);
+    tracing::debug!(
+        receive = socket.recv_buffer_size().unwrap_or_default(),
+        send = socket.send_buffer_size().unwrap_or_default(),
+        "media socket buffers"
+    );
 }
 
 async fn shutdown_signal() {
