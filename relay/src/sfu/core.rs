@@ -167,6 +167,8 @@ pub struct Sfu {
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
+    /// Participants with datagrams taken in but not yet polled (see [`Sfu::receive_datagram`]).
+    received_by: Vec<ParticipantId>,
 }
 
 /// The in-call state of the room `id` is in.
@@ -190,6 +192,7 @@ impl Sfu {
             rooms: Rooms::with_capacity(room_capacity),
             peers: HashMap::new(),
             by_source: HashMap::new(),
+            received_by: Vec::new(),
             local_candidates,
             last_keyframe_request: HashMap::new(),
             conferences: HashMap::new(),
@@ -349,7 +352,29 @@ impl Sfu {
         self.drive(now, work);
     }
 
+    /// One datagram, and its owner polled at once.
     pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) {
+        self.receive_datagram(now, source, destination, bytes);
+        self.drive_received(now);
+    }
+
+    /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
+    /// arrive together (a video frame's packets come in a burst) are taken in first and their
+    /// owners polled after: a str0m poll costs about as much as taking in a packet.
+    pub fn drive_received(&mut self, now: Instant) {
+        let owners = std::mem::take(&mut self.received_by);
+        self.drive(now, owners);
+    }
+
+    /// Hand a datagram to the participant it belongs to, without polling it yet: call
+    /// [`Sfu::drive_received`] after the last datagram of a batch.
+    pub fn receive_datagram(
         &mut self,
         now: Instant,
         source: SocketAddr,
@@ -392,7 +417,9 @@ impl Sfu {
                 peer.rtc.disconnect();
             }
         }
-        self.drive(now, vec![id]);
+        if !self.received_by.contains(&id) {
+            self.received_by.push(id);
+        }
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {

@@ -77,6 +77,9 @@ pub struct MediaSocket {
     pub advertised: SocketAddr,
 }
 
+/// Most datagrams taken from a media socket in one round of the loop.
+const RECEIVE_BATCH: usize = 64;
+
 /// Most messages kept for a participant whose connection dropped, until it resumes; beyond
 /// it the session is given up (the client rejoins).
 const PARKED_MAX: usize = 1000;
@@ -108,8 +111,17 @@ pub async fn run(
         tokio::select! {
             (index, received) = recv_any(&sockets, &mut buf) => match received {
                 Ok((len, source)) => {
-                    let destination = sockets[index].advertised;
-                    sfu.handle_datagram(Instant::now(), source, destination, &buf[..len]);
+                    let media = &sockets[index];
+                    sfu.receive_datagram(Instant::now(), source, media.advertised, &buf[..len]);
+                    // What else already waits on this socket goes into the same round, up
+                    // to a bound so that signaling and timers keep their turn.
+                    for _ in 1..RECEIVE_BATCH {
+                        let Ok((len, source)) = media.socket.try_recv_from(&mut buf) else {
+                            break;
+                        };
+                        sfu.receive_datagram(Instant::now(), source, media.advertised, &buf[..len]);
+                    }
+                    sfu.drive_received(Instant::now());
                 }
                 // ICMP errors surface here on some systems; they concern one remote only.
                 Err(e) => debug!("media socket receive error: {e}"),
