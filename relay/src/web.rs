@@ -129,6 +129,8 @@ async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>)
 
 /// Unsent bytes one signaling connection may pile up (a few full-size messages).
 const WRITE_BUFFER_LIMIT: usize = 16 * MAX_MESSAGE_BYTES;
+/// Read buffer and write batching of a signaling connection.
+const SIGNALING_BUFFER: usize = 8 * 1024;
 
 async fn websocket(
     State(state): State<AppState>,
@@ -153,6 +155,10 @@ async fn websocket(
         // A client that stops reading cannot make the relay buffer without end: past this
         // the connection fails and is closed.
         .max_write_buffer_size(WRITE_BUFFER_LIMIT)
+        // Signaling messages are a few KiB: tungstenite's 128 KiB read and write buffers
+        // would be a quarter of a participant's memory.
+        .read_buffer_size(SIGNALING_BUFFER)
+        .write_buffer_size(SIGNALING_BUFFER)
         .on_upgrade(move |socket| async move {
             signaling::serve_connection(
                 socket,

@@ -106,7 +106,7 @@ fn stream_id(key: TrackKey<Mid>, kind: TrackKind) -> String {
     }
 }
 
-const VIDEO_RESEND_PACKETS: usize = 400;
+const VIDEO_RESEND_PACKETS: usize = 256;
 
 impl Peer {
     pub fn new(now: Instant, local_candidates: &[Candidate]) -> Peer {
@@ -115,10 +115,9 @@ impl Peer {
             // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
             // the next one (audio has no retransmission in browsers).
             .enable_opus(true, true)
-            // Packets kept per outgoing video stream for retransmission. str0m keeps 1000
-            // (about 1.2 MB per stream, the bulk of a participant's memory); 400 still covers
-            // more than 1.5 s of a camera or one large screen-share keyframe, far beyond the
-            // round trip a NACK needs.
+            // Packets kept per outgoing video stream for resends. str0m keeps 1000, about
+            // 1.2 MB per stream and most of a participant's memory; 256 is 1.4 s of a camera,
+            // more than libwebrtc's own sender keeps (about 1 s, or 3 round trips).
             .set_send_buffer_video(VIDEO_RESEND_PACKETS)
             // A fresh DTLS certificate per connection: nothing to commit or to leak.
             .build(now);
