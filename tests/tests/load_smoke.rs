@@ -35,7 +35,7 @@ async fn synthetic_participants_get_their_media_forwarded() -> Result<()> {
         counts.audio_expected,
         counts.video_received,
         counts.video_expected,
-        point.delay_ms(50.0)
+        point.delay_ms(None, 50.0)
     );
     ensure!(counts.rtp_sent > 0, "the participants sent nothing");
     ensure!(

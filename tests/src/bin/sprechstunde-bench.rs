@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use sprechstunde_tests::bench::sfu_load::{self, Plan};
+use sprechstunde_tests::bench::sfu_load::{self, Plan, Sweep};
 use sprechstunde_tests::bench::{payload, proc, stats};
 use sprechstunde_tests::browser::Driver;
 use sprechstunde_tests::load::janus::Janus;
@@ -379,30 +379,33 @@ async fn sfu_under_load(options: &Options, report: &mut String) -> Result<()> {
     } else {
         Plan::full()
     };
-    let relay = Relay::start()?;
-    let ours = sfu_load::sweep(
-        &Target::Sprechstunde {
+    let mut ours = Sweep::new("Sprechstunde");
+    for size in [2, 3] {
+        let relay = Relay::start()?;
+        let target = Target::Sprechstunde {
             http: relay.http,
             pid: relay.pid(),
-        },
-        &plan,
-    )
-    .await?;
-    drop(relay);
-    let janus = match Janus::start().await {
-        Ok(janus) => sfu_load::sweep(&Target::Janus(&janus), &plan)
-            .await
-            .map_err(|e| format!("{e:#}")),
-        Err(e) => Err(format!("{e:#}")),
+        };
+        ours.run(&target, size, &plan).await?;
+    }
+    let mut janus = Sweep::new("Janus");
+    let mut janus_failed = None;
+    for size in [2, 3] {
+        let result = match Janus::start().await {
+            Ok(server) => janus.run(&Target::Janus(&server), size, &plan).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            janus_failed = Some(format!("{e:#}"));
+            break;
+        }
+    }
+    let janus = match janus_failed {
+        None => Ok(&janus),
+        Some(ref why) => Err(why.as_str()),
     };
     let plot_file = options.out.with_file_name("benchmarks-sfu-cpu.svg");
-    sfu_load::write(
-        &ours,
-        janus.as_ref().map_err(String::as_str),
-        &plan,
-        &plot_file,
-        report,
-    )
+    sfu_load::write(&ours, janus, &plan, &plot_file, report)
 }
 
 fn machine() -> String {

@@ -18,6 +18,7 @@ use crate::bench::{proc, stats as percentiles};
 use leg::LegHandle;
 pub use leg::MediaProfile;
 use stats::Snapshot;
+pub use stats::TrackKind;
 
 /// A synthetic participant: its connections, and what keeps its signaling going.
 pub struct Participant {
@@ -146,14 +147,16 @@ impl Point {
         self.server_cpu_seconds * 1e6 / self.counts.rtp_received as f64
     }
 
-    /// Delay from the sender's stamp to the receiver's frame, in milliseconds.
-    pub fn delay_ms(&self, percentile: f64) -> f64 {
-        let delays: Vec<f64> = self
-            .counts
-            .delays_us
-            .iter()
-            .map(|us| f64::from(*us) / 1000.0)
-            .collect();
+    /// Delay from the sender's stamp to the receiver's frame, in milliseconds: audio and
+    /// video together, or `kind` alone.
+    pub fn delay_ms(&self, kind: Option<TrackKind>, percentile: f64) -> f64 {
+        let (audio, video) = (&self.counts.audio_delays_us, &self.counts.video_delays_us);
+        let chosen: Vec<&u32> = match kind {
+            None => audio.iter().chain(video).collect(),
+            Some(TrackKind::Audio) => audio.iter().collect(),
+            Some(TrackKind::Video) => video.iter().collect(),
+        };
+        let delays: Vec<f64> = chosen.iter().map(|us| f64::from(**us) / 1000.0).collect();
         percentiles::percentile(&delays, percentile).unwrap_or(f64::NAN)
     }
 }

@@ -25,7 +25,8 @@ pub struct LegStats {
     rtp_received: u64,
     send_failures: u64,
     tracks: HashMap<(u32, TrackKind), Window>,
-    delays_us: Vec<u32>,
+    audio_delays_us: Vec<u32>,
+    video_delays_us: Vec<u32>,
 }
 
 /// RTP, not RTCP, STUN or DTLS (RFC 7983 and RFC 5761).
@@ -50,7 +51,11 @@ impl LegStats {
 
     pub fn frame_received(&mut self, kind: TrackKind, stamp: Stamp) {
         let delay = unix_nanos().saturating_sub(stamp.sent_unix_nanos) / 1000;
-        self.delays_us.push(delay.min(u64::from(u32::MAX)) as u32);
+        let delay = delay.min(u64::from(u32::MAX)) as u32;
+        match kind {
+            TrackKind::Audio => self.audio_delays_us.push(delay),
+            TrackKind::Video => self.video_delays_us.push(delay),
+        }
         self.tracks
             .entry((stamp.sender, kind))
             .and_modify(|w| {
@@ -81,7 +86,8 @@ impl LegStats {
             rtp_sent: self.rtp_sent,
             rtp_received: self.rtp_received,
             send_failures: self.send_failures,
-            delays_us: std::mem::take(&mut self.delays_us),
+            audio_delays_us: std::mem::take(&mut self.audio_delays_us),
+            video_delays_us: std::mem::take(&mut self.video_delays_us),
             ..Snapshot::default()
         };
         for ((_, kind), window) in self.tracks.drain() {
@@ -110,7 +116,9 @@ pub struct Snapshot {
     pub audio_received: u64,
     pub video_expected: u64,
     pub video_received: u64,
-    pub delays_us: Vec<u32>,
+    /// From the sender's stamp to the receiver's complete frame.
+    pub audio_delays_us: Vec<u32>,
+    pub video_delays_us: Vec<u32>,
 }
 
 impl Snapshot {
@@ -122,7 +130,8 @@ impl Snapshot {
         self.audio_received += other.audio_received;
         self.video_expected += other.video_expected;
         self.video_received += other.video_received;
-        self.delays_us.extend(other.delays_us);
+        self.audio_delays_us.extend(other.audio_delays_us);
+        self.video_delays_us.extend(other.video_delays_us);
     }
 
     /// The share of audio and video frames that never arrived (audio frames are packets).
@@ -165,7 +174,13 @@ mod tests {
         let snapshot = stats.take();
         assert_eq!((snapshot.audio_expected, snapshot.audio_received), (5, 4));
         assert!((snapshot.audio_loss() - 0.2).abs() < 1e-9);
-        assert_eq!(snapshot.delays_us.len(), 5);
+        assert_eq!(
+            (
+                snapshot.audio_delays_us.len(),
+                snapshot.video_delays_us.len()
+            ),
+            (4, 1)
+        );
         assert_eq!(stats.take().audio_expected, 0, "a new window starts empty");
     }
 
