@@ -63,10 +63,12 @@ impl Sweep {
         }
     }
 
-    /// Loads of pairs that stayed under 1 % loss: the fits use only these (an overloaded
-    /// server's queues say nothing about its cost per packet or participant).
+    /// Loads of pairs under 1 % loss on a machine not saturated: the fits use only these
+    /// (an overloaded server's queues say nothing about its cost per packet or participant).
     fn clean_pairs(&self) -> impl Iterator<Item = &Point> {
-        self.pairs.iter().filter(|p| p.counts.loss() <= MAX_LOSS)
+        self.pairs
+            .iter()
+            .filter(|p| p.counts.loss() <= MAX_LOSS && p.machine_busy <= MAX_MACHINE_BUSY)
     }
 
     /// Server CPU µs per forwarded packet at the margin, and the fixed CPU share (µs per s).
@@ -97,7 +99,7 @@ impl Sweep {
         (us_per_packet > 0.0).then(|| 1e6 / (us_per_packet * per_session))
     }
 
-    /// The largest load of pairs that stayed under 1 % loss.
+    /// The largest load of pairs under 1 % loss on a machine not saturated.
     pub fn largest_clean(&self) -> Option<&Point> {
         self.clean_pairs().last()
     }
@@ -188,7 +190,7 @@ fn table(sweep: &Sweep, report: &mut String) -> Result<()> {
     if let Some(reason) = &sweep.stopped {
         writeln!(
             report,
-            "\nSweep ended at {reason}. The fits leave out loads above 1 % loss."
+            "\nSweep ended at {reason}. The fits leave out loads above 1 % loss or on a saturated machine."
         )?;
     }
     writeln!(report)?;
