@@ -275,7 +275,7 @@ pub fn write(
         report,
         "{}",
         summary_row(
-            "largest load measured under 1 % loss (1:1 rooms)",
+            "largest load measured under 1 % loss, machine not saturated (1:1 rooms)",
             largest(Some(ours)),
             largest(janus_sweep),
             "",
