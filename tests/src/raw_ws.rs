@@ -21,11 +21,17 @@ pub async fn connect(relay: &Relay) -> Result<Socket> {
 /// From another loopback address (127.0.0.2, ...), so as not to share the per-address
 /// connection limit with browsers on 127.0.0.1.
 pub async fn connect_from(relay: &Relay, source: std::net::IpAddr) -> Result<Socket> {
+    connect_to(relay.http, source).await
+}
+
+/// The signaling WebSocket of the relay at `http`, from the local address `source`.
+pub async fn connect_to(http: std::net::SocketAddr, source: std::net::IpAddr) -> Result<Socket> {
     let tcp = tokio::net::TcpSocket::new_v4()?;
     tcp.bind(std::net::SocketAddr::new(source, 0))?;
-    let stream = tcp.connect(relay.http).await?;
+    let stream = tcp.connect(http).await?;
+    let url = format!("ws://{http}/ws");
     Ok(
-        tokio_tungstenite::client_async(relay.ws_url(), MaybeTlsStream::Plain(stream))
+        tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
             .await?
             .0,
     )

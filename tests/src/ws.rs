@@ -9,8 +9,8 @@ use sprechstunde_shared::{
     ChatMessage, ClientMessage, MediaState, Participant, ParticipantId, ServerMessage,
     PROTOCOL_VERSION,
 };
-use std::net::{IpAddr, SocketAddr};
-use tokio::net::{TcpSocket, TcpStream};
+use std::net::IpAddr;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -107,14 +107,7 @@ impl WsClient {
         crate::ensure_isolated_network()?;
         let socket = match source {
             None => tokio_tungstenite::connect_async(relay.ws_url()).await?.0,
-            Some(source) => {
-                let tcp = TcpSocket::new_v4()?;
-                tcp.bind(SocketAddr::new(source, 0))?;
-                let stream = tcp.connect(relay.http).await?;
-                tokio_tungstenite::client_async(relay.ws_url(), MaybeTlsStream::Plain(stream))
-                    .await?
-                    .0
-            }
+            Some(source) => crate::raw_ws::connect_from(relay, source).await?,
         };
         Ok(WsClient {
             socket,

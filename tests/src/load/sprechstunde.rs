@@ -7,7 +7,6 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{ClientMessage, ServerMessage};
-use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -25,12 +24,9 @@ pub async fn join(
     profile: MediaProfile,
 ) -> Result<Participant> {
     crate::ensure_isolated_network()?;
-    let tcp = TcpSocket::new_v4()?;
-    tcp.bind(SocketAddr::new(source, 0))?;
-    let stream = tcp.connect(relay).await.context("connect to the relay")?;
-    let (socket, _) = tokio_tungstenite::client_async(format!("ws://{relay}/ws"), stream)
+    let socket = crate::raw_ws::connect_to(relay, source)
         .await
-        .context("WebSocket handshake")?;
+        .context("signaling connection to the relay")?;
     let (mut sink, mut stream) = socket.split();
     let join = JoinRequest::new(room, &format!("Last {index}")).message();
     sink.send(Message::text(join.to_json())).await?;
