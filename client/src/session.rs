@@ -505,10 +505,10 @@ async fn handle(
                 });
             }
         }
-        ServerMessage::Offer { sdp } => {
+        ServerMessage::Offer { sdp, streams } => {
             if let Some(peer) = peer {
                 let sdp = peer
-                    .answer_offer(&sdp)
+                    .answer_offer(&sdp, &streams)
                     .await
                     .map_err(|_| EndReason::MediaFailed)?;
                 send(links, &ClientMessage::Answer { sdp });

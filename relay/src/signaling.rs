@@ -10,7 +10,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
     close_code, ChatText, ChatTextError, ClientMessage, DisplayName, EmailAddress, ErrorCode,
-    MediaState, ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, PROTOCOL_VERSION,
+    MediaState, ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, MAX_MESSAGE_BYTES,
+    MAX_SDP_MESSAGE_BYTES, PROTOCOL_VERSION,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
@@ -49,6 +50,8 @@ fn resume_secret() -> String {
 enum Verdict {
     /// Keep going; maybe with a reply to this client.
     Continue(Option<ServerMessage>),
+    /// Keep going after sending these, in order.
+    Deliver(Vec<ServerMessage>),
     /// Refused; counts as a strike.
     Refuse(ErrorCode, String),
     /// Reply, then close with this code.
@@ -95,10 +98,18 @@ impl Session {
     async fn handle(&mut self, text: &str, outbox: &mpsc::Sender<ToClient>) -> Verdict {
         let message = match ClientMessage::from_json(text) {
             Ok(message) => message,
+            Err(_) if text.len() > MAX_MESSAGE_BYTES => return too_large(),
             Err(e) => {
                 return Verdict::Refuse(ErrorCode::Malformed, format!("malformed message: {e}"))
             }
         };
+        let is_sdp = matches!(
+            message,
+            ClientMessage::Offer { .. } | ClientMessage::Answer { .. }
+        );
+        if text.len() > MAX_MESSAGE_BYTES && !is_sdp {
+            return too_large();
+        }
         let command = match message {
             ClientMessage::Ping => return Verdict::Continue(Some(ServerMessage::Pong)),
             ClientMessage::Join { .. } if self.room.is_some() => {
@@ -264,12 +275,13 @@ impl Session {
             answer.await.ok().flatten()
         };
         match resumed {
-            Some((id, room)) => {
+            Some(resumed) => {
+                let id = resumed.id;
                 self.id = id;
-                self.room = Some(room);
+                self.room = Some(resumed.room);
                 self.event(EventKind::Join, "resumed");
-                info!(participant = %id, "resumed");
-                Verdict::Continue(None)
+                info!(participant = %id, messages = resumed.messages.len(), "resumed");
+                Verdict::Deliver(resumed.messages)
             }
             // Not a mistake of the client's: it joins afresh.
             None => Verdict::Continue(Some(ServerMessage::error(
@@ -507,6 +519,26 @@ fn room_info(topic: Option<&str>, description: Option<&str>) -> Result<MeetingIn
     Ok(MeetingInfo { topic, description })
 }
 
+/// A message over its limit: said, then the connection closes (1009).
+fn too_large() -> Verdict {
+    Verdict::CloseWith(
+        Some(ServerMessage::error(
+            ErrorCode::TooLarge,
+            format!(
+                "messages have at most {MAX_MESSAGE_BYTES} bytes, offer and answer {MAX_SDP_MESSAGE_BYTES}"
+            ),
+        )),
+        close_code::MESSAGE_TOO_BIG,
+    )
+}
+
+/// Whether a read failed because the message was over the WebSocket's size limit
+/// (tungstenite's capacity error, seen through axum's opaque error).
+fn over_size_limit(error: &axum::Error) -> bool {
+    let text = error.to_string();
+    text.contains("Space limit exceeded") || text.contains("too long")
+}
+
 /// A send that cannot complete in this time (the peer stopped reading, or its network is
 /// gone) ends the connection instead of holding it forever.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -570,7 +602,16 @@ pub async fn serve_connection(
             incoming = stream.next() => {
                 last_received = tokio::time::Instant::now();
                 let message = match incoming {
-                    None | Some(Err(_)) => break,
+                    None => break,
+                    Some(Err(e)) if over_size_limit(&e) => {
+                        graceful = true;
+                        if let Verdict::CloseWith(Some(reply), code) = too_large() {
+                            send_text(&mut sink, &reply).await;
+                            close(&mut sink, code, "").await;
+                        }
+                        break;
+                    }
+                    Some(Err(_)) => break,
                     Some(Ok(message)) => message,
                 };
                 let verdict = match message {
@@ -589,6 +630,18 @@ pub async fn serve_connection(
                     Verdict::Continue(None) => {}
                     Verdict::Continue(Some(reply)) => {
                         if !send_text(&mut sink, &reply).await {
+                            break;
+                        }
+                    }
+                    Verdict::Deliver(messages) => {
+                        let mut sent = true;
+                        for message in &messages {
+                            sent = send_text(&mut sink, message).await;
+                            if !sent {
+                                break;
+                            }
+                        }
+                        if !sent {
                             break;
                         }
                     }

@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use sprechstunde_shared::MAX_MESSAGE_BYTES;
+use sprechstunde_shared::{MAX_MESSAGE_BYTES, MAX_SDP_MESSAGE_BYTES};
 use tokio::sync::mpsc;
 
 use crate::accesslog::client_ip::ClientIp;
@@ -150,8 +150,10 @@ async fn websocket(
             .into_response();
     };
     upgrade
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+        // The largest message allowed at all (SDP); `signaling` holds the others to
+        // MAX_MESSAGE_BYTES and answers `too_large` either way.
+        .max_message_size(MAX_SDP_MESSAGE_BYTES)
+        .max_frame_size(MAX_SDP_MESSAGE_BYTES)
         // A client that stops reading cannot make the relay buffer without end: past this
         // the connection fails and is closed.
         .max_write_buffer_size(WRITE_BUFFER_LIMIT)

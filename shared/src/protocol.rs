@@ -7,8 +7,11 @@ use std::fmt;
 /// Bumped on every incompatible change; sent by the client in [`ClientMessage::Join`].
 pub const PROTOCOL_VERSION: u32 = 2;
 
-/// Largest signaling message either side accepts, in bytes.
+/// Largest signaling message either side accepts, in bytes, except SDP.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Largest `offer` or `answer` message, in bytes. A full room (20 people) needs about 60 KB
+/// of SDP; this leaves room for browsers that describe each line at length.
+pub const MAX_SDP_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// Assigned by the relay; never taken from a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,37 +24,24 @@ impl fmt::Display for ParticipantId {
     }
 }
 
-impl ParticipantId {
-    /// The media stream id the relay uses for this participant's tracks (`a=msid`), so a
-    /// receiver can map an incoming track to a participant.
-    pub fn stream_id(self) -> String {
-        self.to_string()
-    }
-
-    /// The media stream id of this participant's screen share.
-    pub fn screen_stream_id(self) -> String {
-        format!("{self}{SCREEN_SUFFIX}")
-    }
-
-    /// Whose media a stream carries, and whether it is their screen.
-    pub fn from_stream_id(stream_id: &str) -> Option<(Self, TrackSource)> {
-        let (number, source) = match stream_id.strip_suffix(SCREEN_SUFFIX) {
-            Some(number) => (number, TrackSource::Screen),
-            None => (stream_id, TrackSource::Camera),
-        };
-        let id = number.strip_prefix('p')?.parse().ok().map(ParticipantId)?;
-        Some((id, source))
-    }
-}
-
-const SCREEN_SUFFIX: &str = "-screen";
-
 /// Where a forwarded track comes from. A client's first video line is its camera (with its
 /// microphone beside it), its second video line its screen; further lines are not forwarded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TrackSource {
     Camera,
     Screen,
+}
+
+/// Whose media a forwarded media stream (`a=msid` stream id) carries now. The relay reuses
+/// the lines of those who left for those who come, so a stream id names a line of the
+/// session, not a person: this table, sent with every relay offer, says who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardedStream {
+    pub stream: String,
+    pub participant_id: ParticipantId,
+    pub source: TrackSource,
 }
 
 /// What a participant says it sends. The relay shows it to the others and counts no
@@ -278,6 +268,8 @@ pub enum ServerMessage {
     /// The relay renegotiates (people joined or left); the client answers.
     Offer {
         sdp: String,
+        /// Every stream the relay forwards to this client after this offer, and whose it is.
+        streams: Vec<ForwardedStream>,
     },
     /// The relay's answer to the client's offer.
     Answer {
@@ -350,7 +342,8 @@ pub enum ErrorCode {
     InvalidSdp,
     /// The media connection failed; the client should rejoin.
     MediaFailed,
-    /// The message was larger than [`MAX_MESSAGE_BYTES`].
+    /// The message was larger than [`MAX_MESSAGE_BYTES`] ([`MAX_SDP_MESSAGE_BYTES`] for an
+    /// offer or answer); the connection then closes with [`close_code::MESSAGE_TOO_BIG`].
     TooLarge,
     /// Too many messages per second.
     RateLimited,
@@ -396,6 +389,8 @@ pub enum ErrorCode {
 pub mod close_code {
     /// Repeated malformed or out-of-order messages.
     pub const PROTOCOL_ABUSE: u16 = 4000;
+    /// A message over its size limit (RFC 6455's "message too big"), after `too_large`.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The client's protocol version is not supported.
     pub const UNSUPPORTED_VERSION: u16 = 4001;
     /// The relay is shutting down; the client may reconnect later.
@@ -589,6 +584,11 @@ mod tests {
             },
             ServerMessage::Offer {
                 sdp: "v=0\r\n".into(),
+                streams: vec![ForwardedStream {
+                    stream: "m0".into(),
+                    participant_id: ParticipantId(7),
+                    source: TrackSource::Camera,
+                }],
             },
             ServerMessage::Answer {
                 sdp: "v=0\r\n".into(),
@@ -697,21 +697,5 @@ mod tests {
         ] {
             assert!(ClientMessage::from_json(bad).is_err(), "accepted: {bad}");
         }
-    }
-
-    #[test]
-    fn stream_ids_map_back_to_participants() {
-        let id = ParticipantId(42);
-        assert_eq!(
-            ParticipantId::from_stream_id(&id.stream_id()),
-            Some((id, TrackSource::Camera))
-        );
-        assert_eq!(
-            ParticipantId::from_stream_id(&id.screen_stream_id()),
-            Some((id, TrackSource::Screen))
-        );
-        assert_eq!(ParticipantId::from_stream_id("p-screen"), None);
-        assert_eq!(ParticipantId::from_stream_id("x42"), None);
-        assert_eq!(ParticipantId::from_stream_id("p"), None);
     }
 }

@@ -160,13 +160,18 @@ impl SyntheticClient {
         }
 
         let received: Arc<Mutex<HashMap<ParticipantId, Arc<Received>>>> = Arc::default();
+        // Whose media each stream carries, from the relay's offers (it reuses lines).
+        let owners: Arc<Mutex<HashMap<String, (ParticipantId, TrackSource)>>> = Arc::default();
         let sink_for_tracks = received.clone();
+        let track_owners = owners.clone();
         peer.on_track(Box::new(move |remote, _, _| {
             let received = sink_for_tracks.clone();
+            let owner = track_owners
+                .lock()
+                .ok()
+                .and_then(|owners| owners.get(&remote.stream_id()).copied());
             Box::pin(async move {
-                let Some((origin, TrackSource::Camera)) =
-                    ParticipantId::from_stream_id(&remote.stream_id())
-                else {
+                let Some((origin, TrackSource::Camera)) = owner else {
                     return;
                 };
                 let counters = received
@@ -224,7 +229,13 @@ impl SyntheticClient {
                                 .set_remote_description(RTCSessionDescription::answer(sdp)?)
                                 .await?;
                         }
-                        ServerMessage::Offer { sdp } => {
+                        ServerMessage::Offer { sdp, streams } => {
+                            if let Ok(mut owners) = owners.lock() {
+                                *owners = streams
+                                    .into_iter()
+                                    .map(|s| (s.stream, (s.participant_id, s.source)))
+                                    .collect();
+                            }
                             signaling_peer
                                 .set_remote_description(RTCSessionDescription::offer(sdp)?)
                                 .await?;

@@ -3,7 +3,11 @@
 //! polite peer: should offers cross, it rolls its own back).
 
 use js_sys::{Array, Reflect};
-use sprechstunde_shared::{ParticipantId, TrackSource};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use sprechstunde_shared::{ForwardedStream, ParticipantId, TrackSource};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -44,8 +48,12 @@ pub enum PeerEvent {
     State(String),
 }
 
+/// Whose media each stream the relay sends carries now (the relay reuses lines).
+type StreamOwners = Rc<RefCell<HashMap<String, (ParticipantId, TrackSource)>>>;
+
 pub struct Peer {
     connection: RtcPeerConnection,
+    owners: StreamOwners,
     senders: Vec<(Line, RtcRtpSender)>,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
@@ -83,10 +91,13 @@ impl Peer {
             },
         );
         let handler = on_event.clone();
+        let owners = StreamOwners::default();
+        let track_owners = owners.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {
             let streams = event.streams();
             if let Ok(stream) = streams.get(0).dyn_into::<MediaStream>() {
-                if let Some((id, source)) = ParticipantId::from_stream_id(&stream.id()) {
+                let owner = track_owners.borrow().get(&stream.id()).copied();
+                if let Some((id, source)) = owner {
                     handler(PeerEvent::RemoteStream(id, source, stream));
                 }
             }
@@ -107,6 +118,7 @@ impl Peer {
         let senders = add_sending_lines(&connection, microphone, camera);
         Ok(Peer {
             connection,
+            owners,
             senders,
             _on_candidate: on_candidate,
             _on_track: on_track,
@@ -180,8 +192,17 @@ impl Peer {
         Ok(())
     }
 
-    /// Take an offer from the relay; returns our answer's SDP.
-    pub async fn answer_offer(&self, sdp: &str) -> Result<String, JsValue> {
+    /// Take an offer from the relay and whose media its streams carry; returns our answer's
+    /// SDP. The owners are known before the offer is applied, when its tracks arrive.
+    pub async fn answer_offer(
+        &self,
+        sdp: &str,
+        streams: &[ForwardedStream],
+    ) -> Result<String, JsValue> {
+        *self.owners.borrow_mut() = streams
+            .iter()
+            .map(|s| (s.stream.clone(), (s.participant_id, s.source)))
+            .collect();
         if self.connection.signaling_state() == RtcSignalingState::HaveLocalOffer {
             let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
             JsFuture::from(self.connection.set_local_description(&rollback)).await?;

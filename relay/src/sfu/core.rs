@@ -28,7 +28,10 @@ mod admission;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
 mod presence;
+#[cfg(test)]
+mod scenarios;
 pub use admission::Gate;
+pub use presence::{Resumed, PARKED_MAX};
 
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.
@@ -135,6 +138,15 @@ pub enum Output {
     },
 }
 
+/// Why someone leaves; every exit goes through [`Sfu::depart`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Departure {
+    /// They left, were removed, or did not come back in time.
+    Left,
+    /// Their media connection died: they are told, and their connection is closed.
+    MediaFailed,
+}
+
 /// When a room's conference began and the most people it had at once.
 struct Conference {
     started: Instant,
@@ -160,8 +172,9 @@ pub struct Sfu {
     /// Resume secrets of participants in a room, both ways.
     resume_tokens: HashMap<String, ParticipantId>,
     resume_of: HashMap<ParticipantId, String>,
-    /// Participants whose signaling connection dropped, kept (media flowing) until then.
-    detached: HashMap<ParticipantId, Instant>,
+    /// Participants whose signaling connection dropped, kept (media flowing) for a while,
+    /// with what they are told meanwhile.
+    detached: HashMap<ParticipantId, presence::Detached>,
     /// E-mail addresses participants gave: for hosts' eyes only, in memory only.
     emails: HashMap<ParticipantId, String>,
     next_stats: Option<Instant>,
@@ -593,15 +606,15 @@ impl Sfu {
             let Some(peer) = self.peers.get_mut(&id) else {
                 continue;
             };
-            if let Some(sdp) = peer.create_offer_if_needed() {
-                self.signal(id, ServerMessage::Offer { sdp });
+            if let Some((sdp, streams)) = peer.create_offer_if_needed() {
+                self.signal(id, ServerMessage::Offer { sdp, streams });
             }
             let (events, alive) = self.poll_peer(id);
             for event in events {
                 self.handle_event(now, id, event, &mut work);
             }
             if !alive {
-                self.remove(now, id, true, &mut work);
+                self.depart(now, id, Departure::MediaFailed, &mut work);
             }
         }
     }
@@ -865,8 +878,20 @@ impl Sfu {
         }
     }
 
+    /// A message for one participant: out now, or kept for their resume.
     fn signal(&mut self, id: ParticipantId, message: ServerMessage) {
-        self.outputs.push_back(Output::Signal(id, message));
+        match self.detached.get_mut(&id) {
+            Some(detached) => detached.park(message),
+            None => self.outputs.push_back(Output::Signal(id, message)),
+        }
+    }
+
+    /// A message could not be delivered because the connection just closed: keep it, and
+    /// the session, for a resume (if the session is worth keeping).
+    pub fn connection_closed(&mut self, now: Instant, id: ParticipantId, unsent: ServerMessage) {
+        if self.detach(now, id) {
+            self.signal(id, unsent);
+        }
     }
 
     fn refuse(&mut self, id: ParticipantId, code: ErrorCode, message: &str) {

@@ -4,6 +4,7 @@
 //! Drop policy: media may drop, signaling must not. A datagram the socket cannot take right
 //! now is dropped and counted (`datagrams_send_failed`). A signaling connection whose
 //! outbox is full is too slow to follow the room: it is closed and its participant leaves.
+//! What a dropped connection misses is kept by the core for a resume.
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -19,7 +20,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::core::{Command, Gate, Output, Sfu};
+use super::core::{Command, Gate, Output, Resumed, Sfu};
 use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
 use crate::metrics::{self, Metrics};
 
@@ -44,12 +45,13 @@ pub enum Inbox {
         connection: u64,
         outbox: mpsc::Sender<ToClient>,
     },
-    /// A new connection continues a dropped session; the reply names it (or `None`).
+    /// A new connection continues a dropped session; the reply names it and carries what
+    /// the connection must send first (or `None`).
     Resume {
         token: String,
         connection: u64,
         outbox: mpsc::Sender<ToClient>,
-        reply: oneshot::Sender<Option<(ParticipantId, RoomName)>>,
+        reply: oneshot::Sender<Option<Resumed>>,
     },
     Command(Command),
     /// The connection is gone. `graceful`: the participant said goodbye (or was told to go)
@@ -80,21 +82,15 @@ pub struct MediaSocket {
 /// Most datagrams taken from a media socket in one round of the loop.
 const RECEIVE_BATCH: usize = 64;
 
-/// Most messages kept for a participant whose connection dropped, until it resumes; beyond
-/// it the session is given up (the client rejoins).
-const PARKED_MAX: usize = 1000;
-
 struct Outbox {
     connection: u64,
     sender: mpsc::Sender<ToClient>,
 }
 
-/// The signaling connections the SFU talks to, and what waits for those that dropped.
+/// The signaling connections the SFU talks to.
 #[derive(Default)]
 struct Clients {
     outboxes: HashMap<ParticipantId, Outbox>,
-    /// Messages for detached participants, delivered in order on resume.
-    parked: HashMap<ParticipantId, Vec<ServerMessage>>,
 }
 
 pub async fn run(
@@ -146,21 +142,16 @@ pub async fn run(
                             sfu.handle_command(Instant::now(), Command::Leave { id });
                         } else if sfu.detach(Instant::now(), id) {
                             debug!(participant = %id, "connection dropped; kept for a resume");
-                            clients.parked.insert(id, Vec::new());
                         }
                     }
                 }
                 Some(Inbox::Resume { token, connection, outbox, reply }) => {
+                    // What the core kept goes back with the reply, written by the connection
+                    // before anything from its outbox: all of it, in order.
                     let resumed = sfu.resume(&token);
-                    if let Some((id, _)) = &resumed {
-                        let _ = outbox.try_send(ToClient::Message(ServerMessage::Resumed {
-                            participant_id: *id,
-                        }));
-                        for message in clients.parked.remove(id).unwrap_or_default() {
-                            let _ = outbox.try_send(ToClient::Message(message));
-                        }
+                    if let Some(resumed) = &resumed {
                         // A connection it replaces (not noticed dead yet) is dropped here.
-                        clients.outboxes.insert(*id, Outbox { connection, sender: outbox });
+                        clients.outboxes.insert(resumed.id, Outbox { connection, sender: outbox });
                     }
                     let _ = reply.send(resumed);
                 }
@@ -196,15 +187,18 @@ fn flush(
                 }
             }
             Output::Signal(id, message) => {
-                if let Some(outbox) = clients.outboxes.get(&id) {
-                    if outbox.sender.try_send(ToClient::Message(message)).is_err() {
-                        too_slow.push(id);
+                let Some(outbox) = clients.outboxes.get(&id) else {
+                    continue;
+                };
+                match outbox.sender.try_send(ToClient::Message(message)) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(id),
+                    // The connection ended a moment ago; its goodbye is on its way.
+                    Err(mpsc::error::TrySendError::Closed(ToClient::Message(unsent))) => {
+                        clients.outboxes.remove(&id);
+                        sfu.connection_closed(Instant::now(), id, unsent);
                     }
-                } else if let Some(parked) = clients.parked.get_mut(&id) {
-                    parked.push(message);
-                    if parked.len() > PARKED_MAX {
-                        too_slow.push(id);
-                    }
+                    Err(mpsc::error::TrySendError::Closed(ToClient::Close(_))) => {}
                 }
             }
             Output::ConferenceEnded {
@@ -216,7 +210,6 @@ fn flush(
                 peak_participants,
             })),
             Output::Close(id, code) => {
-                clients.parked.remove(&id);
                 if let Some(outbox) = clients.outboxes.remove(&id) {
                     // Closing is best effort: a full outbox closes on drop anyway.
                     let _ = outbox.sender.try_send(ToClient::Close(code));
@@ -225,15 +218,10 @@ fn flush(
         }
     }
     for id in too_slow {
-        let parked = clients.parked.remove(&id).is_some();
-        if clients.outboxes.remove(&id).is_some() || parked {
+        if clients.outboxes.remove(&id).is_some() {
             warn!(participant = %id, "signaling connection too slow; closing it");
             sfu.handle_command(Instant::now(), Command::Leave { id });
         }
-    }
-    if !clients.parked.is_empty() {
-        // Sessions that ran out of grace: nothing to keep for them.
-        clients.parked.retain(|id, _| sfu.is_present(*id));
     }
     if !sfu.has_no_output() {
         // Leaving produced new messages for others; deliver them too.

@@ -2,6 +2,7 @@
 
 pub mod core;
 pub mod io;
+pub mod lines;
 pub mod lobby;
 pub mod meeting;
 pub mod peer;

@@ -11,8 +11,9 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind, Mid};
 use str0m::{Candidate, Rtc};
 
+use super::lines::{Change, Lines, OpenedTrack};
 use super::rooms::{TrackKey, TrackKind};
-use sprechstunde_shared::ParticipantId;
+use sprechstunde_shared::{ForwardedStream, ParticipantId};
 
 /// Candidates kept from before the first offer; more are dropped (no real client sends so
 /// many, and they must not grow without bound).
@@ -28,40 +29,13 @@ pub enum PeerError {
     Rejected(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutState {
-    ToOpen,
-    Negotiating(Mid),
-    Open(Mid),
-    ToStop(Mid),
-    NegotiatingStop(Mid),
-}
-
-#[derive(Debug)]
-struct OutTrack {
-    key: TrackKey<Mid>,
-    kind: TrackKind,
-    state: OutState,
-}
-
-impl OutTrack {
-    fn mid(&self) -> Option<Mid> {
-        match self.state {
-            OutState::ToOpen => None,
-            OutState::Negotiating(m)
-            | OutState::Open(m)
-            | OutState::ToStop(m)
-            | OutState::NegotiatingStop(m) => Some(m),
-        }
-    }
-}
-
 pub struct Peer {
     pub rtc: Rtc,
     /// The client's first offer has been answered; the relay may offer from now on.
     negotiated: bool,
-    pending: Option<SdpPendingOffer>,
-    outgoing: Vec<OutTrack>,
+    pending: Option<PendingOffer>,
+    /// The lines of others' media this participant receives.
+    lines: Lines<Mid>,
     pub next_timeout: Instant,
     /// False when the participant chose "audio only": no video is forwarded to them.
     pub receive_video: bool,
@@ -82,12 +56,11 @@ pub struct Peer {
     early_candidates: Vec<Candidate>,
 }
 
-/// A track the relay now sends on `out_mid` after a completed negotiation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenedTrack {
-    pub key: TrackKey<Mid>,
-    pub kind: TrackKind,
-    pub out_mid: Mid,
+/// The relay's offer in flight, kept to send again after a resume.
+struct PendingOffer {
+    sdp: String,
+    streams: Vec<ForwardedStream>,
+    str0m: SdpPendingOffer,
 }
 
 fn media_kind(kind: TrackKind) -> MediaKind {
@@ -97,20 +70,16 @@ fn media_kind(kind: TrackKind) -> MediaKind {
     }
 }
 
-/// The stream a receiver sees a track in: camera and microphone together (lip sync), the
-/// screen in a stream of its own.
-fn stream_id(key: TrackKey<Mid>, kind: TrackKind) -> String {
-    match kind {
-        TrackKind::Screen => key.origin.screen_stream_id(),
-        TrackKind::Audio | TrackKind::Video => key.origin.stream_id(),
-    }
-}
-
 const VIDEO_RESEND_PACKETS: usize = 256;
 
 impl Peer {
     pub fn new(now: Instant, local_candidates: &[Candidate]) -> Peer {
         let mut rtc = Rtc::builder()
+            // One codec per kind, the one every supported browser sends and decodes (VP8,
+            // Opus): what one sends, all others can take as it is, and a forwarded line offers
+            // exactly that instead of two dozen payload types.
+            .clear_codecs()
+            .enable_vp8(true)
             .enable_bwe(None)
             // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
             // the next one (audio has no retransmission in browsers).
@@ -128,7 +97,7 @@ impl Peer {
             rtc,
             negotiated: false,
             pending: None,
-            outgoing: Vec::new(),
+            lines: Lines::default(),
             next_timeout: now,
             receive_video: true,
             sending: sprechstunde_shared::MediaState::default(),
@@ -152,13 +121,7 @@ impl Peer {
             .map_err(|e| PeerError::Rejected(e.to_string()))?;
         // Accepting an offer invalidates our own pending one: redo it in the next round.
         if self.pending.take().is_some() {
-            for track in &mut self.outgoing {
-                track.state = match track.state {
-                    OutState::Negotiating(_) => OutState::ToOpen,
-                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
-                    other => other,
-                };
-            }
+            self.lines.abandoned();
         }
         self.negotiated = true;
         for candidate in self.early_candidates.drain(..) {
@@ -168,7 +131,7 @@ impl Peer {
     }
 
     /// Take the client's answer to our offer. Returns the tracks that are now open.
-    pub fn accept_answer(&mut self, sdp: &str) -> Result<Vec<OpenedTrack>, PeerError> {
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<Vec<OpenedTrack<Mid>>, PeerError> {
         let Some(pending) = self.pending.take() else {
             return Err(PeerError::UnexpectedAnswer);
         };
@@ -176,22 +139,9 @@ impl Peer {
             SdpAnswer::from_sdp_string(sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
         self.rtc
             .sdp_api()
-            .accept_answer(pending, answer)
+            .accept_answer(pending.str0m, answer)
             .map_err(|e| PeerError::Rejected(e.to_string()))?;
-        let mut opened = Vec::new();
-        for track in &mut self.outgoing {
-            if let OutState::Negotiating(mid) = track.state {
-                track.state = OutState::Open(mid);
-                opened.push(OpenedTrack {
-                    key: track.key,
-                    kind: track.kind,
-                    out_mid: mid,
-                });
-            }
-        }
-        self.outgoing
-            .retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
-        Ok(opened)
+        Ok(self.lines.answered())
     }
 
     pub fn add_remote_candidate(&mut self, candidate: &str) -> Result<(), PeerError> {
@@ -217,36 +167,18 @@ impl Peer {
 
     /// Queue a track of another participant to be offered to this one.
     pub fn offer_track(&mut self, key: TrackKey<Mid>, kind: TrackKind) {
-        if self.outgoing.iter().any(|t| t.key == key) {
-            return;
-        }
-        self.outgoing.push(OutTrack {
-            key,
-            kind,
-            state: OutState::ToOpen,
-        });
+        self.lines.offer(key, kind);
     }
 
-    /// Stop sending everything that came from `origin` (it left).
+    /// Stop sending everything that came from `origin` (it left); its lines wait for the
+    /// next person.
     pub fn stop_tracks_from(&mut self, origin: ParticipantId) {
-        self.outgoing.retain_mut(|track| {
-            if track.key.origin != origin {
-                return true;
-            }
-            match track.state {
-                // Never offered: just forget it.
-                OutState::ToOpen => false,
-                OutState::Negotiating(m) | OutState::Open(m) => {
-                    track.state = OutState::ToStop(m);
-                    true
-                }
-                OutState::ToStop(_) | OutState::NegotiatingStop(_) => true,
-            }
-        });
+        self.lines.stop_from(origin);
     }
 
-    /// Build the next relay offer if anything changed and nothing is in flight.
-    pub fn create_offer_if_needed(&mut self) -> Option<String> {
+    /// Build the next relay offer if anything changed and nothing is in flight: the SDP and
+    /// whose media each stream carries.
+    pub fn create_offer_if_needed(&mut self) -> Option<(String, Vec<ForwardedStream>)> {
         if !self.negotiated || self.pending.is_some() || !self.rtc.is_alive() {
             return None;
         }
@@ -255,31 +187,55 @@ impl Peer {
             // Keep the relay's candidates: its address did not change, the client's path did.
             change.ice_restart(true);
         }
-        for track in &mut self.outgoing {
-            match track.state {
-                OutState::ToOpen => {
+        for planned in self.lines.plan() {
+            match planned {
+                Change::Add {
+                    index,
+                    kind,
+                    stream,
+                } => {
                     let mid = change.add_media(
-                        media_kind(track.kind),
+                        media_kind(kind),
                         Direction::SendOnly,
-                        Some(stream_id(track.key, track.kind)),
+                        Some(stream),
                         None,
                         None,
                     );
-                    track.state = OutState::Negotiating(mid);
+                    self.lines.added(index, mid);
                 }
-                OutState::ToStop(mid) => {
-                    change.stop_media(mid);
-                    track.state = OutState::NegotiatingStop(mid);
-                }
-                _ => {}
+                Change::Activate(mid) => change.set_direction(mid, Direction::SendOnly),
+                Change::Deactivate(mid) => change.set_direction(mid, Direction::Inactive),
             }
         }
         if !change.has_changes() {
+            self.lines.abandoned();
             return None;
         }
-        let (offer, pending) = change.apply()?;
-        self.pending = Some(pending);
-        Some(offer.to_sdp_string())
+        let Some((offer, pending)) = change.apply() else {
+            self.lines.abandoned();
+            return None;
+        };
+        let sdp = offer.to_sdp_string();
+        let streams = self.lines.streams();
+        self.pending = Some(PendingOffer {
+            sdp: sdp.clone(),
+            streams: streams.clone(),
+            str0m: pending,
+        });
+        Some((sdp, streams))
+    }
+
+    /// The relay's offer in flight, to send again on a new connection (its answer may never
+    /// have come because the old connection dropped).
+    pub fn offer_in_flight(&self) -> Option<(String, Vec<ForwardedStream>)> {
+        self.pending
+            .as_ref()
+            .map(|p| (p.sdp.clone(), p.streams.clone()))
+    }
+
+    /// How many media lines the relay sends this participant (in use or waiting for reuse).
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
     }
 
     /// Ask for an ICE restart with the next offer (sent as soon as none is in flight).
@@ -290,18 +246,11 @@ impl Peer {
 
     /// Video tracks of others this participant receives now.
     pub fn open_video_tracks(&self) -> Vec<TrackKey<Mid>> {
-        self.outgoing
-            .iter()
-            .filter(|t| t.kind.is_video() && matches!(t.state, OutState::Open(_)))
-            .map(|t| t.key)
-            .collect()
+        self.lines.open_video()
     }
 
     /// The other participant's track that this participant receives on `out_mid`.
     pub fn track_on(&self, out_mid: Mid) -> Option<TrackKey<Mid>> {
-        self.outgoing
-            .iter()
-            .find(|t| t.mid() == Some(out_mid) && matches!(t.state, OutState::Open(_)))
-            .map(|t| t.key)
+        self.lines.track_on(out_mid)
     }
 }

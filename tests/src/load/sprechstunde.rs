@@ -73,7 +73,7 @@ pub async fn join(
                 continue;
             };
             let signal = match ServerMessage::from_json(text.as_str()) {
-                Ok(ServerMessage::Offer { sdp }) => SignalIn::Offer(sdp),
+                Ok(ServerMessage::Offer { sdp, .. }) => SignalIn::Offer(sdp),
                 Ok(ServerMessage::Answer { sdp }) => SignalIn::Answer(sdp),
                 _ => continue,
             };

@@ -7,7 +7,7 @@ use sprechstunde_shared::{
     close_code, ErrorCode, ModerationAction, ParticipantId, RoomName, ServerMessage,
 };
 
-use super::{meeting_of, Sfu};
+use super::{meeting_of, Departure, Sfu};
 use crate::access::PasswordDigest;
 use crate::sfu::lobby::Waiter;
 use crate::sfu::meeting::MeetingInfo;
@@ -123,6 +123,19 @@ impl Sfu {
 
     /// Someone left for good: out of the waiting room or out of the room.
     pub(super) fn leave(&mut self, now: Instant, id: ParticipantId, work: &mut Vec<ParticipantId>) {
+        self.depart(now, id, Departure::Left, work);
+    }
+
+    /// Every way out of a room or the waiting room ends here: everything the participant
+    /// held is freed (e-mail address and link included) and the others and the hosts are
+    /// told, the same way whatever the reason.
+    pub(super) fn depart(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        why: Departure,
+        work: &mut Vec<ParticipantId>,
+    ) {
         if let Some((room, _)) = self.lobby.take(id) {
             self.entries.remove(&id);
             self.emails.remove(&id);
@@ -133,7 +146,7 @@ impl Sfu {
         let room = self.rooms.room_name(id).cloned();
         let was_host = self.rooms.participant(id).is_some_and(|p| p.host);
         let had_email = self.emails.remove(&id).is_some();
-        self.remove(now, id, false, work);
+        self.remove(now, id, why == Departure::MediaFailed, work);
         self.entries.remove(&id);
         if let (Some(room), true) = (&room, had_email) {
             self.tell_hosts_contacts(room);

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use sprechstunde_shared::{ParticipantId, RoomName};
+use sprechstunde_shared::{ParticipantId, RoomName, ServerMessage};
 
-use super::Sfu;
+use super::{Departure, Sfu};
 
 /// How long a participant whose signaling connection dropped is kept for `resume`.
 pub const RESUME_GRACE: Duration = Duration::from_secs(20);
@@ -21,6 +21,39 @@ pub const ICE_RESTART_GRACE: Duration = Duration::from_secs(30);
 /// flows, and ICE consent checks every few seconds even when nothing does.
 pub const DETACHED_SILENCE: Duration = Duration::from_secs(6);
 
+/// Most messages kept for a participant whose connection dropped; one more and the session
+/// is given up (the resume fails and the client joins afresh), never cut silently.
+pub const PARKED_MAX: usize = 1000;
+
+/// A participant whose signaling connection dropped, kept for a resume.
+pub(crate) struct Detached {
+    until: Instant,
+    /// What the relay told them meanwhile, in order.
+    parked: Vec<ServerMessage>,
+    /// More than [`PARKED_MAX`] came: the session is gone.
+    overflowed: bool,
+}
+
+impl Detached {
+    pub(super) fn park(&mut self, message: ServerMessage) {
+        if self.parked.len() >= PARKED_MAX {
+            self.overflowed = true;
+        } else {
+            self.parked.push(message);
+        }
+    }
+}
+
+/// A resumed session: whose it is, and what its new connection must get first, in order.
+#[derive(Debug)]
+pub struct Resumed {
+    pub id: ParticipantId,
+    pub room: RoomName,
+    /// `resumed`, every parked message, and the relay's offer in flight (its answer may
+    /// have been lost with the old connection).
+    pub messages: Vec<ServerMessage>,
+}
+
 impl Sfu {
     /// The signaling connection of `id` dropped without a goodbye. Returns whether the
     /// session is kept for a resume; otherwise the participant has left.
@@ -32,7 +65,11 @@ impl Sfu {
             .get(&id)
             .is_some_and(|peer| peer.media_connected && peer.ice_lost_since.is_none());
         if media_alive {
-            self.detached.insert(id, now + RESUME_GRACE);
+            self.detached.entry(id).or_insert(Detached {
+                until: now + RESUME_GRACE,
+                parked: Vec::new(),
+                overflowed: false,
+            });
             return true;
         }
         // Waiting guests, and participants whose media is gone as well: nothing to keep.
@@ -44,11 +81,28 @@ impl Sfu {
 
     /// A new connection presents a resume secret: the session it names continues, if it is
     /// still kept.
-    pub fn resume(&mut self, token: &str) -> Option<(ParticipantId, RoomName)> {
+    pub fn resume(&mut self, token: &str) -> Option<Resumed> {
         let id = *self.resume_tokens.get(token)?;
         let room = self.rooms.room_name(id)?.clone();
-        self.detached.remove(&id);
-        Some((id, room))
+        if self.detached.get(&id).is_some_and(|d| d.overflowed) {
+            return None;
+        }
+        let parked = self
+            .detached
+            .remove(&id)
+            .map(|d| d.parked)
+            .unwrap_or_default();
+        let offer_parked = parked
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Offer { .. }));
+        let mut messages = Vec::with_capacity(parked.len() + 2);
+        messages.push(ServerMessage::Resumed { participant_id: id });
+        messages.extend(parked);
+        let in_flight = self.peers.get(&id).and_then(|p| p.offer_in_flight());
+        if let (false, Some((sdp, streams))) = (offer_parked, in_flight) {
+            messages.push(ServerMessage::Offer { sdp, streams });
+        }
+        Some(Resumed { id, room, messages })
     }
 
     /// Whether `id` is in a room or waiting for one.
@@ -69,7 +123,7 @@ impl Sfu {
         let expired: Vec<ParticipantId> = self
             .detached
             .iter()
-            .filter(|(id, until)| **until <= now || self.silent(now, **id))
+            .filter(|(id, d)| d.until <= now || d.overflowed || self.silent(now, **id))
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
@@ -87,13 +141,12 @@ impl Sfu {
             .collect();
         for id in lost {
             tracing::info!(participant = %id, "media path lost for good; leaves");
-            if self.detached.contains_key(&id) {
-                self.leave(now, id, work);
+            let why = if self.detached.contains_key(&id) {
+                Departure::Left
             } else {
-                self.remove(now, id, true, work);
-                self.entries.remove(&id);
-                self.emails.remove(&id);
-            }
+                Departure::MediaFailed
+            };
+            self.depart(now, id, why, work);
         }
     }
 
@@ -124,12 +177,16 @@ impl Sfu {
         let detached = self
             .detached
             .iter()
-            .map(|(id, until)| {
+            .map(|(id, d)| {
                 let silent_at = self
                     .peers
                     .get(id)
                     .map_or(now, |p| p.last_heard + DETACHED_SILENCE);
-                silent_at.min(*until)
+                if d.overflowed {
+                    now
+                } else {
+                    silent_at.min(d.until)
+                }
             })
             .min();
         // While a media path is lost, look once a second.

@@ -1,0 +1,464 @@
+//! Room rules as scenarios on the sans-IO core: commands in, time as an input, outputs read
+//! back. No sockets, no browser; each runs in milliseconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sprechstunde_shared::{
+    close_code, ChatText, DisplayName, MediaState, ModerationAction, ParticipantId, RoomName,
+    ServerMessage,
+};
+use std::net::SocketAddr;
+
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, MediaKind};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
+
+use super::{Command, Output, Sfu, PARKED_MAX};
+use crate::access::token::{Grant, LinkRole, TokenId};
+use crate::access::{AccessPolicy, Entry};
+use crate::metrics::Metrics;
+
+const HOST: ParticipantId = ParticipantId(1);
+const GUEST: ParticipantId = ParticipantId(2);
+
+struct Scene {
+    sfu: Sfu,
+    now: Instant,
+    /// Everything each participant was sent, in order.
+    inbox: HashMap<ParticipantId, Vec<ServerMessage>>,
+    closed: HashMap<ParticipantId, u16>,
+    /// Media clients (str0m) and their addresses, for scenarios that need media up.
+    clients: HashMap<ParticipantId, (Rtc, SocketAddr)>,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        let candidate = str0m::Candidate::host("127.0.0.1:9".parse().expect("address"), "udp")
+            .expect("a host candidate");
+        Scene {
+            sfu: Sfu::new(
+                vec![candidate],
+                20,
+                HashMap::new(),
+                AccessPolicy::default(),
+                Arc::new(Metrics::default()),
+            ),
+            now: Instant::now(),
+            inbox: HashMap::new(),
+            closed: HashMap::new(),
+            clients: HashMap::new(),
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        self.sfu.handle_command(self.now, command);
+        self.collect();
+    }
+
+    fn collect(&mut self) {
+        while let Some(output) = self.sfu.poll_output() {
+            match output {
+                Output::Signal(id, message) => self.inbox.entry(id).or_default().push(message),
+                Output::Close(id, code) => {
+                    self.closed.insert(id, code);
+                }
+                Output::Transmit(_) | Output::ConferenceEnded { .. } => {}
+            }
+        }
+    }
+
+    fn take(&mut self, id: ParticipantId) -> Vec<ServerMessage> {
+        self.inbox.remove(&id).unwrap_or_default()
+    }
+
+    fn join(&mut self, id: ParticipantId, host: bool, email: Option<&str>) {
+        let entry = if host {
+            Entry::Link(Grant {
+                role: LinkRole::Host,
+                id: TokenId([id.0 as u8; 16]),
+                expires: u64::MAX,
+            })
+        } else {
+            Entry::Guest
+        };
+        self.command(Command::Join {
+            id,
+            room: RoomName::parse("beratung").expect("room name"),
+            name: DisplayName::parse(&format!("Person {}", id.0)).expect("name"),
+            email: email.map(str::to_string),
+            media: MediaState::default(),
+            entry,
+            password_checked: None,
+            resume: format!("resume-{}", id.0),
+        });
+    }
+
+    /// The host in the room and the guest admitted from the waiting room.
+    fn host_and_guest(guest_email: Option<&str>) -> Scene {
+        let mut scene = Scene::new();
+        scene.join(HOST, true, None);
+        scene.join(GUEST, false, guest_email);
+        scene.command(Command::Moderate {
+            id: HOST,
+            target: GUEST,
+            action: ModerationAction::Admit,
+        });
+        assert!(
+            scene
+                .take(GUEST)
+                .iter()
+                .any(|m| matches!(m, ServerMessage::Welcome { .. })),
+            "the guest was admitted"
+        );
+        scene.take(HOST);
+        scene
+    }
+
+    /// A client on its own loopback address: it offers a microphone and a camera line, as
+    /// a browser does first, and its datagrams go through [`Scene::pump`].
+    fn connect_client(&mut self, id: ParticipantId) {
+        let address: SocketAddr = format!("127.0.0.{}:5000", 10 + id.0)
+            .parse()
+            .expect("address");
+        let mut rtc = Rtc::new(self.now);
+        let candidate = Candidate::host(address, "udp").expect("candidate");
+        rtc.add_local_candidate(candidate.clone());
+        let mut change = rtc.sdp_api();
+        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = change.apply().expect("an offer");
+        self.command(Command::Offer {
+            id,
+            sdp: offer.to_sdp_string(),
+        });
+        self.command(Command::Candidate {
+            id,
+            candidate: candidate.to_sdp_string(),
+        });
+        let answer = self
+            .take(id)
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMessage::Answer { sdp } => Some(sdp),
+                _ => None,
+            })
+            .expect("the relay answers");
+        rtc.sdp_api()
+            .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).expect("SDP"))
+            .expect("answer accepted");
+        self.clients.insert(id, (rtc, address));
+        self.pump();
+    }
+
+    /// Datagrams between the clients and the relay, in memory, until all is quiet.
+    fn pump(&mut self) {
+        let relay: SocketAddr = "127.0.0.1:9".parse().expect("address");
+        for _ in 0..200 {
+            let mut moved = false;
+            for (rtc, address) in self.clients.values_mut() {
+                while let Ok(output) = rtc.poll_output() {
+                    match output {
+                        RtcOutput::Transmit(t) => {
+                            moved = true;
+                            self.sfu
+                                .receive_datagram(self.now, *address, relay, &t.contents);
+                        }
+                        RtcOutput::Timeout(_) => break,
+                        RtcOutput::Event(_) => {}
+                    }
+                }
+            }
+            self.sfu.drive_received(self.now);
+            self.sfu.handle_timeout(self.now);
+            while let Some(output) = self.sfu.poll_output() {
+                match output {
+                    Output::Transmit(t) => {
+                        moved = true;
+                        if let Some((rtc, _)) =
+                            self.clients.values_mut().find(|(_, a)| *a == t.destination)
+                        {
+                            let contents = (&*t.contents).try_into().expect("datagram");
+                            let input = Input::Receive(
+                                self.now,
+                                Receive {
+                                    proto: Protocol::Udp,
+                                    source: relay,
+                                    destination: t.destination,
+                                    contents,
+                                },
+                            );
+                            let _ = rtc.handle_input(input);
+                        }
+                    }
+                    Output::Signal(id, message) => self.inbox.entry(id).or_default().push(message),
+                    Output::Close(id, code) => {
+                        self.closed.insert(id, code);
+                    }
+                    Output::ConferenceEnded { .. } => {}
+                }
+            }
+            self.now += Duration::from_millis(5);
+            for (rtc, _) in self.clients.values_mut() {
+                let _ = rtc.handle_input(Input::Timeout(self.now));
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Clients answer every relay offer they were sent (other messages stay in the inbox).
+    /// Returns the sizes of the offers.
+    fn answer_offers(&mut self) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let ids: Vec<ParticipantId> = self.clients.keys().copied().collect();
+        for id in ids {
+            let messages = self.take(id);
+            let mut kept = Vec::new();
+            for message in messages {
+                let ServerMessage::Offer { sdp, .. } = message else {
+                    kept.push(message);
+                    continue;
+                };
+                sizes.push(sdp.len());
+                let Some((rtc, _)) = self.clients.get_mut(&id) else {
+                    continue;
+                };
+                let offer = SdpOffer::from_sdp_string(&sdp).expect("relay SDP");
+                let answer = rtc.sdp_api().accept_offer(offer).expect("answerable");
+                self.command(Command::Answer {
+                    id,
+                    sdp: answer.to_sdp_string(),
+                });
+            }
+            self.inbox.entry(id).or_default().splice(0..0, kept);
+        }
+        self.pump();
+        sizes
+    }
+
+    /// The media path counts as up (what ICE and DTLS would have done).
+    fn media_up(&mut self, id: ParticipantId) {
+        if let Some(peer) = self.sfu.peers.get_mut(&id) {
+            peer.media_connected = true;
+            peer.last_heard = self.now;
+        }
+    }
+
+    fn chat(&mut self, id: ParticipantId, text: &str) {
+        self.command(Command::Chat {
+            id,
+            text: ChatText::parse(text).expect("chat text"),
+            to: None,
+            time_ms: 0,
+        });
+    }
+
+    /// Every per-participant table of the core knows only these.
+    fn only_known(&self, present: &[ParticipantId]) -> Result<(), String> {
+        let sfu = &self.sfu;
+        let tables: [(&str, Vec<ParticipantId>); 6] = [
+            ("peers", sfu.peers.keys().copied().collect()),
+            ("entries", sfu.entries.keys().copied().collect()),
+            ("emails", sfu.emails.keys().copied().collect()),
+            ("resume_of", sfu.resume_of.keys().copied().collect()),
+            ("detached", sfu.detached.keys().copied().collect()),
+            (
+                "resume_tokens",
+                sfu.resume_tokens.values().copied().collect(),
+            ),
+        ];
+        for (table, ids) in tables {
+            if let Some(stray) = ids.iter().find(|id| !present.contains(id)) {
+                return Err(format!("{stray} is still in `{table}`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_peer_whose_media_dies_in_the_loop_departs_like_anyone_who_leaves() {
+    let mut scene = Scene::host_and_guest(Some("familie@example.org"));
+    let contacts = scene.take(HOST);
+    assert!(
+        contacts.is_empty(),
+        "nothing pending for the host: {contacts:?}"
+    );
+    assert!(scene.sfu.emails.contains_key(&GUEST));
+
+    // DTLS fails or closes: str0m's session dies and the core finds out while polling it.
+    if let Some(peer) = scene.sfu.peers.get_mut(&GUEST) {
+        peer.rtc.disconnect();
+    }
+    scene.now += Duration::from_secs(1);
+    scene.sfu.handle_timeout(scene.now);
+    scene.collect();
+
+    assert_eq!(
+        scene.closed.get(&GUEST),
+        Some(&close_code::MEDIA_FAILED),
+        "the guest is told and closed"
+    );
+    let host_saw = scene.take(HOST);
+    assert!(
+        host_saw
+            .iter()
+            .any(|m| matches!(m, ServerMessage::ParticipantLeft { participant_id } if *participant_id == GUEST)),
+        "the host sees the guest leave: {host_saw:?}"
+    );
+    assert!(
+        host_saw
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Contacts { contacts } if contacts.is_empty())),
+        "the host's contact list loses the guest's address: {host_saw:?}"
+    );
+    scene
+        .only_known(&[HOST])
+        .expect("nothing of the guest is kept, the e-mail address least of all");
+}
+
+#[test]
+fn a_resume_delivers_every_parked_message_in_order() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.media_up(GUEST);
+    assert!(scene.sfu.detach(scene.now, GUEST), "kept for a resume");
+    for n in 0..900 {
+        scene.chat(HOST, &format!("Nachricht {n}"));
+    }
+    assert!(
+        scene.take(GUEST).is_empty(),
+        "nothing goes out while detached"
+    );
+
+    let resumed = scene.sfu.resume("resume-2").expect("the session is kept");
+    assert_eq!(resumed.id, GUEST);
+    assert!(matches!(
+        resumed.messages.first(),
+        Some(ServerMessage::Resumed { participant_id }) if *participant_id == GUEST
+    ));
+    let chats: Vec<String> = resumed
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Chat(chat) => Some(chat.text.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (0..900).map(|n| format!("Nachricht {n}")).collect();
+    assert_eq!(chats, expected, "all 900, in order");
+
+    // Back on a connection: messages go out again at once.
+    scene.chat(HOST, "danach");
+    assert_eq!(scene.take(GUEST).len(), 1);
+}
+
+#[test]
+fn more_parked_messages_than_the_limit_end_the_session_visibly() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.media_up(GUEST);
+    assert!(scene.sfu.detach(scene.now, GUEST));
+    for n in 0..=PARKED_MAX {
+        scene.chat(HOST, &format!("Nachricht {n}"));
+    }
+    assert!(
+        scene.sfu.resume("resume-2").is_none(),
+        "a resume that would lose messages fails instead"
+    );
+    scene.now += Duration::from_millis(10);
+    scene.sfu.handle_timeout(scene.now);
+    scene.collect();
+    assert!(
+        scene
+            .take(HOST)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::ParticipantLeft { participant_id } if *participant_id == GUEST)),
+        "the guest leaves for the others"
+    );
+    scene
+        .only_known(&[HOST])
+        .expect("nothing of the guest kept");
+}
+
+#[test]
+fn a_resume_sends_the_offer_in_flight_again() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.connect_client(GUEST);
+    scene.connect_client(HOST);
+    let offers = |messages: &[ServerMessage]| {
+        messages
+            .iter()
+            .filter(|m| matches!(m, ServerMessage::Offer { .. }))
+            .count()
+    };
+    let guest_got = scene.take(GUEST);
+    assert_eq!(
+        offers(&guest_got),
+        1,
+        "the host's tracks are offered to the guest: {guest_got:?}"
+    );
+    // The connection drops before the answer arrives (or the answer is lost with it).
+    assert!(scene.sfu.detach(scene.now, GUEST));
+    let resumed = scene.sfu.resume("resume-2").expect("kept");
+    assert_eq!(offers(&resumed.messages), 1, "the offer comes again, once");
+    let Some(ServerMessage::Offer { streams, .. }) = resumed.messages.last() else {
+        panic!("the offer is last: {:?}", resumed.messages);
+    };
+    assert!(
+        streams.iter().all(|s| s.participant_id == HOST) && !streams.is_empty(),
+        "it names whose media it carries: {streams:?}"
+    );
+
+    // Dropped again before answering: the offer comes again, once.
+    assert!(scene.sfu.detach(scene.now, GUEST));
+    let resumed = scene.sfu.resume("resume-2").expect("kept");
+    assert_eq!(offers(&resumed.messages), 1);
+}
+
+#[test]
+fn a_counselors_day_of_visits_keeps_the_session_the_size_of_one_visit() {
+    let mut scene = Scene::new();
+    scene.join(HOST, true, None);
+    scene.connect_client(HOST);
+    let mut offer_sizes = Vec::new();
+    for visit in 0..50u64 {
+        let family = ParticipantId(100 + visit);
+        scene.join(family, false, None);
+        scene.command(Command::Moderate {
+            id: HOST,
+            target: family,
+            action: ModerationAction::Admit,
+        });
+        scene.connect_client(family);
+        offer_sizes.extend(scene.answer_offers());
+        scene.answer_offers();
+        let lines = scene.sfu.peers.get(&HOST).map(|p| p.line_count());
+        assert_eq!(
+            lines,
+            Some(2),
+            "visit {visit}: the family's microphone and camera"
+        );
+        scene.command(Command::Leave { id: family });
+        scene.clients.remove(&family);
+        offer_sizes.extend(scene.answer_offers());
+    }
+    let lines = scene.sfu.peers.get(&HOST).map(|p| p.line_count());
+    assert_eq!(
+        lines,
+        Some(2),
+        "the lines of the first family served all fifty"
+    );
+    assert!(
+        offer_sizes.len() >= 100,
+        "every visit was negotiated: {offer_sizes:?}"
+    );
+    let first = offer_sizes[0];
+    let largest = offer_sizes.iter().copied().max().unwrap_or_default();
+    assert!(
+        largest < first + 500,
+        "the counselor's offers stay the size of one visit: first {first} B, largest {largest} B"
+    );
+}
