@@ -562,6 +562,17 @@ where
     let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
 }
 
+/// Read and discard what the client still sends, for a moment, after a close.
+async fn drain<S>(stream: &mut S)
+where
+    S: StreamExt + Unpin,
+{
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while stream.next().await.is_some() {}
+    })
+    .await;
+}
+
 pub async fn serve_connection(
     socket: WebSocket,
     ip: IpAddr,
@@ -608,6 +619,9 @@ pub async fn serve_connection(
                         if let Verdict::CloseWith(Some(reply), code) = too_large() {
                             send_text(&mut sink, &reply).await;
                             close(&mut sink, code, "").await;
+                            // The rest of the message is still arriving: take it in before
+                            // the socket closes, or the reset loses the close frame.
+                            drain(&mut stream).await;
                         }
                         break;
                     }

@@ -129,6 +129,8 @@ async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>)
 
 /// Unsent bytes one signaling connection may pile up (a few full-size messages).
 const WRITE_BUFFER_LIMIT: usize = 16 * MAX_MESSAGE_BYTES;
+/// Largest WebSocket frame read before the connection is dropped outright.
+const FRAME_READ_LIMIT: usize = 4 * MAX_SDP_MESSAGE_BYTES;
 /// Read buffer and write batching of a signaling connection.
 const SIGNALING_BUFFER: usize = 8 * 1024;
 
@@ -151,9 +153,11 @@ async fn websocket(
     };
     upgrade
         // The largest message allowed at all (SDP); `signaling` holds the others to
-        // MAX_MESSAGE_BYTES and answers `too_large` either way.
+        // MAX_MESSAGE_BYTES and answers `too_large` either way. A frame up to
+        // FRAME_READ_LIMIT is read whole even when its message is too large, so that the
+        // close frame after `too_large` is not lost to a reset of a socket with unread data.
         .max_message_size(MAX_SDP_MESSAGE_BYTES)
-        .max_frame_size(MAX_SDP_MESSAGE_BYTES)
+        .max_frame_size(FRAME_READ_LIMIT)
         // A client that stops reading cannot make the relay buffer without end: past this
         // the connection fails and is closed.
         .max_write_buffer_size(WRITE_BUFFER_LIMIT)

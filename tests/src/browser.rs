@@ -443,6 +443,11 @@ impl Browser {
     }
 
     /// Run a script in the page and return its value.
+    /// Run a script that reports its result through its last argument (a callback).
+    pub async fn eval_async(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute_async(script, vec![]).await?)
+    }
+
     pub async fn eval(&self, script: &str) -> Result<Value> {
         Ok(self.client.execute(script, vec![]).await?)
     }

@@ -61,6 +61,7 @@ pub struct SyntheticClient {
     pub others: Vec<Participant>,
     pub received: Arc<Mutex<HashMap<ParticipantId, Arc<Received>>>>,
     peer: Arc<RTCPeerConnection>,
+    outgoing: mpsc::UnboundedSender<ClientMessage>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -199,6 +200,7 @@ impl SyntheticClient {
             })
         }));
 
+        let signaling = outgoing.clone();
         let candidates = outgoing.clone();
         peer.on_ice_candidate(Box::new(move |candidate| {
             if let Some(candidate) = candidate.and_then(|c| c.to_json().ok()) {
@@ -262,12 +264,20 @@ impl SyntheticClient {
             others,
             received,
             peer,
+            outgoing: signaling,
             tasks: vec![writer, reader, video_task, audio_task],
         })
     }
 
     pub fn from(&self, origin: ParticipantId) -> Option<Arc<Received>> {
         self.received.lock().ok()?.get(&origin).cloned()
+    }
+
+    /// Say goodbye (`leave`), as the app's leave button does, then close.
+    pub async fn leave(self) {
+        let _ = self.outgoing.send(ClientMessage::Leave);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.close().await;
     }
 
     pub async fn close(self) {
