@@ -202,6 +202,21 @@ pub struct Tile {
     pub frames_shown: u64,
 }
 
+/// Sizes of a browser's session with the relay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Session {
+    pub offer_bytes: u64,
+    pub answer_bytes: u64,
+    pub media_lines: u64,
+}
+
+impl Session {
+    /// (offer bytes, media lines), for comparing sessions by size.
+    pub fn lines_and_offer(self) -> (u64, u64) {
+        (self.offer_bytes, self.media_lines)
+    }
+}
+
 impl MediaStats {
     pub fn tile(&self, participant_name: &str, source: &str) -> Option<&Tile> {
         self.tiles
@@ -443,9 +458,53 @@ impl Browser {
     }
 
     /// Run a script in the page and return its value.
-    /// Run a script that reports its result through its last argument (a callback).
-    pub async fn eval_async(&self, script: &str) -> Result<Value> {
-        Ok(self.client.execute_async(script, vec![]).await?)
+    /// RTP packets received on the camera and microphone shown in `name`'s camera tile:
+    /// (video, audio). Counts what arrived, whether or not it could be decoded.
+    pub async fn received_from(&self, name: &str) -> Result<(u64, u64)> {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+             (async () => {{
+               const tile = [...document.querySelectorAll('figure.tile[data-participant]:not(.own)')]
+                 .find(t => t.dataset.source === 'camera'
+                   && (t.querySelector('figcaption') || {{ textContent: '' }}).textContent.endsWith({name:?}));
+               const video = tile && tile.querySelector('video');
+               const stream = video && video.srcObject;
+               if (!stream) return [0, 0];
+               const ids = stream.getTracks().filter(t => t.readyState === 'live').map(t => t.id);
+               const counts = [0, 0];
+               for (const pc of (window.__testPeerConnections || [])) {{
+                 if (pc.connectionState === 'closed') continue;
+                 (await pc.getStats()).forEach(s => {{
+                   if (s.type === 'inbound-rtp' && ids.includes(s.trackIdentifier)) {{
+                     counts[s.kind === 'video' ? 0 : 1] += s.packetsReceived;
+                   }}
+                 }});
+               }}
+               return counts;
+             }})().then(done, e => done([0, 0]));"
+        );
+        let value = self.client.execute_async(&script, vec![]).await?;
+        let count = |i: usize| value.get(i).and_then(Value::as_u64).unwrap_or(0);
+        Ok((count(0), count(1)))
+    }
+
+    /// The open peer connection's session: the relay's last offer and this browser's
+    /// answer as the browser holds them.
+    pub async fn session(&self) -> Result<Session> {
+        let value = self
+            .eval(
+                "const pc = (window.__testPeerConnections || []).find(p => p.connectionState !== 'closed');
+                 const remote = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
+                 const local = pc && pc.localDescription ? pc.localDescription.sdp : '';
+                 return [remote.length, local.length, remote.split('\\r\\nm=').length - 1];",
+            )
+            .await?;
+        let count = |i: usize| value.get(i).and_then(Value::as_u64).unwrap_or(0);
+        Ok(Session {
+            offer_bytes: count(0),
+            answer_bytes: count(1),
+            media_lines: count(2),
+        })
     }
 
     pub async fn eval(&self, script: &str) -> Result<Value> {

@@ -16,21 +16,6 @@ use sprechstunde_tests::relay::Relay;
 const VISITS: usize = 50;
 const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The counselor's session as the browser holds it: bytes of the relay's last offer, and
-/// its media lines.
-async fn session_size(browser: &Browser) -> Result<(u64, u64)> {
-    let value = browser
-        .eval(
-            "const pc = (window.__testPeerConnections || []).find(p => p.connectionState !== 'closed');
-             const sdp = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
-             return [sdp.length, sdp.split('\\r\\nm=').length - 1];",
-        )
-        .await?;
-    let size = value.get(0).and_then(|v| v.as_u64()).context("SDP size")?;
-    let lines = value.get(1).and_then(|v| v.as_u64()).context("m-lines")?;
-    Ok((size, lines))
-}
-
 /// The counselor sees `name`'s camera and decodes it.
 async fn counselor_sees(counselor: &Browser, name: &str) -> Result<MediaStats> {
     eventually(
@@ -45,43 +30,6 @@ async fn counselor_sees(counselor: &Browser, name: &str) -> Result<MediaStats> {
         },
     )
     .await
-}
-
-/// RTP packets the counselor received on the camera and microphone shown in `name`'s tile.
-async fn counselor_receives(counselor: &Browser, name: &str) -> Result<(u64, u64)> {
-    let script = format!(
-        "const tile = [...document.querySelectorAll('figure.tile[data-participant]:not(.own)')]
-             .find(t => t.dataset.source === 'camera'
-                 && (t.querySelector('figcaption') || {{ textContent: '' }}).textContent.endsWith({name:?}));
-         const video = tile && tile.querySelector('video');
-         const stream = video && video.srcObject;
-         if (!stream) return [0, 0];
-         const ids = stream.getTracks().filter(t => t.readyState === 'live').map(t => t.id);
-         const counts = [0, 0];
-         for (const pc of (window.__testPeerConnections || [])) {{
-           if (pc.connectionState === 'closed') continue;
-           const report = await pc.getStats();
-           report.forEach(s => {{
-             if (s.type === 'inbound-rtp' && ids.includes(s.trackIdentifier)) {{
-               counts[s.kind === 'video' ? 0 : 1] += s.packetsReceived;
-             }}
-           }});
-         }}
-         return counts;"
-    );
-    let value = browser_async(counselor, &script).await?;
-    let video = value.get(0).and_then(|v| v.as_u64()).unwrap_or(0);
-    let audio = value.get(1).and_then(|v| v.as_u64()).unwrap_or(0);
-    Ok((video, audio))
-}
-
-async fn browser_async(browser: &Browser, body: &str) -> Result<serde_json::Value> {
-    browser
-        .eval_async(&format!(
-            "const done = arguments[arguments.length - 1];
-             (async () => {{ {body} }})().then(done, e => done(String(e)));"
-        ))
-        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,7 +55,7 @@ async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Resul
             &format!("the counselor to receive {name}'s camera and microphone"),
             MEDIA_TIMEOUT,
             || async {
-                let (video, audio) = counselor_receives(&counselor, &name).await?;
+                let (video, audio) = counselor.received_from(&name).await?;
                 Ok(if video > 0 && audio > 0 {
                     Ok(())
                 } else {
@@ -116,7 +64,7 @@ async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Resul
             },
         )
         .await?;
-        let size = session_size(&counselor).await?;
+        let size = counselor.session().await?.lines_and_offer();
         largest = largest.max(size);
         family.leave().await;
         eventually(
@@ -133,7 +81,7 @@ async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Resul
         )
         .await?;
     }
-    let after_the_day = session_size(&counselor).await?;
+    let after_the_day = counselor.session().await?.lines_and_offer();
 
     // The next family comes in a browser: both see and hear each other.
     let family = driver.browser().await?;
@@ -148,7 +96,7 @@ async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Resul
         Ok(if seen && hears { Ok(()) } else { Err(stats) })
     })
     .await?;
-    let with_the_last = session_size(&counselor).await?;
+    let with_the_last = counselor.session().await?.lines_and_offer();
     println!(
         "counselor's session: largest during {VISITS} visits {} B / {} m-lines; after the day {} B / {} m-lines; with a browser family {} B / {} m-lines",
         largest.0, largest.1, after_the_day.0, after_the_day.1, with_the_last.0, with_the_last.1
