@@ -45,7 +45,11 @@ async fn sees(browser: &Browser, who: &str, other: &str) -> Result<()> {
             .tile(other, "camera")
             .is_some_and(|t| t.video_width > 0 && t.frames_shown > 0);
         let (_, audio) = browser.received_from(other).await?;
-        Ok(if seen && audio > 0 { Ok(()) } else { Err(stats) })
+        Ok(if seen && audio > 0 {
+            Ok(())
+        } else {
+            Err(stats)
+        })
     })
     .await
 }
@@ -92,9 +96,7 @@ async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> R
 
     let anna_session = anna.session().await?;
     let ben_session = ben.session().await?;
-    println!(
-        "full room of 20: Anna's session {anna_session:?}, Ben's {ben_session:?}"
-    );
+    println!("full room of 20: Anna's session {anna_session:?}, Ben's {ben_session:?}");
     let largest_offer = anna_session.offer_bytes.max(ben_session.offer_bytes);
     let largest_answer = anna_session.answer_bytes.max(ben_session.answer_bytes);
     ensure!(
