@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
 use sprechstunde_tests::eventually;
 use sprechstunde_tests::load::{self, MediaProfile};

@@ -300,7 +300,7 @@ impl<M: Copy + Eq> Lines<M> {
     }
 
     /// How many lines the session has (in use or free).
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.lines.len()
     }
 }
@@ -345,7 +345,7 @@ mod tests {
         for visitor in 1..=50 {
             visit(&mut lines, &mut next_mid, visitor);
         }
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.count(), 3);
         assert_eq!(next_mid, 3, "no line was added after the first visitor");
         assert!(lines.streams().is_empty());
     }
@@ -424,6 +424,6 @@ mod tests {
         lines.offer(key(1, 0), TrackKind::Audio);
         lines.stop_from(ParticipantId(1));
         assert!(lines.plan().is_empty());
-        assert_eq!(lines.len(), 0);
+        assert_eq!(lines.count(), 0);
     }
 }

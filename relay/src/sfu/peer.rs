@@ -235,7 +235,7 @@ impl Peer {
 
     /// How many media lines the relay sends this participant (in use or waiting for reuse).
     pub fn line_count(&self) -> usize {
-        self.lines.len()
+        self.lines.count()
     }
 
     /// Ask for an ICE restart with the next offer (sent as soon as none is in flight).
