@@ -8,6 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod dist_sync;
 mod precompress;
 
 const TRUNK_VERSION: &str = "0.21.14";
@@ -21,11 +22,13 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  run     install the build tools if missing, build the client, start the relay
-          at http://127.0.0.1:8080 (extra arguments go to the relay)
+  run     install the build tools if missing, build the client and the relay (a quick
+          build that still forwards media smoothly), start it at http://127.0.0.1:8080
+          (extra arguments go to the relay)
   test    install the build and browser tools if missing, check formatting and
           lints, build everything and run every test, browser tests included
-  build   install the build tools if missing and build the client and relay
+  build   install the build tools if missing and build the client and the relay for
+          production (fully optimised)
   fuzz    run every cargo fuzz target (protocol decoding, text inputs, the room
           state machine) for SECONDS each (default 60)
   bench   build the release relay and measure it (footprint, payload, join time,
@@ -36,7 +39,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("build") => build_all(true).map(|_| ()),
+        Some("build") => build_all(Profile::Release).map(|_| ()),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         _ => {
@@ -243,28 +246,51 @@ fn vendor_blur() -> Result<()> {
     Ok(())
 }
 
+/// trunk builds into this folder under the target directory; `dist/` gets what changed.
+const TRUNK_STAGING: &str = "trunk-dist";
+
 fn build_client() -> Result<()> {
     vendor_blur()?;
     step("building the client (trunk, release, offline)");
-    sh("trunk", &["build", "--release", "--offline"])?;
-    step("precompressing dist/ (brotli 11, gzip 9)");
-    let written = precompress::dist(&root().join("dist"))?;
-    eprintln!("{written} files compressed");
+    let staging = target_dir()?.join(TRUNK_STAGING);
+    let staging_arg = staging.to_string_lossy().into_owned();
+    sh(
+        "trunk",
+        &["build", "--release", "--offline", "--dist", &staging_arg],
+    )?;
+    step("updating dist/ (changed files only, with brotli 11 and gzip 9 copies)");
+    let synced = dist_sync::sync(&staging, &root().join("dist"))?;
+    eprintln!(
+        "{} files new or changed, {} removed",
+        synced.changed, synced.removed
+    );
     Ok(())
 }
 
+/// How the relay is built: `Dev` shares its build with the tests and forwards media
+/// smoothly (the media crates are optimised in the dev profile too); `Release` is the fully
+/// optimised production build (fat LTO), for `build` and `bench`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    Dev,
+    Release,
+}
+
 /// Build client and relay; returns the relay binary.
-fn build_all(release: bool) -> Result<PathBuf> {
+fn build_all(profile: Profile) -> Result<PathBuf> {
     ensure_build_tools()?;
     build_client()?;
     step("building the relay");
     let mut args = vec!["build", "-p", "sprechstunde-relay"];
-    if release {
+    if profile == Profile::Release {
         args.push("--release");
     }
     sh(&cargo(), &args)?;
     Ok(target_dir()?
-        .join(if release { "release" } else { "debug" })
+        .join(match profile {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        })
         .join("sprechstunde-relay"))
 }
 
@@ -280,8 +306,13 @@ fn target_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(&metadata[start..end]))
 }
 
-fn run(relay_args: &[String]) -> Result<()> {
-    let relay = build_all(true)?;
+fn run(args: &[String]) -> Result<()> {
+    // `cargo xtask run -- --http …`: the `--` is cargo's habit, not the relay's.
+    let relay_args = match args.first().map(String::as_str) {
+        Some("--") => &args[1..],
+        _ => args,
+    };
+    let relay = build_all(Profile::Dev)?;
     step("starting the relay on http://127.0.0.1:8080 (Ctrl-C stops it)");
     let status = Command::new(relay)
         .args(relay_args)
@@ -355,7 +386,7 @@ fn fuzz(args: &[String]) -> Result<()> {
 fn bench(extra: &[String]) -> Result<()> {
     ensure_browser()?;
     ensure_janus()?;
-    let relay = build_all(true)?;
+    let relay = build_all(Profile::Release)?;
     step("measuring (see BENCHMARKS.md)");
     let out = root().join("BENCHMARKS.md");
     let dist = root().join("dist");
@@ -388,7 +419,7 @@ fn bench(extra: &[String]) -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     ensure_browser()?;
-    let relay = build_all(false)?;
+    let relay = build_all(Profile::Dev)?;
     step("formatting");
     sh(&cargo(), &["fmt", "--all", "--", "--check"])?;
     step("lints");

@@ -2,14 +2,15 @@
 //! levels, so the relay serves them without compressing on every request.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 /// Worth compressing; media and already compressed formats are not.
 const COMPRESSIBLE: [&str; 7] = ["js", "wasm", "css", "html", "tflite", "binarypb", "md"];
+pub const SUFFIXES: [&str; 2] = ["br", "gz"];
 
-fn compressible(path: &Path) -> bool {
+pub fn compressible(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| COMPRESSIBLE.contains(&e))
@@ -30,31 +31,30 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(encoder.finish()?)
 }
 
-/// Write `NAME.br` and `NAME.gz` beside every compressible file under `dir` where that
-/// is smaller; returns how many files were compressed. trunk empties dist/ on every build.
-pub fn dist(dir: &Path) -> Result<usize> {
-    let mut written = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            written += dist(&path)?;
-            continue;
-        }
-        if !compressible(&path) {
-            continue;
-        }
-        let bytes = std::fs::read(&path)?;
-        for (suffix, compressed) in [("br", brotli(&bytes)?), ("gz", gzip(&bytes)?)] {
-            if compressed.len() < bytes.len() {
-                let mut name = path.clone().into_os_string();
-                name.push(".");
-                name.push(suffix);
-                std::fs::write(name, compressed)?;
-            }
-        }
-        written += 1;
+/// `path` with `.suffix` appended.
+pub fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Write `NAME.br` and `NAME.gz` beside `path` where that is smaller (and remove an old copy
+/// where it is not). Returns whether the file was compressible.
+pub fn compress_beside(path: &Path) -> Result<bool> {
+    if !compressible(path) {
+        return Ok(false);
     }
-    Ok(written)
+    let bytes = std::fs::read(path)?;
+    for (suffix, compressed) in [("br", brotli(&bytes)?), ("gz", gzip(&bytes)?)] {
+        let target = beside(path, suffix);
+        if compressed.len() < bytes.len() {
+            std::fs::write(target, compressed)?;
+        } else if target.exists() {
+            std::fs::remove_file(target)?;
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -68,7 +68,8 @@ mod tests {
         let text = "const sprechstunde = 1;\n".repeat(200);
         std::fs::write(dir.join("sub/app.js"), &text)?;
         std::fs::write(dir.join("photo.png"), [0u8; 100])?;
-        assert_eq!(dist(&dir)?, 1);
+        assert!(compress_beside(&dir.join("sub/app.js"))?);
+        assert!(!compress_beside(&dir.join("photo.png"))?);
         let mut unpacked = String::new();
         std::io::Read::read_to_string(
             &mut flate2::read::GzDecoder::new(&std::fs::read(dir.join("sub/app.js.gz"))?[..]),
