@@ -158,9 +158,6 @@ struct RoomFile {
     description: Option<String>,
 }
 
-const TOPIC_MAX: usize = 200;
-const DESCRIPTION_MAX: usize = 2000;
-
 fn room_infos(
     rooms: Option<BTreeMap<String, RoomFile>>,
 ) -> anyhow::Result<HashMap<RoomName, MeetingInfo>> {
@@ -169,27 +166,9 @@ fn room_infos(
         let Ok(room_name) = RoomName::parse(&name) else {
             bail!("rooms.{name}: room names have 1-64 letters, digits, '-' or '_'");
         };
-        let topic = room
-            .topic
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty());
-        let description = room
-            .description
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty());
-        if topic
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > TOPIC_MAX)
-        {
-            bail!("rooms.{name}.topic: at most {TOPIC_MAX} characters");
-        }
-        if description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > DESCRIPTION_MAX)
-        {
-            bail!("rooms.{name}.description: at most {DESCRIPTION_MAX} characters");
-        }
-        infos.insert(room_name, MeetingInfo { topic, description });
+        let info = MeetingInfo::cleaned(room.topic.as_deref(), room.description.as_deref())
+            .map_err(|e| anyhow::anyhow!("rooms.{name}: {e}"))?;
+        infos.insert(room_name, info);
     }
     Ok(infos)
 }

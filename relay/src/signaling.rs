@@ -10,8 +10,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sprechstunde_shared::{
     close_code, ChatText, ChatTextError, ClientMessage, DisplayName, EmailAddress, ErrorCode,
-    MediaState, ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX, MAX_MESSAGE_BYTES,
-    MAX_SDP_MESSAGE_BYTES, PROTOCOL_VERSION,
+    MediaState, MeetingText, ParticipantId, RoomName, ServerMessage, CHAT_TEXT_MAX,
+    MAX_MESSAGE_BYTES, MAX_SDP_MESSAGE_BYTES, PROTOCOL_VERSION,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
@@ -192,9 +192,9 @@ impl Session {
                 enabled,
             },
             ClientMessage::SetRoomInfo { topic, description } => {
-                match room_info(topic.as_deref(), description.as_deref()) {
+                match MeetingInfo::cleaned(topic.as_deref(), description.as_deref()) {
                     Ok(info) => Command::SetRoomInfo { id: self.id, info },
-                    Err(message) => return Verdict::Refuse(ErrorCode::MessageTooLong, message),
+                    Err(e) => return Verdict::Refuse(ErrorCode::MessageTooLong, e.to_string()),
                 }
             }
             ClientMessage::SetRoomPolicy {
@@ -219,18 +219,14 @@ impl Session {
                 }
             }
             ClientMessage::SetWaitingMessage { text } => {
-                let text = match text.as_deref().map(ChatText::parse) {
-                    None | Some(Err(ChatTextError::Empty)) => None,
-                    Some(Ok(text)) if text.as_str().chars().count() <= WAITING_MESSAGE_MAX => {
-                        Some(text.into_string())
-                    }
-                    Some(_) => {
-                        return Verdict::Refuse(
-                            ErrorCode::MessageTooLong,
-                            format!(
-                            "the waiting-room message has at most {WAITING_MESSAGE_MAX} characters"
-                        ),
-                        )
+                let text = match text
+                    .as_deref()
+                    .map(|t| MeetingText::WaitingMessage.clean(t))
+                {
+                    None => None,
+                    Some(Ok(text)) => text,
+                    Some(Err(e)) => {
+                        return Verdict::Refuse(ErrorCode::MessageTooLong, e.to_string())
                     }
                 };
                 Command::SetWaitingMessage { id: self.id, text }
@@ -499,24 +495,6 @@ impl Session {
             .await
             .map_err(|_| Verdict::Refuse(ErrorCode::Busy, "the relay is busy; try again".into()))
     }
-}
-
-/// Longest message a host may show to those waiting.
-const WAITING_MESSAGE_MAX: usize = 500;
-const TOPIC_MAX: usize = 200;
-const DESCRIPTION_MAX: usize = 2000;
-
-/// A host's topic and description, cleaned like chat text; the topic is one line.
-fn room_info(topic: Option<&str>, description: Option<&str>) -> Result<MeetingInfo, String> {
-    let clean = |text: Option<&str>, max: usize, what: &str| match text.map(ChatText::parse) {
-        None | Some(Err(ChatTextError::Empty)) => Ok(None),
-        Some(Ok(text)) if text.as_str().chars().count() <= max => Ok(Some(text.into_string())),
-        Some(_) => Err(format!("the {what} has at most {max} characters")),
-    };
-    let topic = clean(topic, TOPIC_MAX, "topic")?
-        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
-    let description = clean(description, DESCRIPTION_MAX, "description")?;
-    Ok(MeetingInfo { topic, description })
 }
 
 /// A message over its limit: said, then the connection closes (1009).

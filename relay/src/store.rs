@@ -1,5 +1,7 @@
-//! The relay's only persistent state: an embedded SQLite file in the data directory. By
-//! design it holds room names and nothing about people; conferences live in memory.
+//! The relay's only persistent state: an embedded SQLite file in the data directory. It holds
+//! room names and the access log (addresses, times, browser families, kept for the retention
+//! period the operator sets; see `accesslog`), and anonymous conference figures. Names,
+//! e-mail addresses, chat and media never reach it: conferences live in memory.
 
 use std::path::{Path, PathBuf};
 

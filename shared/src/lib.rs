@@ -7,9 +7,11 @@
 pub mod chat;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
+pub mod meeting_text;
 pub mod names;
 pub mod protocol;
 
 pub use chat::{ChatText, ChatTextError, CHAT_TEXT_MAX};
+pub use meeting_text::{MeetingText, TooLong};
 pub use names::{DisplayName, EmailAddress, NameError, RoomName};
 pub use protocol::*;

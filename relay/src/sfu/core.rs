@@ -23,10 +23,12 @@ use super::peer::{Peer, PeerError};
 use super::rooms::{JoinError, Rooms, TrackKey, TrackKind};
 use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
+use member::{Member, Members};
 
 mod admission;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
+mod member;
 mod presence;
 #[cfg(test)]
 mod scenarios;
@@ -155,7 +157,8 @@ struct Conference {
 
 pub struct Sfu {
     rooms: Rooms<Mid>,
-    peers: HashMap<ParticipantId, Peer>,
+    /// Everyone in a room or waiting, one record each.
+    members: Members,
     /// Cache of which participant a remote address belongs to, checked with `accepts`.
     by_source: HashMap<SocketAddr, ParticipantId>,
     local_candidates: Vec<Candidate>,
@@ -165,18 +168,8 @@ pub struct Sfu {
     infos: HashMap<RoomName, MeetingInfo>,
     policy: AccessPolicy,
     lobby: Lobby,
-    /// How each participant (in a room or waiting) came in.
-    entries: HashMap<ParticipantId, Entry>,
     /// Tokens of removed participants: the same link does not let them back in.
     banned_tokens: std::collections::HashSet<TokenId>,
-    /// Resume secrets of participants in a room, both ways.
-    resume_tokens: HashMap<String, ParticipantId>,
-    resume_of: HashMap<ParticipantId, String>,
-    /// Participants whose signaling connection dropped, kept (media flowing) for a while,
-    /// with what they are told meanwhile.
-    detached: HashMap<ParticipantId, presence::Detached>,
-    /// E-mail addresses participants gave: for hosts' eyes only, in memory only.
-    emails: HashMap<ParticipantId, String>,
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
@@ -203,7 +196,7 @@ impl Sfu {
     ) -> Sfu {
         Sfu {
             rooms: Rooms::with_capacity(room_capacity),
-            peers: HashMap::new(),
+            members: Members::default(),
             by_source: HashMap::new(),
             received_by: Vec::new(),
             local_candidates,
@@ -213,12 +206,7 @@ impl Sfu {
             infos,
             policy,
             lobby: Lobby::default(),
-            entries: HashMap::new(),
             banned_tokens: std::collections::HashSet::new(),
-            resume_tokens: HashMap::new(),
-            resume_of: HashMap::new(),
-            detached: HashMap::new(),
-            emails: HashMap::new(),
             next_stats: None,
             outputs: VecDeque::new(),
             metrics,
@@ -235,9 +223,9 @@ impl Sfu {
 
     /// When `handle_timeout` must be called next.
     pub fn next_timeout(&self, now: Instant) -> Instant {
-        self.peers
-            .values()
-            .map(|p| p.next_timeout)
+        self.members
+            .peers()
+            .map(|(_, p)| p.next_timeout)
             .chain(self.next_stats)
             .chain(self.next_presence_check(now))
             .min()
@@ -259,20 +247,17 @@ impl Sfu {
                 resume,
             } => self.join(
                 now,
-                id,
                 &room,
                 Waiter {
                     id,
                     name: name.into_string(),
-                    email,
                     media,
-                    entry,
-                    resume,
                 },
+                Member::new(entry, email, resume),
                 password_checked,
             ),
             Command::IceRestart { id } => {
-                let Some(peer) = self.peers.get_mut(&id) else {
+                let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
                 debug!(participant = %id, "ICE restart requested");
@@ -300,7 +285,7 @@ impl Sfu {
             } => self.chat(id, text, to, time_ms),
             Command::SetHand { id, raised } => self.set_hand(id, raised),
             Command::ReceiveVideo { id, enabled } => {
-                let Some(peer) = self.peers.get_mut(&id) else {
+                let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
                 let resumed = enabled && !peer.receive_video;
@@ -314,7 +299,7 @@ impl Sfu {
                 }
             }
             Command::Offer { id, sdp } => {
-                let Some(peer) = self.peers.get_mut(&id) else {
+                let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
                 match peer.accept_offer(&sdp) {
@@ -324,7 +309,7 @@ impl Sfu {
                 work.push(id);
             }
             Command::Answer { id, sdp } => {
-                let Some(peer) = self.peers.get_mut(&id) else {
+                let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
                 match peer.accept_answer(&sdp) {
@@ -344,7 +329,7 @@ impl Sfu {
                 work.push(id);
             }
             Command::Candidate { id, candidate } => {
-                let Some(peer) = self.peers.get_mut(&id) else {
+                let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
                 if let Err(e) = peer.add_remote_candidate(&candidate) {
@@ -354,7 +339,7 @@ impl Sfu {
             }
             Command::Leave { id } => self.leave(now, id, &mut work),
             Command::Shutdown => {
-                let ids: Vec<ParticipantId> = self.entries.keys().copied().collect();
+                let ids = self.members.ids();
                 for id in ids {
                     self.outputs
                         .push_back(Output::Close(id, close_code::SHUTTING_DOWN));
@@ -363,18 +348,6 @@ impl Sfu {
             }
         }
         self.drive(now, work);
-    }
-
-    /// One datagram, and its owner polled at once.
-    pub fn handle_datagram(
-        &mut self,
-        now: Instant,
-        source: SocketAddr,
-        destination: SocketAddr,
-        bytes: &[u8],
-    ) {
-        self.receive_datagram(now, source, destination, bytes);
-        self.drive_received(now);
     }
 
     /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
@@ -408,23 +381,23 @@ impl Sfu {
                 contents,
             },
         );
-        let cached = self
-            .by_source
-            .get(&source)
-            .copied()
-            .filter(|id| self.peers.get(id).is_some_and(|p| p.rtc.accepts(&input)));
+        let cached = self.by_source.get(&source).copied().filter(|id| {
+            self.members
+                .peer(*id)
+                .is_some_and(|p| p.rtc.accepts(&input))
+        });
         let owner = cached.or_else(|| {
-            self.peers
-                .iter()
+            self.members
+                .peers()
                 .find(|(_, p)| p.rtc.accepts(&input))
-                .map(|(id, _)| *id)
+                .map(|(id, _)| id)
         });
         let Some(id) = owner else {
             metrics::add(&self.metrics.datagrams_dropped, 1);
             return;
         };
         self.by_source.insert(source, id);
-        if let Some(peer) = self.peers.get_mut(&id) {
+        if let Some(peer) = self.members.peer_mut(id) {
             peer.last_heard = now;
             if peer.rtc.handle_input(input).is_err() {
                 peer.rtc.disconnect();
@@ -443,28 +416,22 @@ impl Sfu {
         self.check_presence(now, &mut gone);
         self.drive(now, gone);
         let mut due = Vec::new();
-        for (id, peer) in &mut self.peers {
+        for (id, peer) in self.members.peers_mut() {
             if peer.next_timeout <= now {
                 if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
                     peer.rtc.disconnect();
                 }
-                due.push(*id);
+                due.push(id);
             }
         }
         self.drive(now, due);
     }
 
     /// Into the room: media connection, participant list, chat. `Welcome` tells them.
-    fn enter(&mut self, now: Instant, room: &RoomName, waiter: Waiter) {
-        let Waiter {
-            id,
-            name,
-            email,
-            media,
-            entry,
-            resume,
-        } = waiter;
-        if self.peers.len() >= MAX_PARTICIPANTS {
+    /// A refusal (full) closes the connection, and the participant is gone.
+    fn enter(&mut self, now: Instant, room: &RoomName, waiter: Waiter, mut member: Member) {
+        let Waiter { id, name, media } = waiter;
+        if self.members.in_rooms() >= MAX_PARTICIPANTS {
             return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
         }
         let joined = match self.rooms.join(room, id, name.clone()) {
@@ -493,16 +460,11 @@ impl Sfu {
             ..media
         };
         peer.sending = media;
-        self.peers.insert(id, peer);
-        self.entries.insert(id, entry);
-        if let Some(email) = email {
-            self.emails.insert(id, email);
-        }
-        if !resume.is_empty() {
-            self.resume_tokens.insert(resume.clone(), id);
-            self.resume_of.insert(id, resume.clone());
-        }
-        let host = entry.is_host();
+        member.peer = Some(peer);
+        let host = member.entry.is_host();
+        let has_email = member.email.is_some();
+        let resume = member.resume.clone();
+        self.members.insert(id, member);
         let Some((participant, _)) = self.rooms.update_participant(id, |p| {
             p.media = media;
             p.host = host;
@@ -541,13 +503,14 @@ impl Sfu {
         );
         if host {
             self.host_arrived(room, id);
-        } else if self.emails.contains_key(&id) {
+        } else if has_email {
             self.tell_hosts_contacts(room);
         }
         self.update_gauges();
     }
 
-    /// Remove a participant and everything it held. `failed`: its media connection died.
+    /// Out of the room: media connection, tracks and place in the room are dropped (the
+    /// member record stays; [`Sfu::depart`] removes it). `failed`: its media connection died.
     fn remove(
         &mut self,
         now: Instant,
@@ -555,11 +518,14 @@ impl Sfu {
         failed: bool,
         work: &mut Vec<ParticipantId>,
     ) {
-        let Some(mut peer) = self.peers.remove(&id) else {
+        let Some(member) = self.members.get_mut(id) else {
+            return;
+        };
+        member.detached = None;
+        let Some(mut peer) = member.peer.take() else {
             return;
         };
         peer.rtc.disconnect();
-        self.forget_session(id);
         self.by_source.retain(|_, owner| *owner != id);
         if let Some(left) = self.rooms.leave(id) {
             if let Some(meeting) = self.meetings.get_mut(&left.room) {
@@ -567,7 +533,7 @@ impl Sfu {
             }
             for other in left.remaining {
                 self.signal(other, ServerMessage::ParticipantLeft { participant_id: id });
-                if let Some(peer) = self.peers.get_mut(&other) {
+                if let Some(peer) = self.members.peer_mut(other) {
                     peer.stop_tracks_from(id);
                     work.push(other);
                 }
@@ -603,7 +569,7 @@ impl Sfu {
     /// Poll every participant in `work` (and those their events touch) until idle.
     fn drive(&mut self, now: Instant, mut work: Vec<ParticipantId>) {
         while let Some(id) = work.pop() {
-            let Some(peer) = self.peers.get_mut(&id) else {
+            let Some(peer) = self.members.peer_mut(id) else {
                 continue;
             };
             if let Some((sdp, streams)) = peer.create_offer_if_needed() {
@@ -621,7 +587,7 @@ impl Sfu {
 
     fn poll_peer(&mut self, id: ParticipantId) -> (Vec<Event>, bool) {
         let mut events = Vec::new();
-        let Some(peer) = self.peers.get_mut(&id) else {
+        let Some(peer) = self.members.peer_mut(id) else {
             return (events, true);
         };
         loop {
@@ -664,7 +630,7 @@ impl Sfu {
                     return;
                 };
                 for receiver in self.rooms.publish(key, kind) {
-                    if let Some(peer) = self.peers.get_mut(&receiver) {
+                    if let Some(peer) = self.members.peer_mut(receiver) {
                         peer.offer_track(key, kind);
                         work.push(receiver);
                     }
@@ -689,7 +655,7 @@ impl Sfu {
                 let is_video = kind.is_some_and(TrackKind::is_video);
                 // What the sender switched off (or a host switched off for them) is not
                 // forwarded, whatever its client keeps sending.
-                let sending = self.peers.get(&id).map(|p| p.sending).unwrap_or_default();
+                let sending = self.members.peer(id).map(|p| p.sending).unwrap_or_default();
                 let switched_on = match kind {
                     Some(TrackKind::Audio) => sending.mic,
                     Some(TrackKind::Video) => sending.camera,
@@ -700,13 +666,13 @@ impl Sfu {
                 }
                 let Sfu {
                     rooms,
-                    peers,
+                    members,
                     metrics,
                     ..
                 } = self;
                 for (receiver, out_mid) in rooms.forwards(&key) {
-                    let Some(writer) = peers
-                        .get_mut(receiver)
+                    let Some(writer) = members
+                        .peer_mut(*receiver)
                         .filter(|p| p.receive_video || !is_video)
                         .and_then(|p| p.rtc.writer(*out_mid))
                     else {
@@ -727,7 +693,7 @@ impl Sfu {
                 }
             }
             Event::KeyframeRequest(request) => {
-                let track = self.peers.get(&id).and_then(|p| p.track_on(request.mid));
+                let track = self.members.peer(id).and_then(|p| p.track_on(request.mid));
                 if let Some(key) = track {
                     self.request_keyframe(now, key, request.kind);
                     work.push(key.origin);
@@ -736,20 +702,20 @@ impl Sfu {
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 // Maybe only for a moment (a network change): the client asks for an ICE
                 // restart; `check_presence` decides when it is gone for good.
-                if let Some(peer) = self.peers.get_mut(&id) {
+                if let Some(peer) = self.members.peer_mut(id) {
                     peer.ice_lost_since.get_or_insert(now);
                 }
             }
             Event::IceConnectionStateChange(
                 IceConnectionState::Connected | IceConnectionState::Completed,
             ) => {
-                if let Some(peer) = self.peers.get_mut(&id) {
+                if let Some(peer) = self.members.peer_mut(id) {
                     peer.media_connected = true;
                     peer.ice_lost_since = None;
                 }
             }
             Event::Closed => {
-                if let Some(peer) = self.peers.get_mut(&id) {
+                if let Some(peer) = self.members.peer_mut(id) {
                     peer.rtc.disconnect();
                 }
             }
@@ -771,8 +737,8 @@ impl Sfu {
         if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
             meeting.set_muted(now, id, !media.mic);
         }
-        let was = self.peers.get(&id).map(|p| p.sending);
-        if let Some(peer) = self.peers.get_mut(&id) {
+        let was = self.members.peer(id).map(|p| p.sending);
+        if let Some(peer) = self.members.peer_mut(id) {
             peer.sending = media;
         }
         if was.is_some_and(|was| !was.camera) && media.camera {
@@ -866,8 +832,8 @@ impl Sfu {
             }
         }
         let Some(mut writer) = self
-            .peers
-            .get_mut(&key.origin)
+            .members
+            .peer_mut(key.origin)
             .and_then(|p| p.rtc.writer(key.mid))
         else {
             return;
@@ -880,7 +846,7 @@ impl Sfu {
 
     /// A message for one participant: out now, or kept for their resume.
     fn signal(&mut self, id: ParticipantId, message: ServerMessage) {
-        match self.detached.get_mut(&id) {
+        match self.members.get_mut(id).and_then(|m| m.detached.as_mut()) {
             Some(detached) => detached.park(message),
             None => self.outputs.push_back(Output::Signal(id, message)),
         }
@@ -939,7 +905,7 @@ impl Sfu {
     }
 
     fn update_gauges(&self) {
-        metrics::set(&self.metrics.participants, self.peers.len() as u64);
+        metrics::set(&self.metrics.participants, self.members.in_rooms() as u64);
         metrics::set(&self.metrics.waiting, self.lobby.len() as u64);
         metrics::set(&self.metrics.rooms, self.rooms.room_count() as u64);
     }

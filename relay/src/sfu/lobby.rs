@@ -3,19 +3,15 @@
 
 use std::collections::HashMap;
 
-use sprechstunde_shared::{MediaState, ParticipantId, RoomName, WaitingGuest};
+use sprechstunde_shared::{MediaState, ParticipantId, RoomName};
 
-use crate::access::Entry;
-
+/// A guest in the waiting room: what the room will need of them. How they came in, their
+/// e-mail address and resume secret are in their member record in the core.
 #[derive(Debug, Clone)]
 pub struct Waiter {
     pub id: ParticipantId,
     pub name: String,
-    pub email: Option<String>,
     pub media: MediaState,
-    pub entry: Entry,
-    /// The secret this participant resumes its session with, once in the room.
-    pub resume: String,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +42,11 @@ impl Lobby {
         self.room_of.get(&id)
     }
 
+    /// Everyone waiting, for any room.
+    pub fn all_ids(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        self.room_of.keys().copied()
+    }
+
     pub fn contains(&self, id: ParticipantId) -> bool {
         self.room_of.contains_key(&id)
     }
@@ -66,20 +67,9 @@ impl Lobby {
             .unwrap_or_default()
     }
 
-    /// The list hosts see.
-    pub fn guests(&self, room: &RoomName) -> Vec<WaitingGuest> {
-        self.rooms
-            .get(room)
-            .map(|w| {
-                w.iter()
-                    .map(|w| WaitingGuest {
-                        id: w.id,
-                        name: w.name.clone(),
-                        email: w.email.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// Those waiting for `room`, in knocking order.
+    pub fn waiters(&self, room: &RoomName) -> impl Iterator<Item = &Waiter> {
+        self.rooms.get(room).into_iter().flatten()
     }
 }
 
@@ -91,10 +81,7 @@ mod tests {
         Waiter {
             id: ParticipantId(id),
             name: name.into(),
-            email: None,
             media: MediaState::default(),
-            entry: Entry::Guest,
-            resume: String::new(),
         }
     }
 
@@ -107,7 +94,10 @@ mod tests {
         lobby.knock(&a, waiter(2, "Zweite"));
         lobby.knock(&b, waiter(3, "Andere"));
         assert_eq!(lobby.ids(&a), [ParticipantId(5), ParticipantId(2)]);
-        assert_eq!(lobby.guests(&b)[0].name, "Andere");
+        assert_eq!(
+            lobby.waiters(&b).next().map(|w| w.name.as_str()),
+            Some("Andere")
+        );
         let (room, taken) = lobby.take(ParticipantId(5)).expect("waiting");
         assert_eq!((room, taken.name.as_str()), (a.clone(), "Erste"));
         assert!(lobby.take(ParticipantId(5)).is_none());

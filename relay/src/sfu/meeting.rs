@@ -21,6 +21,25 @@ pub struct MeetingInfo {
     pub description: Option<String>,
 }
 
+impl MeetingInfo {
+    /// Topic and description as the configuration or a host gives them, cleaned and limited
+    /// (one rule for both, in `sprechstunde_shared::meeting_text`).
+    pub fn cleaned(
+        topic: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<MeetingInfo, sprechstunde_shared::TooLong> {
+        use sprechstunde_shared::MeetingText;
+        let clean = |what: MeetingText, text: Option<&str>| match text {
+            Some(text) => what.clean(text),
+            None => Ok(None),
+        };
+        Ok(MeetingInfo {
+            topic: clean(MeetingText::Topic, topic)?,
+            description: clean(MeetingText::Description, description)?,
+        })
+    }
+}
+
 /// Everyone's speaking time in milliseconds and the active speaker, as last reported.
 type StatsSummary = (Vec<(ParticipantId, u64)>, Option<ParticipantId>);
 

@@ -290,6 +290,11 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
             .unwrap_or_default()
     }
 
+    /// Everyone in any room.
+    pub fn all_members(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        self.membership.keys().copied()
+    }
+
     pub fn room_name(&self, id: ParticipantId) -> Option<&RoomName> {
         self.membership.get(&id)
     }

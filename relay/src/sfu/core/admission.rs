@@ -7,6 +7,7 @@ use sprechstunde_shared::{
     close_code, ErrorCode, ModerationAction, ParticipantId, RoomName, ServerMessage,
 };
 
+use super::member::Member;
 use super::{meeting_of, Departure, Sfu};
 use crate::access::PasswordDigest;
 use crate::sfu::lobby::Waiter;
@@ -41,15 +42,16 @@ impl Sfu {
     pub(super) fn join(
         &mut self,
         now: Instant,
-        id: ParticipantId,
         room: &RoomName,
         waiter: Waiter,
+        member: Member,
         password_checked: Option<PasswordDigest>,
     ) {
-        if self.entries.contains_key(&id) {
+        let id = waiter.id;
+        if self.members.contains(id) {
             return self.refuse(id, ErrorCode::OutOfOrder, "already joined");
         }
-        if let Some(token) = waiter.entry.token_id() {
+        if let Some(token) = member.entry.token_id() {
             if self.banned_tokens.contains(&token) {
                 return self.refuse_and_close(
                     id,
@@ -59,7 +61,7 @@ impl Sfu {
                 );
             }
         }
-        if !waiter.entry.is_host() {
+        if !member.entry.is_host() {
             if let Some(settings) = self.meetings.get(room).map(|m| &m.settings) {
                 if settings.locked {
                     return self.refuse_and_close(
@@ -79,11 +81,11 @@ impl Sfu {
                     );
                 }
             }
-            if self.must_wait(room, &waiter) {
-                if self.peers.len() + self.lobby.len() >= super::MAX_PARTICIPANTS {
+            if self.must_wait(room, &member) {
+                if self.members.len() >= super::MAX_PARTICIPANTS {
                     return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
                 }
-                self.entries.insert(id, waiter.entry);
+                self.members.insert(id, member);
                 self.lobby.knock(room, waiter);
                 self.send_waiting(id, room);
                 self.tell_hosts_who_waits(room);
@@ -91,11 +93,33 @@ impl Sfu {
                 return;
             }
         }
-        self.enter(now, room, waiter);
+        self.enter(now, room, waiter, member);
     }
 
-    fn must_wait(&self, room: &RoomName, waiter: &Waiter) -> bool {
-        if waiter.entry.is_invited() {
+    /// A waiting guest comes in.
+    fn admit(&mut self, now: Instant, room: &RoomName, id: ParticipantId) {
+        let Some((_, waiter)) = self.lobby.take(id) else {
+            return;
+        };
+        if let Some(member) = self.members.remove(id) {
+            self.enter(now, room, waiter, member);
+        }
+    }
+
+    /// The list of those waiting, as hosts see it.
+    fn waiting_guests(&self, room: &RoomName) -> Vec<sprechstunde_shared::WaitingGuest> {
+        self.lobby
+            .waiters(room)
+            .map(|w| sprechstunde_shared::WaitingGuest {
+                id: w.id,
+                name: w.name.clone(),
+                email: self.members.get(w.id).and_then(|m| m.email.clone()),
+            })
+            .collect()
+    }
+
+    fn must_wait(&self, room: &RoomName, member: &Member) -> bool {
+        if member.entry.is_invited() {
             return false;
         }
         if self.rooms.hosts_of(room).is_empty() {
@@ -110,7 +134,7 @@ impl Sfu {
     /// A host came in (or was made host): they see who waits and the e-mail addresses given,
     /// the waiting see a host is here.
     pub(super) fn host_arrived(&mut self, room: &RoomName, host: ParticipantId) {
-        let guests = self.lobby.guests(room);
+        let guests = self.waiting_guests(room);
         if !guests.is_empty() {
             self.signal(host, ServerMessage::WaitingRoom { guests });
         }
@@ -137,17 +161,18 @@ impl Sfu {
         work: &mut Vec<ParticipantId>,
     ) {
         if let Some((room, _)) = self.lobby.take(id) {
-            self.entries.remove(&id);
-            self.emails.remove(&id);
+            self.members.remove(id);
             self.tell_hosts_who_waits(&room);
             self.update_gauges();
             return;
         }
         let room = self.rooms.room_name(id).cloned();
         let was_host = self.rooms.participant(id).is_some_and(|p| p.host);
-        let had_email = self.emails.remove(&id).is_some();
         self.remove(now, id, why == Departure::MediaFailed, work);
-        self.entries.remove(&id);
+        let had_email = self
+            .members
+            .remove(id)
+            .is_some_and(|member| member.email.is_some());
         if let (Some(room), true) = (&room, had_email) {
             self.tell_hosts_contacts(room);
         }
@@ -186,12 +211,8 @@ impl Sfu {
             .members_of(room)
             .into_iter()
             .filter_map(|id| {
-                self.emails
-                    .get(&id)
-                    .map(|email| sprechstunde_shared::Contact {
-                        id,
-                        email: email.clone(),
-                    })
+                let email = self.members.get(id)?.email.clone()?;
+                Some(sprechstunde_shared::Contact { id, email })
             })
             .collect()
     }
@@ -204,7 +225,7 @@ impl Sfu {
     }
 
     fn tell_hosts_who_waits(&mut self, room: &RoomName) {
-        let guests = self.lobby.guests(room);
+        let guests = self.waiting_guests(room);
         let hosts = self.rooms.hosts_of(room);
         self.tell_all(&hosts, ServerMessage::WaitingRoom { guests });
     }
@@ -274,9 +295,7 @@ impl Sfu {
         if !waiting_room {
             // No waiting room any more: whoever waits comes in, in knocking order.
             for waiting in self.lobby.ids(&room) {
-                if let Some((_, waiter)) = self.lobby.take(waiting) {
-                    self.enter(now, &room, waiter);
-                }
+                self.admit(now, &room, waiting);
             }
             self.tell_hosts_who_waits(&room);
         }
@@ -310,15 +329,12 @@ impl Sfu {
         let present = self.rooms.room_name(target) == Some(&room);
         match (action, waiting, present) {
             (ModerationAction::Admit, true, _) => {
-                if let Some((_, waiter)) = self.lobby.take(target) {
-                    self.enter(now, &room, waiter);
-                }
+                self.admit(now, &room, target);
                 self.tell_hosts_who_waits(&room);
             }
             (ModerationAction::Deny, true, _) => {
                 self.lobby.take(target);
-                self.entries.remove(&target);
-                self.emails.remove(&target);
+                self.members.remove(target);
                 self.refuse_and_close(
                     target,
                     ErrorCode::Denied,
@@ -328,7 +344,7 @@ impl Sfu {
                 self.tell_hosts_who_waits(&room);
             }
             (ModerationAction::Remove, true, _) | (ModerationAction::Remove, _, true) => {
-                if let Some(token) = self.entries.get(&target).and_then(|e| e.token_id()) {
+                if let Some(token) = self.members.get(target).and_then(|m| m.entry.token_id()) {
                     if self.banned_tokens.len() >= MAX_BANNED_TOKENS {
                         self.banned_tokens.clear();
                     }
@@ -346,28 +362,18 @@ impl Sfu {
                 let Some(participant) = self.rooms.participant(target).cloned() else {
                     return;
                 };
-                let resume = self.resume_of.get(&target).cloned().unwrap_or_default();
-                let email = self.emails.get(&target).cloned();
-                let entry = self
-                    .entries
-                    .get(&target)
-                    .copied()
-                    .unwrap_or(crate::access::Entry::Guest);
+                // The member record stays as it is: the same link still (a later removal
+                // bans its token; only a host's admission lets them in again, an invitation
+                // skips knocking only), the same e-mail address and resume secret.
                 self.remove(now, target, false, work);
                 self.lobby.knock(
                     &room,
                     Waiter {
                         id: target,
                         name: participant.name,
-                        email,
                         media: participant.media,
-                        // The same link still: a later removal bans its token. (Only a host's
-                        // admission lets them in again; an invitation skips knocking only.)
-                        entry,
-                        resume,
                     },
                 );
-                self.entries.insert(target, entry);
                 self.send_waiting(target, &room);
                 self.tell_hosts_who_waits(&room);
                 self.update_gauges();
@@ -419,7 +425,7 @@ impl Sfu {
         else {
             return;
         };
-        if let Some(peer) = self.peers.get_mut(&target) {
+        if let Some(peer) = self.members.peer_mut(target) {
             change(&mut peer.sending);
         }
         if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, target) {

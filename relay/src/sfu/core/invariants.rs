@@ -320,7 +320,7 @@ impl Driver {
                 Output::Transmit(_) | Output::ConferenceEnded { .. } => {}
             }
         }
-        Ok(())
+        self.sfu.tables_hold_only_those_present()
     }
 
     fn check_signal(&mut self, to: ParticipantId, message: &ServerMessage) -> Result<(), String> {

@@ -61,11 +61,11 @@ impl Sfu {
         // Only a session with media flowing is worth keeping: a client that never got its
         // media up, or lost it too, simply joins again.
         let media_alive = self
-            .peers
-            .get(&id)
+            .members
+            .peer(id)
             .is_some_and(|peer| peer.media_connected && peer.ice_lost_since.is_none());
-        if media_alive {
-            self.detached.entry(id).or_insert(Detached {
+        if let (true, Some(member)) = (media_alive, self.members.get_mut(id)) {
+            member.detached.get_or_insert(Detached {
                 until: now + RESUME_GRACE,
                 parked: Vec::new(),
                 overflowed: false,
@@ -82,66 +82,50 @@ impl Sfu {
     /// A new connection presents a resume secret: the session it names continues, if it is
     /// still kept.
     pub fn resume(&mut self, token: &str) -> Option<Resumed> {
-        let id = *self.resume_tokens.get(token)?;
+        let id = self.members.by_resume_secret(token)?;
         let room = self.rooms.room_name(id)?.clone();
-        if self.detached.get(&id).is_some_and(|d| d.overflowed) {
+        let member = self.members.get_mut(id)?;
+        if member.detached.as_ref().is_some_and(|d| d.overflowed) {
             return None;
         }
-        let parked = self
-            .detached
-            .remove(&id)
-            .map(|d| d.parked)
-            .unwrap_or_default();
+        let parked = member.detached.take().map(|d| d.parked).unwrap_or_default();
         let offer_parked = parked
             .iter()
             .any(|m| matches!(m, ServerMessage::Offer { .. }));
         let mut messages = Vec::with_capacity(parked.len() + 2);
         messages.push(ServerMessage::Resumed { participant_id: id });
         messages.extend(parked);
-        let in_flight = self.peers.get(&id).and_then(|p| p.offer_in_flight());
+        let in_flight = self.members.peer(id).and_then(|p| p.offer_in_flight());
         if let (false, Some((sdp, streams))) = (offer_parked, in_flight) {
             messages.push(ServerMessage::Offer { sdp, streams });
         }
         Some(Resumed { id, room, messages })
     }
 
-    /// Whether `id` is in a room or waiting for one.
-    pub fn is_present(&self, id: ParticipantId) -> bool {
-        self.entries.contains_key(&id)
-    }
-
-    /// Forget the resume state of a participant who leaves.
-    pub(super) fn forget_session(&mut self, id: ParticipantId) {
-        if let Some(token) = self.resume_of.remove(&id) {
-            self.resume_tokens.remove(&token);
-        }
-        self.detached.remove(&id);
-    }
-
     /// Participants whose grace ran out leave; their `work` is to be driven.
     pub(super) fn check_presence(&mut self, now: Instant, work: &mut Vec<ParticipantId>) {
         let expired: Vec<ParticipantId> = self
-            .detached
-            .iter()
-            .filter(|(id, d)| d.until <= now || d.overflowed || self.silent(now, **id))
-            .map(|(id, _)| *id)
+            .members
+            .detached()
+            .filter(|(id, d)| d.until <= now || d.overflowed || self.silent(now, *id))
+            .map(|(id, _)| id)
             .collect();
         for id in expired {
             tracing::info!(participant = %id, "not back in time; leaves");
             self.leave(now, id, work);
         }
         let lost: Vec<ParticipantId> = self
-            .peers
-            .iter()
+            .members
+            .peers()
             .filter(|(id, peer)| {
                 peer.ice_lost_since
-                    .is_some_and(|since| self.media_gone(now, **id, since, peer.restart_requested))
+                    .is_some_and(|since| self.media_gone(now, *id, since, peer.restart_requested))
             })
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for id in lost {
             tracing::info!(participant = %id, "media path lost for good; leaves");
-            let why = if self.detached.contains_key(&id) {
+            let why = if self.is_detached(id) {
                 Departure::Left
             } else {
                 Departure::MediaFailed
@@ -150,10 +134,14 @@ impl Sfu {
         }
     }
 
+    fn is_detached(&self, id: ParticipantId) -> bool {
+        self.members.get(id).is_some_and(|m| m.detached.is_some())
+    }
+
     /// Nothing came from a detached participant for a while: nobody is there any more.
     fn silent(&self, now: Instant, id: ParticipantId) -> bool {
-        self.peers
-            .get(&id)
+        self.members
+            .peer(id)
             .is_none_or(|peer| now >= peer.last_heard + DETACHED_SILENCE)
     }
 
@@ -164,7 +152,7 @@ impl Sfu {
         lost_since: Instant,
         restart_requested: Option<Instant>,
     ) -> bool {
-        if self.detached.contains_key(&id) {
+        if self.is_detached(id) {
             // No signaling and no media: nobody is there.
             return true;
         }
@@ -175,12 +163,12 @@ impl Sfu {
     /// The next moment a grace may run out.
     pub(super) fn next_presence_check(&self, now: Instant) -> Option<Instant> {
         let detached = self
-            .detached
-            .iter()
+            .members
+            .detached()
             .map(|(id, d)| {
                 let silent_at = self
-                    .peers
-                    .get(id)
+                    .members
+                    .peer(id)
                     .map_or(now, |p| p.last_heard + DETACHED_SILENCE);
                 if d.overflowed {
                     now
@@ -191,9 +179,9 @@ impl Sfu {
             .min();
         // While a media path is lost, look once a second.
         let lost = self
-            .peers
-            .values()
-            .any(|p| p.ice_lost_since.is_some())
+            .members
+            .peers()
+            .any(|(_, p)| p.ice_lost_since.is_some())
             .then(|| now + Duration::from_secs(1));
         [detached, lost].into_iter().flatten().min()
     }

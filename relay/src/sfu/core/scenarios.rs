@@ -242,7 +242,7 @@ impl Scene {
 
     /// The media path counts as up (what ICE and DTLS would have done).
     fn media_up(&mut self, id: ParticipantId) {
-        if let Some(peer) = self.sfu.peers.get_mut(&id) {
+        if let Some(peer) = self.sfu.members.peer_mut(id) {
             peer.media_connected = true;
             peer.last_heard = self.now;
         }
@@ -257,24 +257,17 @@ impl Scene {
         });
     }
 
-    /// Every per-participant table of the core knows only these.
+    /// The core keeps nothing of anyone but these.
     fn only_known(&self, present: &[ParticipantId]) -> Result<(), String> {
-        let sfu = &self.sfu;
-        let tables: [(&str, Vec<ParticipantId>); 6] = [
-            ("peers", sfu.peers.keys().copied().collect()),
-            ("entries", sfu.entries.keys().copied().collect()),
-            ("emails", sfu.emails.keys().copied().collect()),
-            ("resume_of", sfu.resume_of.keys().copied().collect()),
-            ("detached", sfu.detached.keys().copied().collect()),
-            (
-                "resume_tokens",
-                sfu.resume_tokens.values().copied().collect(),
-            ),
-        ];
-        for (table, ids) in tables {
-            if let Some(stray) = ids.iter().find(|id| !present.contains(id)) {
-                return Err(format!("{stray} is still in `{table}`"));
-            }
+        self.sfu.tables_hold_only_those_present()?;
+        if let Some(stray) = self
+            .sfu
+            .members
+            .ids()
+            .iter()
+            .find(|id| !present.contains(id))
+        {
+            return Err(format!("{stray} is still kept"));
         }
         Ok(())
     }
@@ -288,10 +281,14 @@ fn a_peer_whose_media_dies_in_the_loop_departs_like_anyone_who_leaves() {
         contacts.is_empty(),
         "nothing pending for the host: {contacts:?}"
     );
-    assert!(scene.sfu.emails.contains_key(&GUEST));
+    assert!(scene
+        .sfu
+        .members
+        .get(GUEST)
+        .is_some_and(|m| m.email.is_some()));
 
     // DTLS fails or closes: str0m's session dies and the core finds out while polling it.
-    if let Some(peer) = scene.sfu.peers.get_mut(&GUEST) {
+    if let Some(peer) = scene.sfu.members.peer_mut(GUEST) {
         peer.rtc.disconnect();
     }
     scene.now += Duration::from_secs(1);
@@ -435,7 +432,7 @@ fn a_counselors_day_of_visits_keeps_the_session_the_size_of_one_visit() {
         scene.connect_client(family);
         offer_sizes.extend(scene.answer_offers());
         scene.answer_offers();
-        let lines = scene.sfu.peers.get(&HOST).map(|p| p.line_count());
+        let lines = scene.sfu.members.peer(HOST).map(|p| p.line_count());
         assert_eq!(
             lines,
             Some(2),
@@ -445,7 +442,7 @@ fn a_counselors_day_of_visits_keeps_the_session_the_size_of_one_visit() {
         scene.clients.remove(&family);
         offer_sizes.extend(scene.answer_offers());
     }
-    let lines = scene.sfu.peers.get(&HOST).map(|p| p.line_count());
+    let lines = scene.sfu.members.peer(HOST).map(|p| p.line_count());
     assert_eq!(
         lines,
         Some(2),
