@@ -2,7 +2,7 @@
 //! apart, chat senders are real, the not-admitted hear nothing, nothing panics.
 #![no_main]
 
-use sprechstunde_relay::sfu::core::invariants::{Driver, Step};
+use sprechstunde_relay::sfu::engine::invariants::{Driver, Step};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let steps: Vec<Step> = data

@@ -4,7 +4,7 @@
 //! Drop policy: media may drop, signaling must not. A datagram the socket cannot take right
 //! now is dropped and counted (`datagrams_send_failed`). A signaling connection whose
 //! outbox is full is too slow to follow the room: it is closed and its participant leaves.
-//! What a dropped connection misses is kept by the core for a resume.
+//! What a dropped connection misses is kept by the engine for a resume.
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -20,7 +20,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::core::{Command, Gate, Output, Resumed, Sfu};
+use super::engine::{Command, Gate, Output, Resumed, Sfu};
 use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
 use crate::metrics::{self, Metrics};
 
@@ -146,7 +146,7 @@ pub async fn run(
                     }
                 }
                 Some(Inbox::Resume { token, connection, outbox, reply }) => {
-                    // What the core kept goes back with the reply, written by the connection
+                    // What the engine kept goes back with the reply, written by the connection
                     // before anything from its outbox: all of it, in order.
                     let resumed = sfu.resume(&token);
                     if let Some(resumed) = &resumed {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sprechstunde_shared::{MediaState, ParticipantId, RoomName};
 
 /// A guest in the waiting room: what the room will need of them. How they came in, their
-/// e-mail address and resume secret are in their member record in the core.
+/// e-mail address and resume secret are in their member record in the engine.
 #[derive(Debug, Clone)]
 pub struct Waiter {
     pub id: ParticipantId,

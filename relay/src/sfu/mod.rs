@@ -1,6 +1,6 @@
-//! Selective forwarding: rooms, peers, and the sans-IO core that joins them.
+//! Selective forwarding: rooms, peers, and the sans-IO engine that joins them.
 
-pub mod core;
+pub mod engine;
 pub mod io;
 pub mod lines;
 pub mod lobby;
@@ -9,4 +9,4 @@ pub mod peer;
 pub mod rooms;
 pub mod speaking;
 
-pub use self::core::{Command, Sfu};
+pub use engine::{Command, Sfu};

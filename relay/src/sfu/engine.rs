@@ -8,26 +8,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
-    close_code, ChatMessage, ChatText, DisplayName, ErrorCode, MediaState, ModerationAction,
-    ParticipantId, RoomName, ServerMessage, PROTOCOL_VERSION,
+    close_code, ChatText, DisplayName, ErrorCode, MediaState, ModerationAction, ParticipantId,
+    RoomName, ServerMessage, PROTOCOL_VERSION,
 };
-use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
-use str0m::net::{Protocol, Receive, Transmit};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput};
+use str0m::media::{KeyframeRequestKind, Mid};
+use str0m::net::Transmit;
+use str0m::{Candidate, Input};
 
 use tracing::debug;
 
 use super::lobby::{Lobby, Waiter};
 use super::meeting::{Meeting, MeetingInfo};
 use super::peer::{Peer, PeerError};
-use super::rooms::{JoinError, Rooms, TrackKey, TrackKind};
+use super::rooms::{JoinError, Rooms, TrackKey};
 use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
 use member::{Member, Members};
 
 mod admission;
+mod call;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
+mod media;
 mod member;
 mod presence;
 #[cfg(test)]
@@ -350,64 +352,6 @@ impl Sfu {
         self.drive(now, work);
     }
 
-    /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
-    /// arrive together (a video frame's packets come in a burst) are taken in first and their
-    /// owners polled after: a str0m poll costs about as much as taking in a packet.
-    pub fn drive_received(&mut self, now: Instant) {
-        let owners = std::mem::take(&mut self.received_by);
-        self.drive(now, owners);
-    }
-
-    /// Hand a datagram to the participant it belongs to, without polling it yet: call
-    /// [`Sfu::drive_received`] after the last datagram of a batch.
-    pub fn receive_datagram(
-        &mut self,
-        now: Instant,
-        source: SocketAddr,
-        destination: SocketAddr,
-        bytes: &[u8],
-    ) {
-        metrics::add(&self.metrics.datagrams_received, 1);
-        let Ok(contents) = bytes.try_into() else {
-            metrics::add(&self.metrics.datagrams_dropped, 1);
-            return;
-        };
-        let input = Input::Receive(
-            now,
-            Receive {
-                proto: Protocol::Udp,
-                source,
-                destination,
-                contents,
-            },
-        );
-        let cached = self.by_source.get(&source).copied().filter(|id| {
-            self.members
-                .peer(*id)
-                .is_some_and(|p| p.rtc.accepts(&input))
-        });
-        let owner = cached.or_else(|| {
-            self.members
-                .peers()
-                .find(|(_, p)| p.rtc.accepts(&input))
-                .map(|(id, _)| id)
-        });
-        let Some(id) = owner else {
-            metrics::add(&self.metrics.datagrams_dropped, 1);
-            return;
-        };
-        self.by_source.insert(source, id);
-        if let Some(peer) = self.members.peer_mut(id) {
-            peer.last_heard = now;
-            if peer.rtc.handle_input(input).is_err() {
-                peer.rtc.disconnect();
-            }
-        }
-        if !self.received_by.contains(&id) {
-            self.received_by.push(id);
-        }
-    }
-
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.next_stats.is_some_and(|at| at <= now) {
             self.send_speaking_stats(now);
@@ -564,284 +508,6 @@ impl Sfu {
                 .push_back(Output::Close(id, close_code::MEDIA_FAILED));
         }
         self.update_gauges();
-    }
-
-    /// Poll every participant in `work` (and those their events touch) until idle.
-    fn drive(&mut self, now: Instant, mut work: Vec<ParticipantId>) {
-        while let Some(id) = work.pop() {
-            let Some(peer) = self.members.peer_mut(id) else {
-                continue;
-            };
-            if let Some((sdp, streams)) = peer.create_offer_if_needed() {
-                self.signal(id, ServerMessage::Offer { sdp, streams });
-            }
-            let (events, alive) = self.poll_peer(id);
-            for event in events {
-                self.handle_event(now, id, event, &mut work);
-            }
-            if !alive {
-                self.depart(now, id, Departure::MediaFailed, &mut work);
-            }
-        }
-    }
-
-    fn poll_peer(&mut self, id: ParticipantId) -> (Vec<Event>, bool) {
-        let mut events = Vec::new();
-        let Some(peer) = self.members.peer_mut(id) else {
-            return (events, true);
-        };
-        loop {
-            if !peer.rtc.is_alive() {
-                return (events, false);
-            }
-            match peer.rtc.poll_output() {
-                Ok(RtcOutput::Timeout(at)) => {
-                    peer.next_timeout = at;
-                    return (events, true);
-                }
-                Ok(RtcOutput::Transmit(transmit)) => {
-                    self.outputs.push_back(Output::Transmit(transmit));
-                }
-                Ok(RtcOutput::Event(event)) => events.push(event),
-                Err(_) => {
-                    peer.rtc.disconnect();
-                    return (events, false);
-                }
-            }
-        }
-    }
-
-    fn handle_event(
-        &mut self,
-        now: Instant,
-        id: ParticipantId,
-        event: Event,
-        work: &mut Vec<ParticipantId>,
-    ) {
-        match event {
-            Event::MediaAdded(added) if added.direction.is_receiving() => {
-                debug!(participant = %id, mid = %added.mid, kind = ?added.kind, "publishes a track");
-                let key = TrackKey {
-                    origin: id,
-                    mid: added.mid,
-                };
-                let Some(kind) = self.rooms.classify(id, added.kind == MediaKind::Video) else {
-                    debug!(participant = %id, mid = %added.mid, "extra media line not forwarded");
-                    return;
-                };
-                for receiver in self.rooms.publish(key, kind) {
-                    if let Some(peer) = self.members.peer_mut(receiver) {
-                        peer.offer_track(key, kind);
-                        work.push(receiver);
-                    }
-                }
-            }
-            Event::MediaData(data) => {
-                metrics::add(&self.metrics.media_samples_received, 1);
-                let key = TrackKey {
-                    origin: id,
-                    mid: data.mid,
-                };
-                let kind = self.rooms.track_kind(&key);
-                if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
-                    self.request_keyframe(now, key, KeyframeRequestKind::Fir);
-                    work.push(id);
-                }
-                if kind == Some(TrackKind::Audio) {
-                    if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-                        meeting.audio(now, id, data.ext_vals.audio_level);
-                    }
-                }
-                let is_video = kind.is_some_and(TrackKind::is_video);
-                // What the sender switched off (or a host switched off for them) is not
-                // forwarded, whatever its client keeps sending.
-                let sending = self.members.peer(id).map(|p| p.sending).unwrap_or_default();
-                let switched_on = match kind {
-                    Some(TrackKind::Audio) => sending.mic,
-                    Some(TrackKind::Video) => sending.camera,
-                    Some(TrackKind::Screen) | None => true,
-                };
-                if !switched_on {
-                    return;
-                }
-                let Sfu {
-                    rooms,
-                    members,
-                    metrics,
-                    ..
-                } = self;
-                for (receiver, out_mid) in rooms.forwards(&key) {
-                    let Some(writer) = members
-                        .peer_mut(*receiver)
-                        .filter(|p| p.receive_video || !is_video)
-                        .and_then(|p| p.rtc.writer(*out_mid))
-                    else {
-                        continue;
-                    };
-                    let Some(pt) = writer.match_params(data.params) else {
-                        continue;
-                    };
-                    let bytes = data.data.len() as u64;
-                    if writer
-                        .write(pt, data.network_time, data.time, data.data.clone())
-                        .is_ok()
-                    {
-                        metrics::add(&metrics.media_samples_forwarded, 1);
-                        metrics::add(&metrics.media_bytes_forwarded, bytes);
-                    }
-                    work.push(*receiver);
-                }
-            }
-            Event::KeyframeRequest(request) => {
-                let track = self.members.peer(id).and_then(|p| p.track_on(request.mid));
-                if let Some(key) = track {
-                    self.request_keyframe(now, key, request.kind);
-                    work.push(key.origin);
-                }
-            }
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                // Maybe only for a moment (a network change): the client asks for an ICE
-                // restart; `check_presence` decides when it is gone for good.
-                if let Some(peer) = self.members.peer_mut(id) {
-                    peer.ice_lost_since.get_or_insert(now);
-                }
-            }
-            Event::IceConnectionStateChange(
-                IceConnectionState::Connected | IceConnectionState::Completed,
-            ) => {
-                if let Some(peer) = self.members.peer_mut(id) {
-                    peer.media_connected = true;
-                    peer.ice_lost_since = None;
-                }
-            }
-            Event::Closed => {
-                if let Some(peer) = self.members.peer_mut(id) {
-                    peer.rtc.disconnect();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn set_media(
-        &mut self,
-        now: Instant,
-        id: ParticipantId,
-        media: MediaState,
-        work: &mut Vec<ParticipantId>,
-    ) {
-        let Some((participant, members)) = self.rooms.update_participant(id, |p| p.media = media)
-        else {
-            return self.not_in_call(id);
-        };
-        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
-            meeting.set_muted(now, id, !media.mic);
-        }
-        let was = self.members.peer(id).map(|p| p.sending);
-        if let Some(peer) = self.members.peer_mut(id) {
-            peer.sending = media;
-        }
-        if was.is_some_and(|was| !was.camera) && media.camera {
-            // Camera packets were dropped while it was off: start the others on a keyframe.
-            if let Some(key) = self.rooms.track_of(id, TrackKind::Video) {
-                self.request_keyframe(now, key, KeyframeRequestKind::Pli);
-                work.push(id);
-            }
-        }
-        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
-    }
-
-    fn set_hand(&mut self, id: ParticipantId, raised: bool) {
-        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
-            return self.not_in_call(id);
-        };
-        let already = self.rooms.participant(id).and_then(|p| p.hand);
-        let hand = match (raised, already) {
-            (false, _) => None,
-            // Raising again keeps the place in line.
-            (true, Some(place)) => Some(place),
-            (true, None) => Some(meeting.next_hand()),
-        };
-        if let Some((participant, members)) = self.rooms.update_participant(id, |p| p.hand = hand) {
-            self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
-        }
-    }
-
-    fn chat(&mut self, id: ParticipantId, text: ChatText, to: Option<ParticipantId>, time_ms: u64) {
-        let Some(sender) = self.rooms.participant(id).map(|p| p.name.clone()) else {
-            return self.not_in_call(id);
-        };
-        let members = self.rooms.members_with(id);
-        let receiver = match to {
-            None => None,
-            Some(to) if to != id && members.contains(&to) => {
-                Some((to, self.rooms.participant(to).map(|p| p.name.clone())))
-            }
-            Some(_) => {
-                return self.refuse(
-                    id,
-                    ErrorCode::UnknownParticipant,
-                    "private messages go to someone else in the room",
-                )
-            }
-        };
-        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
-            return;
-        };
-        let message = meeting.post(ChatMessage {
-            id: 0,
-            time_ms,
-            from: id,
-            from_name: sender,
-            to: receiver.as_ref().map(|(to, _)| *to),
-            to_name: receiver.and_then(|(_, name)| name),
-            text: text.into_string(),
-        });
-        metrics::add(&self.metrics.chat_messages, 1);
-        let recipients = match message.to {
-            Some(to) => vec![id, to],
-            None => members,
-        };
-        self.tell_all(&recipients, ServerMessage::Chat(message));
-    }
-
-    fn send_speaking_stats(&mut self, now: Instant) {
-        self.next_stats = (!self.meetings.is_empty()).then_some(now + STATS_INTERVAL);
-        let mut updates = Vec::new();
-        for (room, meeting) in &mut self.meetings {
-            if let Some((speakers, active)) = meeting.stats_if_changed(now) {
-                updates.push((room.clone(), speakers, active));
-            }
-        }
-        for (room, speakers, active) in updates {
-            let members = self.rooms.members_of(&room);
-            self.tell_all(&members, ServerMessage::SpeakingStats { speakers, active });
-        }
-    }
-
-    fn tell_all(&mut self, recipients: &[ParticipantId], message: ServerMessage) {
-        for recipient in recipients {
-            self.signal(*recipient, message.clone());
-        }
-    }
-
-    fn request_keyframe(&mut self, now: Instant, key: TrackKey<Mid>, kind: KeyframeRequestKind) {
-        if let Some(last) = self.last_keyframe_request.get(&key) {
-            if now.saturating_duration_since(*last) < KEYFRAME_COALESCE {
-                return;
-            }
-        }
-        let Some(mut writer) = self
-            .members
-            .peer_mut(key.origin)
-            .and_then(|p| p.rtc.writer(key.mid))
-        else {
-            return;
-        };
-        if writer.request_keyframe(None, kind).is_ok() {
-            self.last_keyframe_request.insert(key, now);
-            metrics::add(&self.metrics.keyframe_requests_sent, 1);
-        }
     }
 
     /// A message for one participant: out now, or kept for their resume.

@@ -287,7 +287,7 @@ fn a_peer_whose_media_dies_in_the_loop_departs_like_anyone_who_leaves() {
         .get(GUEST)
         .is_some_and(|m| m.email.is_some()));
 
-    // DTLS fails or closes: str0m's session dies and the core finds out while polling it.
+    // DTLS fails or closes: str0m's session dies and the engine finds out while polling it.
     if let Some(peer) = scene.sfu.members.peer_mut(GUEST) {
         peer.rtc.disconnect();
     }

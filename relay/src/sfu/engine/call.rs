@@ -1,0 +1,123 @@
+//! What participants do in a call besides media: their microphone, camera and screen
+//! state, raised hands, chat, and the speaking times everyone sees.
+
+use std::time::Instant;
+
+use sprechstunde_shared::{
+    ChatMessage, ChatText, ErrorCode, MediaState, ParticipantId, ServerMessage,
+};
+use str0m::media::KeyframeRequestKind;
+
+use super::{meeting_of, Sfu, STATS_INTERVAL};
+use crate::metrics;
+use crate::sfu::rooms::TrackKind;
+
+impl Sfu {
+    pub(super) fn set_media(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        media: MediaState,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        let Some((participant, members)) = self.rooms.update_participant(id, |p| p.media = media)
+        else {
+            return self.not_in_call(id);
+        };
+        if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+            meeting.set_muted(now, id, !media.mic);
+        }
+        let was = self.members.peer(id).map(|p| p.sending);
+        if let Some(peer) = self.members.peer_mut(id) {
+            peer.sending = media;
+        }
+        if was.is_some_and(|was| !was.camera) && media.camera {
+            // Camera packets were dropped while it was off: start the others on a keyframe.
+            if let Some(key) = self.rooms.track_of(id, TrackKind::Video) {
+                self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+                work.push(id);
+            }
+        }
+        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+    }
+
+    pub(super) fn set_hand(&mut self, id: ParticipantId, raised: bool) {
+        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
+            return self.not_in_call(id);
+        };
+        let already = self.rooms.participant(id).and_then(|p| p.hand);
+        let hand = match (raised, already) {
+            (false, _) => None,
+            // Raising again keeps the place in line.
+            (true, Some(place)) => Some(place),
+            (true, None) => Some(meeting.next_hand()),
+        };
+        if let Some((participant, members)) = self.rooms.update_participant(id, |p| p.hand = hand) {
+            self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+        }
+    }
+
+    pub(super) fn chat(
+        &mut self,
+        id: ParticipantId,
+        text: ChatText,
+        to: Option<ParticipantId>,
+        time_ms: u64,
+    ) {
+        let Some(sender) = self.rooms.participant(id).map(|p| p.name.clone()) else {
+            return self.not_in_call(id);
+        };
+        let members = self.rooms.members_with(id);
+        let receiver = match to {
+            None => None,
+            Some(to) if to != id && members.contains(&to) => {
+                Some((to, self.rooms.participant(to).map(|p| p.name.clone())))
+            }
+            Some(_) => {
+                return self.refuse(
+                    id,
+                    ErrorCode::UnknownParticipant,
+                    "private messages go to someone else in the room",
+                )
+            }
+        };
+        let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) else {
+            return;
+        };
+        let message = meeting.post(ChatMessage {
+            id: 0,
+            time_ms,
+            from: id,
+            from_name: sender,
+            to: receiver.as_ref().map(|(to, _)| *to),
+            to_name: receiver.and_then(|(_, name)| name),
+            text: text.into_string(),
+        });
+        metrics::add(&self.metrics.chat_messages, 1);
+        let recipients = match message.to {
+            Some(to) => vec![id, to],
+            None => members,
+        };
+        self.tell_all(&recipients, ServerMessage::Chat(message));
+    }
+
+    pub(super) fn send_speaking_stats(&mut self, now: Instant) {
+        self.next_stats = (!self.meetings.is_empty()).then_some(now + STATS_INTERVAL);
+        let mut updates = Vec::new();
+        for (room, meeting) in &mut self.meetings {
+            if let Some((speakers, active)) = meeting.stats_if_changed(now) {
+                updates.push((room.clone(), speakers, active));
+            }
+        }
+        for (room, speakers, active) in updates {
+            let members = self.rooms.members_of(&room);
+            self.tell_all(&members, ServerMessage::SpeakingStats { speakers, active });
+        }
+    }
+
+    pub(super) fn tell_all(&mut self, recipients: &[ParticipantId], message: ServerMessage) {
+        for recipient in recipients {
+            self.signal(*recipient, message.clone());
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Media through the engine: datagrams to their owners, str0m polled, tracks published and
+//! forwarded, keyframes asked for.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use sprechstunde_shared::ParticipantId;
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, Input, Output as RtcOutput};
+use tracing::debug;
+
+use super::{meeting_of, Departure, Output, Sfu, KEYFRAME_COALESCE};
+use crate::metrics;
+use crate::sfu::rooms::{TrackKey, TrackKind};
+use sprechstunde_shared::ServerMessage;
+
+impl Sfu {
+    /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
+    /// arrive together (a video frame's packets come in a burst) are taken in first and their
+    /// owners polled after: a str0m poll costs about as much as taking in a packet.
+    pub fn drive_received(&mut self, now: Instant) {
+        let owners = std::mem::take(&mut self.received_by);
+        self.drive(now, owners);
+    }
+
+    /// Hand a datagram to the participant it belongs to, without polling it yet: call
+    /// [`Sfu::drive_received`] after the last datagram of a batch.
+    pub fn receive_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) {
+        metrics::add(&self.metrics.datagrams_received, 1);
+        let Ok(contents) = bytes.try_into() else {
+            metrics::add(&self.metrics.datagrams_dropped, 1);
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        let cached = self.by_source.get(&source).copied().filter(|id| {
+            self.members
+                .peer(*id)
+                .is_some_and(|p| p.rtc.accepts(&input))
+        });
+        let owner = cached.or_else(|| {
+            self.members
+                .peers()
+                .find(|(_, p)| p.rtc.accepts(&input))
+                .map(|(id, _)| id)
+        });
+        let Some(id) = owner else {
+            metrics::add(&self.metrics.datagrams_dropped, 1);
+            return;
+        };
+        self.by_source.insert(source, id);
+        if let Some(peer) = self.members.peer_mut(id) {
+            peer.last_heard = now;
+            if peer.rtc.handle_input(input).is_err() {
+                peer.rtc.disconnect();
+            }
+        }
+        if !self.received_by.contains(&id) {
+            self.received_by.push(id);
+        }
+    }
+
+    /// Poll every participant in `work` (and those their events touch) until idle.
+    pub(super) fn drive(&mut self, now: Instant, mut work: Vec<ParticipantId>) {
+        while let Some(id) = work.pop() {
+            let Some(peer) = self.members.peer_mut(id) else {
+                continue;
+            };
+            if let Some((sdp, streams)) = peer.create_offer_if_needed() {
+                self.signal(id, ServerMessage::Offer { sdp, streams });
+            }
+            let (events, alive) = self.poll_peer(id);
+            for event in events {
+                self.handle_event(now, id, event, &mut work);
+            }
+            if !alive {
+                self.depart(now, id, Departure::MediaFailed, &mut work);
+            }
+        }
+    }
+
+    pub(super) fn poll_peer(&mut self, id: ParticipantId) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        let Some(peer) = self.members.peer_mut(id) else {
+            return (events, true);
+        };
+        loop {
+            if !peer.rtc.is_alive() {
+                return (events, false);
+            }
+            match peer.rtc.poll_output() {
+                Ok(RtcOutput::Timeout(at)) => {
+                    peer.next_timeout = at;
+                    return (events, true);
+                }
+                Ok(RtcOutput::Transmit(transmit)) => {
+                    self.outputs.push_back(Output::Transmit(transmit));
+                }
+                Ok(RtcOutput::Event(event)) => events.push(event),
+                Err(_) => {
+                    peer.rtc.disconnect();
+                    return (events, false);
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle_event(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        event: Event,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        match event {
+            Event::MediaAdded(added) if added.direction.is_receiving() => {
+                debug!(participant = %id, mid = %added.mid, kind = ?added.kind, "publishes a track");
+                let key = TrackKey {
+                    origin: id,
+                    mid: added.mid,
+                };
+                let Some(kind) = self.rooms.classify(id, added.kind == MediaKind::Video) else {
+                    debug!(participant = %id, mid = %added.mid, "extra media line not forwarded");
+                    return;
+                };
+                for receiver in self.rooms.publish(key, kind) {
+                    if let Some(peer) = self.members.peer_mut(receiver) {
+                        peer.offer_track(key, kind);
+                        work.push(receiver);
+                    }
+                }
+            }
+            Event::MediaData(data) => {
+                metrics::add(&self.metrics.media_samples_received, 1);
+                let key = TrackKey {
+                    origin: id,
+                    mid: data.mid,
+                };
+                let kind = self.rooms.track_kind(&key);
+                if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
+                    self.request_keyframe(now, key, KeyframeRequestKind::Fir);
+                    work.push(id);
+                }
+                if kind == Some(TrackKind::Audio) {
+                    if let Some(meeting) = meeting_of(&self.rooms, &mut self.meetings, id) {
+                        meeting.audio(now, id, data.ext_vals.audio_level);
+                    }
+                }
+                let is_video = kind.is_some_and(TrackKind::is_video);
+                // What the sender switched off (or a host switched off for them) is not
+                // forwarded, whatever its client keeps sending.
+                let sending = self.members.peer(id).map(|p| p.sending).unwrap_or_default();
+                let switched_on = match kind {
+                    Some(TrackKind::Audio) => sending.mic,
+                    Some(TrackKind::Video) => sending.camera,
+                    Some(TrackKind::Screen) | None => true,
+                };
+                if !switched_on {
+                    return;
+                }
+                let Sfu {
+                    rooms,
+                    members,
+                    metrics,
+                    ..
+                } = self;
+                for (receiver, out_mid) in rooms.forwards(&key) {
+                    let Some(writer) = members
+                        .peer_mut(*receiver)
+                        .filter(|p| p.receive_video || !is_video)
+                        .and_then(|p| p.rtc.writer(*out_mid))
+                    else {
+                        continue;
+                    };
+                    let Some(pt) = writer.match_params(data.params) else {
+                        continue;
+                    };
+                    let bytes = data.data.len() as u64;
+                    if writer
+                        .write(pt, data.network_time, data.time, data.data.clone())
+                        .is_ok()
+                    {
+                        metrics::add(&metrics.media_samples_forwarded, 1);
+                        metrics::add(&metrics.media_bytes_forwarded, bytes);
+                    }
+                    work.push(*receiver);
+                }
+            }
+            Event::KeyframeRequest(request) => {
+                let track = self.members.peer(id).and_then(|p| p.track_on(request.mid));
+                if let Some(key) = track {
+                    self.request_keyframe(now, key, request.kind);
+                    work.push(key.origin);
+                }
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                // Maybe only for a moment (a network change): the client asks for an ICE
+                // restart; `check_presence` decides when it is gone for good.
+                if let Some(peer) = self.members.peer_mut(id) {
+                    peer.ice_lost_since.get_or_insert(now);
+                }
+            }
+            Event::IceConnectionStateChange(
+                IceConnectionState::Connected | IceConnectionState::Completed,
+            ) => {
+                if let Some(peer) = self.members.peer_mut(id) {
+                    peer.media_connected = true;
+                    peer.ice_lost_since = None;
+                }
+            }
+            Event::Closed => {
+                if let Some(peer) = self.members.peer_mut(id) {
+                    peer.rtc.disconnect();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn request_keyframe(
+        &mut self,
+        now: Instant,
+        key: TrackKey<Mid>,
+        kind: KeyframeRequestKind,
+    ) {
+        if let Some(last) = self.last_keyframe_request.get(&key) {
+            if now.saturating_duration_since(*last) < KEYFRAME_COALESCE {
+                return;
+            }
+        }
+        let Some(mut writer) = self
+            .members
+            .peer_mut(key.origin)
+            .and_then(|p| p.rtc.writer(key.mid))
+        else {
+            return;
+        };
+        if writer.request_keyframe(None, kind).is_ok() {
+            self.last_keyframe_request.insert(key, now);
+            metrics::add(&self.metrics.keyframe_requests_sent, 1);
+        }
+    }
+}
