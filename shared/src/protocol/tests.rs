@@ -1,0 +1,257 @@
+use super::*;
+
+fn client_samples() -> Vec<ClientMessage> {
+    vec![
+        ClientMessage::Join {
+            version: PROTOCOL_VERSION,
+            room: "beratung-1".into(),
+            name: "Ayşe Yılmaz".into(),
+            email: Some("ayse@example.de".into()),
+            media: MediaState::default(),
+            token: Some("v1.abc.def".into()),
+            password: Some("geheim".into()),
+        },
+        ClientMessage::SetRoomInfo {
+            topic: Some("Schulwahl".into()),
+            description: None,
+        },
+        ClientMessage::SetRoomPolicy {
+            waiting_room: true,
+            locked: false,
+        },
+        ClientMessage::SetPassword { password: None },
+        ClientMessage::SetWaitingMessage {
+            text: Some("Einen Moment bitte".into()),
+        },
+        ClientMessage::Moderate {
+            participant: ParticipantId(4),
+            action: ModerationAction::SendToWaitingRoom,
+        },
+        ClientMessage::EndMeeting,
+        ClientMessage::Resume {
+            version: PROTOCOL_VERSION,
+            token: "3f9a".into(),
+        },
+        ClientMessage::IceRestart,
+        ClientMessage::SetMedia(MediaState {
+            mic: false,
+            camera: true,
+            screen: true,
+        }),
+        ClientMessage::Chat {
+            text: "<b>hi</b>".into(),
+            to: Some(ParticipantId(2)),
+        },
+        ClientMessage::Chat {
+            text: "alle".into(),
+            to: None,
+        },
+        ClientMessage::SetHand { raised: true },
+        ClientMessage::ReceiveVideo { enabled: false },
+        ClientMessage::Offer {
+            sdp: "v=0\r\n".into(),
+        },
+        ClientMessage::Answer {
+            sdp: "v=0\r\n".into(),
+        },
+        ClientMessage::Candidate {
+            candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".into(),
+        },
+        ClientMessage::Leave,
+        ClientMessage::Ping,
+    ]
+}
+
+fn server_samples() -> Vec<ServerMessage> {
+    let participant = Participant {
+        id: ParticipantId(7),
+        name: "Berater".into(),
+        media: MediaState::default(),
+        hand: Some(1),
+        host: true,
+    };
+    let chat = ChatMessage {
+        id: 1,
+        time_ms: 1_790_000_000_000,
+        from: ParticipantId(7),
+        from_name: "Berater".into(),
+        to: None,
+        to_name: None,
+        text: "Willkommen".into(),
+    };
+    vec![
+        ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            participant_id: ParticipantId(3),
+            room: "beratung-1".into(),
+            host: false,
+            participants: vec![participant.clone()],
+            state: RoomState {
+                topic: Some("Schulwahl".into()),
+                waiting_room: true,
+                ..RoomState::default()
+            },
+            chat: vec![chat.clone()],
+            resume: "3f9a".into(),
+        },
+        ServerMessage::Resumed {
+            participant_id: ParticipantId(3),
+        },
+        ServerMessage::Waiting {
+            participant_id: ParticipantId(3),
+            room: "beratung-1".into(),
+            host_present: true,
+            topic: None,
+            description: None,
+            message: Some("Gleich geht es los".into()),
+        },
+        ServerMessage::WaitingRoom {
+            guests: vec![WaitingGuest {
+                id: ParticipantId(3),
+                name: "Familie Öz".into(),
+                email: None,
+            }],
+        },
+        ServerMessage::Contacts {
+            contacts: vec![Contact {
+                id: ParticipantId(3),
+                email: "oez@example.de".into(),
+            }],
+        },
+        ServerMessage::RoomUpdated {
+            state: RoomState::default(),
+        },
+        ServerMessage::Moderated {
+            action: ModerationAction::Mute,
+        },
+        ServerMessage::ParticipantJoined {
+            participant: participant.clone(),
+        },
+        ServerMessage::ParticipantUpdated { participant },
+        ServerMessage::Chat(chat),
+        ServerMessage::SpeakingStats {
+            speakers: vec![SpeakingTime {
+                id: ParticipantId(7),
+                name: "Berater".into(),
+                ms: 1200,
+                present: true,
+            }],
+            active: Some(ParticipantId(7)),
+        },
+        ServerMessage::ParticipantLeft {
+            participant_id: ParticipantId(7),
+        },
+        ServerMessage::Offer {
+            sdp: "v=0\r\n".into(),
+            streams: vec![ForwardedStream {
+                stream: "m0".into(),
+                participant_id: ParticipantId(7),
+                source: TrackSource::Camera,
+            }],
+        },
+        ServerMessage::Answer {
+            sdp: "v=0\r\n".into(),
+        },
+        ServerMessage::error(ErrorCode::OutOfOrder, "join first"),
+        ServerMessage::Pong,
+    ]
+}
+
+#[test]
+fn every_client_message_round_trips() {
+    for message in client_samples() {
+        let json = message.to_json();
+        assert_eq!(
+            ClientMessage::from_json(&json).ok(),
+            Some(message),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn every_server_message_round_trips() {
+    for message in server_samples() {
+        let json = message.to_json();
+        assert_eq!(
+            ServerMessage::from_json(&json).ok(),
+            Some(message),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn wire_format_is_tagged_snake_case() {
+    let json = ClientMessage::Join {
+        version: 1,
+        room: "a".into(),
+        name: "b".into(),
+        email: None,
+        media: MediaState::default(),
+        token: None,
+        password: None,
+    }
+    .to_json();
+    assert_eq!(
+        json,
+        r#"{"type":"join","data":{"version":1,"room":"a","name":"b","media":{"mic":true,"camera":true,"screen":false}}}"#
+    );
+    // Older clients leave out the media state: microphone and camera on.
+    assert_eq!(
+        ClientMessage::from_json(r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#)
+            .ok(),
+        Some(ClientMessage::Join {
+            version: 1,
+            room: "a".into(),
+            name: "b".into(),
+            email: None,
+            media: MediaState::default(),
+            token: None,
+            password: None,
+        })
+    );
+}
+
+#[test]
+fn a_chat_sender_or_a_hand_for_someone_else_cannot_be_given() {
+    for forged in [
+        r#"{"type":"chat","data":{"text":"x","from":"p1"}}"#,
+        r#"{"type":"chat","data":{"text":"x","from_name":"Berater"}}"#,
+        r#"{"type":"set_hand","data":{"raised":true,"id":2}}"#,
+        r#"{"type":"set_media","data":{"mic":false,"camera":false,"screen":false,"id":2}}"#,
+    ] {
+        assert!(
+            ClientMessage::from_json(forged).is_err(),
+            "accepted: {forged}"
+        );
+    }
+}
+
+#[test]
+fn unknown_fields_are_rejected() {
+    let err = ClientMessage::from_json(r#"{"type":"offer","data":{"sdp":"x","sender":"p1"}}"#);
+    assert!(err.is_err(), "a forged sender field must not be accepted");
+    let err = ServerMessage::from_json(r#"{"type":"pong","extra":1}"#);
+    assert!(err.is_err());
+}
+
+#[test]
+fn unknown_types_wrong_types_and_duplicates_are_rejected() {
+    for bad in [
+        r#"{"type":"explode"}"#,
+        r#"{"type":"join","data":{"version":"1","room":"a","name":"b"}}"#,
+        r#"{"type":"join","data":{"version":1,"room":5,"name":"b"}}"#,
+        r#"{"type":"join","data":{"version":1,"room":"a"}}"#,
+        r#"{"type":"offer","data":{"sdp":"a","sdp":"b"}}"#,
+        r#"{"type":"offer","type":"answer","data":{"sdp":"a"}}"#,
+        r#"{"type":"ping","data":{"x":1}}"#,
+        r#"{"type":"ping","sender":"p1"}"#,
+        r#"{"data":{"sdp":"a"}}"#,
+        r#"[1,2,3]"#,
+        "not json",
+        "",
+    ] {
+        assert!(ClientMessage::from_json(bad).is_err(), "accepted: {bad}");
+    }
+}
