@@ -20,7 +20,8 @@ use crate::media::sending::{self, SharedSending};
 
 use crate::i18n::Key;
 use crate::media::peer::{Peer, PeerEvent};
-use crate::signaling::{Signaling, SignalingEvent};
+use crate::signaling::{Closed, Signaling, SignalingEvent};
+use web_sys::RtcPeerConnectionState;
 
 /// Keeps the signaling connection alive through proxies; the relay closes idle ones (15 s).
 const PING_INTERVAL_MS: u32 = 5_000;
@@ -108,7 +109,7 @@ pub enum SessionEvent {
     Refused(ErrorCode),
     RemoteStream(ParticipantId, TrackSource, MediaStream),
     /// The peer connection's state (`connecting`, `connected`, `disconnected`, ...).
-    MediaState(String),
+    MediaState(RtcPeerConnectionState),
     /// The signaling connection dropped; reconnecting (media may still flow).
     Reconnecting,
     /// Back: the session continued where it was.
@@ -213,14 +214,22 @@ fn tick(links: &Rc<RefCell<Links>>) {
             (state.queue.clone(), state.generation)
         };
         if let Some(queue) = queue {
-            let _ = queue.unbounded_send((generation, SignalingEvent::Closed(4999)));
+            let _ = queue.unbounded_send((generation, SignalingEvent::Closed(Closed::Silent)));
         }
         return;
     }
     send(links, &ClientMessage::Ping);
-    if peer.is_some_and(|p| matches!(p.state().as_str(), "disconnected" | "failed")) {
+    if peer.is_some_and(|p| media_broken(p.state())) {
         request_ice_restart(links);
     }
+}
+
+/// The media path is down (a network change, a blocked path).
+fn media_broken(state: RtcPeerConnectionState) -> bool {
+    matches!(
+        state,
+        RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed
+    )
 }
 
 fn request_ice_restart(links: &Rc<RefCell<Links>>) {
@@ -349,7 +358,10 @@ fn send(links: &RefCell<Links>, message: &ClientMessage) {
 }
 
 /// Close codes after which the session is over; after any other it reconnects by itself.
-fn final_reason(code: u16) -> Option<EndReason> {
+fn final_reason(closed: Closed) -> Option<EndReason> {
+    let Closed::WithCode(code) = closed else {
+        return None;
+    };
     match code {
         close_code::MEDIA_FAILED => Some(EndReason::MediaFailed),
         close_code::UNSUPPORTED_VERSION => Some(EndReason::NewVersion),
@@ -394,13 +406,14 @@ async fn run(
                 continue;
             }
             SignalingEvent::Garbled => continue,
-            SignalingEvent::Closed(code) => {
-                if let Some(reason) = final_reason(code) {
+            SignalingEvent::Closed(closed) => {
+                if let Some(reason) = final_reason(closed) {
                     on_event.emit(SessionEvent::Ended(reason));
                     break;
                 }
                 on_event.emit(SessionEvent::Reconnecting);
-                reconnect_later(&links, code == close_code::SHUTTING_DOWN);
+                let restarting = closed == Closed::WithCode(close_code::SHUTTING_DOWN);
+                reconnect_later(&links, restarting);
                 continue;
             }
             SignalingEvent::Message(message) => message,
@@ -474,7 +487,7 @@ async fn handle(
                     PeerEvent::State(state) => {
                         // The media path broke (a network change, a blocked path): ask the
                         // relay for an ICE restart; it gives up on us only after a while.
-                        if matches!(state.as_str(), "disconnected" | "failed") {
+                        if media_broken(state) {
                             if let Some(links) = restart_links.upgrade() {
                                 request_ice_restart(&links);
                             }

@@ -10,7 +10,16 @@ pub enum SignalingEvent {
     Message(ServerMessage),
     /// A message from the relay that this client does not understand.
     Garbled,
-    Closed(u16),
+    Closed(Closed),
+}
+
+/// How a signaling connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// The socket closed with this code (the relay's decision, or 1006 for a drop).
+    WithCode(u16),
+    /// Nothing came from the relay for too long: this side gave up on the connection.
+    Silent,
 }
 
 pub struct Signaling {
@@ -52,7 +61,7 @@ impl Signaling {
         });
         let handler = on_event;
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            handler(SignalingEvent::Closed(event.code()))
+            handler(SignalingEvent::Closed(Closed::WithCode(event.code())))
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

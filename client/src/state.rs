@@ -7,7 +7,7 @@ use sprechstunde_shared::{
     ChatMessage, ErrorCode, ModerationAction, Participant, ParticipantId, RoomState as Meeting,
     SpeakingTime, TrackSource, WaitingGuest,
 };
-use web_sys::MediaStream;
+use web_sys::{MediaStream, RtcPeerConnectionState};
 use yew::Reducible;
 
 use crate::session::{EndReason, SessionEvent, WaitingView};
@@ -39,8 +39,8 @@ pub struct RoomState {
     pub active_speaker: Option<ParticipantId>,
     /// The last refusal from the relay, with a counter so the same one twice shows again.
     pub refused: Option<(ErrorCode, u32)>,
-    /// The peer connection's state, as the browser reports it.
-    pub media_state: String,
+    /// The peer connection's state, as the browser reports it (none before it exists).
+    pub media_state: Option<RtcPeerConnectionState>,
     /// The signaling connection dropped and is being restored.
     pub reconnecting: bool,
     pub ended: Option<EndReason>,
@@ -131,7 +131,7 @@ impl Reducible for RoomState {
             SessionEvent::RemoteStream(id, source, stream) => {
                 next.streams.insert((id, source), stream);
             }
-            SessionEvent::MediaState(state) => next.media_state = state,
+            SessionEvent::MediaState(state) => next.media_state = Some(state),
             SessionEvent::Reconnecting => next.reconnecting = true,
             SessionEvent::Reconnected => next.reconnecting = false,
             SessionEvent::Ended(reason) => {

@@ -13,8 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcRtpSender, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
-    RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 use super::quality::Quality;
@@ -44,8 +44,8 @@ pub enum PeerEvent {
     Candidate(String),
     /// Media of another participant arrived: their camera and microphone, or their screen.
     RemoteStream(ParticipantId, TrackSource, MediaStream),
-    /// The connection state changed (`connected`, `failed`, ...).
-    State(String),
+    /// The connection state changed.
+    State(RtcPeerConnectionState),
 }
 
 /// Whose media each stream the relay sends carries now (the relay reuses lines).
@@ -105,11 +105,7 @@ impl Peer {
         let handler = on_event;
         let state_source = connection.clone();
         let on_state = Closure::<dyn FnMut()>::new(move || {
-            let state = Reflect::get(&state_source, &JsValue::from_str("connectionState"))
-                .ok()
-                .and_then(|s| s.as_string())
-                .unwrap_or_default();
-            handler(PeerEvent::State(state));
+            handler(PeerEvent::State(state_source.connection_state()));
         });
         connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
@@ -217,12 +213,8 @@ impl Peer {
         sdp_of(&answer)
     }
 
-    /// The connection's state (`connected`, `disconnected`, `failed`, ...).
-    pub fn state(&self) -> String {
-        Reflect::get(&self.connection, &JsValue::from_str("connectionState"))
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default()
+    pub fn state(&self) -> RtcPeerConnectionState {
+        self.connection.connection_state()
     }
 
     pub fn close(&self) {

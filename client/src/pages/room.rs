@@ -9,7 +9,7 @@ use sprechstunde_shared::{
     TrackSource,
 };
 use wasm_bindgen_futures::spawn_local;
-use web_sys::MediaStream;
+use web_sys::{MediaStream, RtcPeerConnectionState};
 use yew::prelude::*;
 
 use crate::app::use_lang;
@@ -686,9 +686,11 @@ pub fn room_page(props: &RoomProps) -> Html {
     };
 
     let people = state.participants.len() + 1;
-    let media_status = match state.media_state.as_str() {
-        "connected" => Key::MediaEncrypted,
-        "disconnected" | "failed" => Key::MediaReconnecting,
+    let media_status = match state.media_state {
+        Some(RtcPeerConnectionState::Connected) => Key::MediaEncrypted,
+        Some(RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed) => {
+            Key::MediaReconnecting
+        }
         _ => Key::MediaConnecting,
     };
     let unread = state
