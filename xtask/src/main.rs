@@ -313,7 +313,7 @@ fn run(args: &[String]) -> Result<()> {
         _ => args,
     };
     let relay = build_all(Profile::Dev)?;
-    step("starting the relay on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    step("starting the relay (http://127.0.0.1:8080 unless told otherwise; Ctrl-C stops it)");
     let status = Command::new(relay)
         .args(relay_args)
         .current_dir(root())

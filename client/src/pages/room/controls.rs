@@ -1,0 +1,98 @@
+//! The control bar: microphone, camera, screen, hand, the panels, layout, full screen and
+//! leaving. Each button says what it does and, where it toggles, whether it is on.
+
+use sprechstunde_shared::MediaState;
+use yew::prelude::*;
+
+use super::local::{Layout, Panel};
+use crate::app::use_lang;
+use crate::i18n::{t, Key};
+use crate::settings::{self, SettingKey};
+
+#[derive(Properties, PartialEq)]
+pub struct ControlBarProps {
+    pub media: MediaState,
+    /// The camera is being switched.
+    pub busy: bool,
+    pub hand_raised: bool,
+    pub panel: Option<Panel>,
+    pub layout: Layout,
+    pub host: bool,
+    /// People in the room, oneself included.
+    pub people: usize,
+    pub unread: usize,
+    pub toggle_mic: Callback<MouseEvent>,
+    pub toggle_camera: Callback<MouseEvent>,
+    pub toggle_screen: Callback<MouseEvent>,
+    pub toggle_hand: Callback<MouseEvent>,
+    pub open: Callback<Panel>,
+    pub toggle_layout: Callback<MouseEvent>,
+    pub leave: Callback<MouseEvent>,
+}
+
+/// Full screen on or off; the choice is remembered for the next time.
+fn toggle_fullscreen() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+        settings::remove(SettingKey::Fullscreen);
+    } else if let Some(root) = document.document_element() {
+        let _ = root.request_fullscreen();
+        settings::set(SettingKey::Fullscreen, "on");
+    }
+}
+
+#[function_component(ControlBar)]
+pub fn control_bar(props: &ControlBarProps) -> Html {
+    let lang = use_lang();
+    let media = props.media;
+    let pressed = |on: bool| on.to_string();
+    let panel_button = |id: &'static str, which: Panel, label: String| {
+        html! {
+            <button type="button" {id} aria-pressed={pressed(props.panel == Some(which))}
+                onclick={props.open.reform(move |_: MouseEvent| which)}>
+                { label }
+                if which == Panel::Chat && props.unread > 0 {
+                    <span class="unread" id="chat-unread">
+                        { props.unread }<span class="visually-hidden">{ format!(" {}", t(lang, Key::UnreadMessages)) }</span>
+                    </span>
+                }
+            </button>
+        }
+    };
+    html! {
+        <nav class="controls" aria-label={t(lang, Key::Settings)}>
+            <button type="button" id="toggle-mic" aria-pressed={pressed(!media.mic)}
+                class={classes!((!media.mic).then_some("off"))} onclick={props.toggle_mic.clone()}>
+                { if media.mic { t(lang, Key::MuteAction) } else { t(lang, Key::UnmuteAction) } }
+            </button>
+            <button type="button" id="toggle-camera" aria-pressed={pressed(!media.camera)}
+                class={classes!((!media.camera).then_some("off"))} onclick={props.toggle_camera.clone()}
+                disabled={props.busy}>
+                { if media.camera { t(lang, Key::CameraOffAction) } else { t(lang, Key::CameraOnAction) } }
+            </button>
+            <button type="button" id="toggle-screen" aria-pressed={pressed(media.screen)} onclick={props.toggle_screen.clone()}>
+                { if media.screen { t(lang, Key::StopSharing) } else { t(lang, Key::ShareScreen) } }
+            </button>
+            <button type="button" id="toggle-hand" aria-pressed={pressed(props.hand_raised)} onclick={props.toggle_hand.clone()}>
+                { if props.hand_raised { t(lang, Key::LowerHand) } else { t(lang, Key::RaiseHand) } }
+            </button>
+            { panel_button("open-chat", Panel::Chat, t(lang, Key::Chat).to_string()) }
+            { panel_button("open-people", Panel::People, format!("{} ({})", t(lang, Key::People), props.people)) }
+            { panel_button("open-speaking", Panel::Speaking, t(lang, Key::SpeakingTime).to_string()) }
+            <button type="button" id="toggle-layout" onclick={props.toggle_layout.clone()}>
+                { match props.layout { Layout::Tiles => t(lang, Key::LayoutSpeaker), Layout::Speaker => t(lang, Key::LayoutTiles) } }
+            </button>
+            <button type="button" id="toggle-fullscreen" onclick={Callback::from(|_: MouseEvent| toggle_fullscreen())}>
+                { t(lang, Key::Fullscreen) }
+            </button>
+            { panel_button("open-settings", Panel::Settings, t(lang, Key::Settings).to_string()) }
+            if props.host {
+                { panel_button("open-host", Panel::Host, t(lang, Key::RoomPanel).to_string()) }
+            }
+            <button type="button" class="leave" onclick={props.leave.clone()}>{ t(lang, Key::Leave) }</button>
+        </nav>
+    }
+}

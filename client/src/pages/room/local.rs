@@ -1,0 +1,434 @@
+//! What this participant sends and how their room looks to them: one reducer for all of it
+//! (every change is a [`LocalAction`]), and one hook that starts capture and blur with the
+//! room, follows what a host switched off, keeps the relay told, and makes the callbacks
+//! the controls use.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sprechstunde_shared::{MediaState, ModerationAction, ParticipantId, TrackSource};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::MediaStream;
+use yew::prelude::*;
+
+use super::JoinChoice;
+use crate::i18n::Key;
+use crate::media::local::{self, DeviceChoice, MediaError};
+use crate::media::peer::Peer;
+use crate::media::quality::Quality;
+use crate::media::sending::{self, Sending, SharedSending};
+use crate::session::Session;
+use crate::settings::{self, SettingKey};
+
+/// The room's session, once started (shared by the page's callbacks).
+pub type SessionRef = Rc<RefCell<Option<Session>>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Chat,
+    People,
+    Speaking,
+    Settings,
+    /// Hosts only: the meeting's settings.
+    Host,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Tiles,
+    Speaker,
+}
+
+/// One video on the stage: someone's camera (with their microphone) or screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileId(pub ParticipantId, pub TrackSource);
+
+#[derive(Clone, PartialEq)]
+pub struct LocalState {
+    /// What this participant sends, as the others are told.
+    pub media: MediaState,
+    /// The own camera preview.
+    pub own_stream: Option<MediaStream>,
+    pub panel: Option<Panel>,
+    pub layout: Layout,
+    pub pinned: Option<TileId>,
+    /// Chat messages counted as read.
+    pub chat_seen: usize,
+    /// No video received, audio only.
+    pub audio_only: bool,
+    pub devices: DeviceChoice,
+    pub quality: Quality,
+    /// A message for the person (an error, or what a host did).
+    pub notice: Option<Key>,
+    /// The camera is being switched.
+    pub busy: bool,
+    pub blur_on: bool,
+}
+
+pub enum LocalAction {
+    Mic(bool),
+    Camera(bool),
+    Screen(bool),
+    /// The capture at join found these devices (microphone, camera).
+    Captured {
+        mic: bool,
+        camera: bool,
+    },
+    OwnStream(Option<MediaStream>),
+    Notice(Option<Key>),
+    Busy(bool),
+    TogglePanel(Panel),
+    ClosePanel,
+    ToggleLayout,
+    TogglePin(TileId),
+    ChatSeen(usize),
+    AudioOnly(bool),
+    Devices(DeviceChoice),
+    Quality(Quality),
+    Blur(bool),
+}
+
+impl Reducible for LocalState {
+    type Action = LocalAction;
+
+    fn reduce(self: Rc<Self>, action: LocalAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            LocalAction::Mic(on) => next.media.mic = on,
+            LocalAction::Camera(on) => next.media.camera = on,
+            LocalAction::Screen(on) => next.media.screen = on,
+            LocalAction::Captured { mic, camera } => {
+                next.media.mic &= mic;
+                next.media.camera &= camera;
+            }
+            LocalAction::OwnStream(stream) => next.own_stream = stream,
+            LocalAction::Notice(notice) => next.notice = notice,
+            LocalAction::Busy(busy) => next.busy = busy,
+            LocalAction::TogglePanel(panel) => {
+                next.panel = (next.panel != Some(panel)).then_some(panel);
+            }
+            LocalAction::ClosePanel => next.panel = None,
+            LocalAction::ToggleLayout => {
+                next.layout = match next.layout {
+                    Layout::Tiles => Layout::Speaker,
+                    Layout::Speaker => Layout::Tiles,
+                }
+            }
+            LocalAction::TogglePin(tile) => {
+                next.pinned = (next.pinned != Some(tile)).then_some(tile);
+            }
+            LocalAction::ChatSeen(count) => next.chat_seen = count,
+            LocalAction::AudioOnly(only) => next.audio_only = only,
+            LocalAction::Devices(devices) => next.devices = devices,
+            LocalAction::Quality(quality) => next.quality = quality,
+            LocalAction::Blur(on) => next.blur_on = on,
+        }
+        Rc::new(next)
+    }
+}
+
+/// The callbacks of the controls and settings that change what is sent.
+#[derive(Clone)]
+pub struct MediaControls {
+    pub toggle_mic: Callback<MouseEvent>,
+    pub toggle_camera: Callback<MouseEvent>,
+    pub toggle_screen: Callback<MouseEvent>,
+    pub devices: Callback<DeviceChoice>,
+    pub blur: Callback<bool>,
+    pub quality: Callback<Quality>,
+    pub audio_only: Callback<bool>,
+}
+
+pub struct LocalMedia {
+    pub state: UseReducerHandle<LocalState>,
+    pub sending: SharedSending,
+    pub controls: MediaControls,
+}
+
+type Dispatcher = UseReducerDispatcher<LocalState>;
+
+/// The peer connection, once the relay welcomed us.
+fn peer_of(session: &SessionRef) -> impl Fn() -> Option<Rc<Peer>> + Clone + 'static {
+    let session = session.clone();
+    move || session.borrow().as_ref().and_then(|s| s.peer())
+}
+
+fn own_stream(dispatch: &Dispatcher, sending: &SharedSending) {
+    dispatch.dispatch(LocalAction::OwnStream(sending.borrow().camera_stream()));
+}
+
+/// What is sent, starting from what pre-join captured.
+#[hook]
+pub fn use_sending(choice: &JoinChoice) -> SharedSending {
+    (*use_state(|| {
+        Rc::new(RefCell::new(Sending::from_prejoin(
+            choice.stream.as_ref(),
+            choice.mic_on,
+            choice.camera_on,
+            choice.devices.clone(),
+            choice.quality,
+            choice.blur,
+        )))
+    }))
+    .clone()
+}
+
+#[hook]
+pub fn use_local_media(
+    choice: &JoinChoice,
+    sending: &SharedSending,
+    session: &SessionRef,
+    moderated: Option<(ModerationAction, u32)>,
+) -> LocalMedia {
+    let sending = sending.clone();
+    let state = use_reducer(|| LocalState {
+        // While the capture at join runs, the person's choice stands; it is corrected if a
+        // device turns out to be missing.
+        media: MediaState {
+            mic: choice.mic_on && (choice.capture_at_join || sending.borrow().microphone.is_some()),
+            camera: choice.camera_on
+                && (choice.capture_at_join || sending.borrow().camera.is_some()),
+            screen: false,
+        },
+        own_stream: sending.borrow().camera_stream(),
+        panel: None,
+        layout: Layout::Tiles,
+        pinned: None,
+        chat_seen: 0,
+        audio_only: false,
+        devices: choice.devices.clone(),
+        quality: choice.quality,
+        notice: None,
+        busy: false,
+        blur_on: choice.blur,
+    });
+    let dispatch = state.dispatcher();
+    use_tell_the_relay(session, state.media);
+    use_start_with_the_room(choice, session, &sending, &dispatch);
+    use_follow_the_host(session, &sending, &dispatch, moderated);
+    let controls = media_controls(session, &sending, &dispatch, state.media);
+    LocalMedia {
+        state,
+        sending,
+        controls,
+    }
+}
+
+/// The relay (and a later rejoin) always knows what this participant sends.
+#[hook]
+fn use_tell_the_relay(session: &SessionRef, media: MediaState) {
+    let session = session.clone();
+    use_effect_with(media, move |media| {
+        if let Some(session) = session.borrow().as_ref() {
+            session.update_media(*media);
+        }
+    });
+}
+
+/// Capture now, side by side with signaling (the join does not wait for the camera), and
+/// blur chosen before joining: until it runs, the camera line stays empty.
+#[hook]
+fn use_start_with_the_room(
+    choice: &JoinChoice,
+    session: &SessionRef,
+    sending: &SharedSending,
+    dispatch: &Dispatcher,
+) {
+    let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer_of(session));
+    let (pending, mic_on, camera_on, devices) = (
+        choice.capture_at_join,
+        choice.mic_on,
+        choice.camera_on,
+        choice.devices.clone(),
+    );
+    use_effect_with((), move |_| {
+        if pending {
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+            spawn_local(async move {
+                let captured = local::capture_chosen(mic_on, camera_on, &devices).await;
+                let (mic, camera) = sending::adopt_capture(
+                    &sending,
+                    captured.as_ref().ok(),
+                    mic_on,
+                    camera_on,
+                    peer,
+                )
+                .await;
+                if let Err(e) = &captured {
+                    dispatch.dispatch(LocalAction::Notice(Some(e.message())));
+                }
+                dispatch.dispatch(LocalAction::Captured { mic, camera });
+                own_stream(&dispatch, &sending);
+            });
+        }
+        if sending.borrow().blur_wanted {
+            spawn_local(async move {
+                sending::set_blur(&sending, peer, true).await;
+                own_stream(&dispatch, &sending);
+            });
+        }
+    });
+}
+
+/// A host switched something of ours off: follow, so our buttons show the truth.
+#[hook]
+fn use_follow_the_host(
+    session: &SessionRef,
+    sending: &SharedSending,
+    dispatch: &Dispatcher,
+    moderated: Option<(ModerationAction, u32)>,
+) {
+    let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer_of(session));
+    use_effect_with(moderated, move |moderated| {
+        if let Some((action, _)) = *moderated {
+            let peer = peer();
+            spawn_local(async move {
+                match action {
+                    ModerationAction::Mute => {
+                        let _ = sending::set_mic(&sending, peer, false).await;
+                        dispatch.dispatch(LocalAction::Mic(false));
+                        dispatch.dispatch(LocalAction::Notice(Some(Key::MutedByHost)));
+                    }
+                    ModerationAction::StopCamera => {
+                        let _ = sending::set_camera(&sending, peer, false).await;
+                        own_stream(&dispatch, &sending);
+                        dispatch.dispatch(LocalAction::Camera(false));
+                        dispatch.dispatch(LocalAction::Notice(Some(Key::CameraStoppedByHost)));
+                    }
+                    ModerationAction::LowerHand => {
+                        dispatch.dispatch(LocalAction::Notice(Some(Key::HandLoweredByHost)))
+                    }
+                    _ => {}
+                }
+            });
+        }
+    });
+}
+
+fn media_controls(
+    session: &SessionRef,
+    sending: &SharedSending,
+    dispatch: &Dispatcher,
+    media: MediaState,
+) -> MediaControls {
+    let peer = peer_of(session);
+    let toggle_mic = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+            let on = !media.mic;
+            spawn_local(async move {
+                match sending::set_mic(&sending, peer, on).await {
+                    Ok(()) => dispatch.dispatch(LocalAction::Mic(on)),
+                    Err(e) => dispatch.dispatch(LocalAction::Notice(Some(e.message()))),
+                }
+            });
+        })
+    };
+    let toggle_camera = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+            let on = !media.camera;
+            dispatch.dispatch(LocalAction::Busy(true));
+            spawn_local(async move {
+                let result = sending::set_camera(&sending, peer, on).await;
+                dispatch.dispatch(LocalAction::Busy(false));
+                match result {
+                    Ok(()) => {
+                        own_stream(&dispatch, &sending);
+                        dispatch.dispatch(LocalAction::Camera(on));
+                    }
+                    Err(e) => dispatch.dispatch(LocalAction::Notice(Some(e.message()))),
+                }
+            });
+        })
+    };
+    let stop_screen = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |_: ()| {
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+            spawn_local(async move {
+                sending::stop_screen(&sending, peer).await;
+                dispatch.dispatch(LocalAction::Screen(false));
+            });
+        })
+    };
+    let toggle_screen = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |_: MouseEvent| {
+            if media.screen {
+                stop_screen.emit(());
+                return;
+            }
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+            let stop_screen = stop_screen.clone();
+            spawn_local(async move {
+                // Stopping from the browser's own "stop sharing" bar ends it here too.
+                let ended = move || stop_screen.emit(());
+                match sending::start_screen(&sending, peer, ended).await {
+                    Ok(()) => dispatch.dispatch(LocalAction::Screen(true)),
+                    // Cancelling the browser's dialog is not an error worth a message.
+                    Err(MediaError::Denied) => {}
+                    Err(_) => dispatch.dispatch(LocalAction::Notice(Some(Key::ScreenShareFailed))),
+                }
+            });
+        })
+    };
+    let devices = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |next: DeviceChoice| {
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+            settings::set_devices(&next);
+            dispatch.dispatch(LocalAction::Devices(next.clone()));
+            spawn_local(async move {
+                match sending::switch_device(&sending, peer, next).await {
+                    Ok(()) => own_stream(&dispatch, &sending),
+                    Err(_) => dispatch.dispatch(LocalAction::Notice(Some(Key::DeviceSwitchFailed))),
+                }
+            });
+        })
+    };
+    let blur = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+        Callback::from(move |on: bool| {
+            settings::set_background_blur(on);
+            // Before the next render: the switch shows "loading" at once.
+            sending.borrow_mut().blur_wanted = on;
+            dispatch.dispatch(LocalAction::Blur(on));
+            let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
+            spawn_local(async move {
+                sending::set_blur(&sending, peer, on).await;
+                own_stream(&dispatch, &sending);
+            });
+        })
+    };
+    let quality = {
+        let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer);
+        Callback::from(move |next: Quality| {
+            settings::set(SettingKey::VideoQuality, next.code());
+            dispatch.dispatch(LocalAction::Quality(next));
+            sending.borrow_mut().quality = next;
+            let (sending, peer) = (sending.clone(), peer());
+            spawn_local(async move { sending::apply_quality(&sending, peer).await });
+        })
+    };
+    let audio_only = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |only: bool| {
+            dispatch.dispatch(LocalAction::AudioOnly(only));
+            if let Some(session) = session.borrow().as_ref() {
+                session.send(&sprechstunde_shared::ClientMessage::ReceiveVideo { enabled: !only });
+            }
+        })
+    };
+    MediaControls {
+        toggle_mic,
+        toggle_camera,
+        toggle_screen,
+        devices,
+        blur,
+        quality,
+        audio_only,
+    }
+}
