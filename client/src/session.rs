@@ -427,6 +427,67 @@ async fn run(
     }
 }
 
+/// In the room (also after being admitted): a fresh media connection, and its offer.
+async fn welcomed(
+    welcome: SessionEvent,
+    resume: String,
+    links: &Rc<RefCell<Links>>,
+    joining: &Joining,
+    on_event: &Callback<SessionEvent>,
+) -> Result<(), EndReason> {
+    {
+        let mut state = links.borrow_mut();
+        state.attempts = 0;
+        state.resume = (!resume.is_empty()).then_some(resume);
+    }
+    // Admitted again after the waiting room: a fresh media connection.
+    if let Some(old) = links.borrow_mut().peer.take() {
+        old.close();
+    }
+    on_event.emit(welcome);
+    let candidate_links = links.clone();
+    let restart_links = Rc::downgrade(links);
+    let events = on_event.clone();
+    let (microphone, camera) = {
+        let sending = joining.sending.borrow();
+        (
+            sending.microphone_to_send().cloned(),
+            sending.camera_to_send().cloned(),
+        )
+    };
+    let peer = Peer::new(
+        microphone.as_ref(),
+        camera.as_ref(),
+        move |event| match event {
+            PeerEvent::Candidate(candidate) => {
+                send(&candidate_links, &ClientMessage::Candidate { candidate })
+            }
+            PeerEvent::RemoteStream(id, source, stream) => {
+                events.emit(SessionEvent::RemoteStream(id, source, stream))
+            }
+            PeerEvent::State(state) => {
+                // The media path broke (a network change, a blocked path): ask the
+                // relay for an ICE restart; it gives up on us only after a while.
+                if media_broken(state) {
+                    if let Some(links) = restart_links.upgrade() {
+                        request_ice_restart(&links);
+                    }
+                }
+                events.emit(SessionEvent::MediaState(state));
+            }
+        },
+    )
+    .map_err(|_| EndReason::MediaFailed)?;
+    let peer = Rc::new(peer);
+    links.borrow_mut().peer = Some(peer.clone());
+    let sdp = peer
+        .create_offer()
+        .await
+        .map_err(|_| EndReason::MediaFailed)?;
+    send(links, &ClientMessage::Offer { sdp });
+    Ok(())
+}
+
 async fn handle(
     message: ServerMessage,
     links: &Rc<RefCell<Links>>,
@@ -448,62 +509,14 @@ async fn handle(
             resume,
             ..
         } => {
-            {
-                let mut state = links.borrow_mut();
-                state.attempts = 0;
-                state.resume = (!resume.is_empty()).then_some(resume);
-            }
-            // Admitted again after the waiting room: a fresh media connection.
-            if let Some(old) = links.borrow_mut().peer.take() {
-                old.close();
-            }
-            on_event.emit(SessionEvent::Welcome {
+            let welcome = SessionEvent::Welcome {
                 me: participant_id,
                 host,
                 participants,
                 state,
                 chat,
-            });
-            let candidate_links = links.clone();
-            let restart_links = Rc::downgrade(links);
-            let events = on_event.clone();
-            let (microphone, camera) = {
-                let sending = joining.sending.borrow();
-                (
-                    sending.microphone_to_send().cloned(),
-                    sending.camera_to_send().cloned(),
-                )
             };
-            let peer = Peer::new(
-                microphone.as_ref(),
-                camera.as_ref(),
-                move |event| match event {
-                    PeerEvent::Candidate(candidate) => {
-                        send(&candidate_links, &ClientMessage::Candidate { candidate })
-                    }
-                    PeerEvent::RemoteStream(id, source, stream) => {
-                        events.emit(SessionEvent::RemoteStream(id, source, stream))
-                    }
-                    PeerEvent::State(state) => {
-                        // The media path broke (a network change, a blocked path): ask the
-                        // relay for an ICE restart; it gives up on us only after a while.
-                        if media_broken(state) {
-                            if let Some(links) = restart_links.upgrade() {
-                                request_ice_restart(&links);
-                            }
-                        }
-                        events.emit(SessionEvent::MediaState(state));
-                    }
-                },
-            )
-            .map_err(|_| EndReason::MediaFailed)?;
-            let peer = Rc::new(peer);
-            links.borrow_mut().peer = Some(peer.clone());
-            let sdp = peer
-                .create_offer()
-                .await
-                .map_err(|_| EndReason::MediaFailed)?;
-            send(links, &ClientMessage::Offer { sdp });
+            welcomed(welcome, resume, links, joining, on_event).await?;
         }
         ServerMessage::Answer { sdp } => {
             if let Some(peer) = peer {
