@@ -21,6 +21,8 @@ use crate::access::token::{Grant, LinkRole, TokenId};
 use crate::access::{AccessPolicy, Entry};
 use crate::metrics::Metrics;
 
+mod admission;
+
 const HOST: ParticipantId = ParticipantId(1);
 const GUEST: ParticipantId = ParticipantId(2);
 

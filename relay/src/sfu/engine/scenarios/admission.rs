@@ -1,0 +1,218 @@
+//! The waiting room, moderation, removal and locking, as scenarios.
+
+use super::*;
+
+/// A guest with an invitation link of its own token id.
+fn invited(token: u8) -> crate::access::Entry {
+    crate::access::Entry::Link(Grant {
+        role: LinkRole::Invited,
+        id: TokenId([token; 16]),
+        expires: u64::MAX,
+    })
+}
+
+const THIRD: ParticipantId = ParticipantId(3);
+
+impl Scene {
+    fn join_as(&mut self, id: ParticipantId, entry: crate::access::Entry) {
+        self.command(Command::Join {
+            id,
+            room: RoomName::parse("beratung").expect("room name"),
+            name: DisplayName::parse(&format!("Person {}", id.0)).expect("name"),
+            email: None,
+            media: MediaState::default(),
+            entry,
+            password_checked: None,
+            resume: format!("resume-{}", id.0),
+        });
+    }
+
+    fn moderate(&mut self, target: ParticipantId, action: ModerationAction) {
+        self.command(Command::Moderate {
+            id: HOST,
+            target,
+            action,
+        });
+    }
+
+    fn got(&mut self, id: ParticipantId, what: impl Fn(&ServerMessage) -> bool) -> bool {
+        self.take(id).iter().any(what)
+    }
+}
+
+#[test]
+fn a_guest_waits_the_host_sees_them_and_nothing_of_the_room_reaches_them() {
+    let mut scene = Scene::new();
+    scene.join(HOST, true, None);
+    scene.chat(HOST, "vor der Tür nicht lesbar");
+    scene.take(HOST);
+    scene.join(GUEST, false, Some("eltern@example.org"));
+    assert!(scene.got(GUEST, |m| matches!(
+        m,
+        ServerMessage::Waiting {
+            host_present: true,
+            ..
+        }
+    )));
+    assert!(
+        scene.got(HOST, |m| matches!(m, ServerMessage::WaitingRoom { guests }
+            if guests.len() == 1 && guests[0].email.as_deref() == Some("eltern@example.org"))),
+        "the host sees who knocks, with the address given"
+    );
+    scene.chat(HOST, "noch geheim");
+    assert!(
+        scene.take(GUEST).is_empty(),
+        "nothing of the room while waiting"
+    );
+    scene.moderate(GUEST, ModerationAction::Deny);
+    assert_eq!(scene.closed.get(&GUEST), Some(&close_code::DENIED));
+    assert!(scene.got(
+        HOST,
+        |m| matches!(m, ServerMessage::WaitingRoom { guests } if guests.is_empty())
+    ));
+    scene
+        .only_known(&[HOST])
+        .expect("a denied guest leaves nothing behind");
+}
+
+#[test]
+fn moderation_switches_off_lowers_sends_back_and_hands_over() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.moderate(GUEST, ModerationAction::Mute);
+    let guest_got = scene.take(GUEST);
+    assert!(guest_got.iter().any(|m| matches!(
+        m,
+        ServerMessage::Moderated {
+            action: ModerationAction::Mute
+        }
+    )));
+    assert!(guest_got.iter().any(
+        |m| matches!(m, ServerMessage::ParticipantUpdated { participant }
+        if participant.id == GUEST && !participant.media.mic)
+    ));
+    assert_eq!(
+        scene.sfu.members.peer(GUEST).map(|p| p.sending.mic),
+        Some(false),
+        "not forwarded"
+    );
+
+    scene.command(Command::SetHand {
+        id: GUEST,
+        raised: true,
+    });
+    scene.moderate(GUEST, ModerationAction::LowerHand);
+    assert_eq!(
+        scene.sfu.rooms.participant(GUEST).and_then(|p| p.hand),
+        None
+    );
+
+    // A guest cannot moderate.
+    scene.command(Command::Moderate {
+        id: GUEST,
+        target: HOST,
+        action: ModerationAction::Mute,
+    });
+    assert!(scene.got(GUEST, |m| matches!(
+        m,
+        ServerMessage::Error {
+            code: sprechstunde_shared::ErrorCode::NotHost,
+            ..
+        }
+    )));
+
+    scene.moderate(GUEST, ModerationAction::SendToWaitingRoom);
+    assert!(scene.got(GUEST, |m| matches!(m, ServerMessage::Waiting { .. })));
+    assert!(
+        scene.sfu.members.peer(GUEST).is_none(),
+        "no media connection while waiting"
+    );
+    scene
+        .sfu
+        .tables_hold_only_those_present()
+        .expect("consistent");
+    scene.moderate(GUEST, ModerationAction::Admit);
+    assert!(scene.got(GUEST, |m| matches!(m, ServerMessage::Welcome { .. })));
+
+    scene.moderate(GUEST, ModerationAction::MakeHost);
+    assert!(scene.sfu.is_host(GUEST) && !scene.sfu.is_host(HOST));
+}
+
+#[test]
+fn a_removed_link_stays_out_and_a_locked_room_lets_nobody_new_in() {
+    let mut scene = Scene::new();
+    scene.join(HOST, true, None);
+    scene.join_as(GUEST, invited(9));
+    assert!(
+        scene.got(GUEST, |m| matches!(m, ServerMessage::Welcome { .. })),
+        "invited: no knocking"
+    );
+    scene.moderate(GUEST, ModerationAction::Remove);
+    assert_eq!(scene.closed.get(&GUEST), Some(&close_code::REMOVED));
+    scene.only_known(&[HOST]).expect("removed and gone");
+
+    // The same link again, on a new connection: refused.
+    scene.join_as(ParticipantId(4), invited(9));
+    assert_eq!(
+        scene.closed.get(&ParticipantId(4)),
+        Some(&close_code::REMOVED)
+    );
+    // Another invitation still works.
+    scene.join_as(THIRD, invited(10));
+    assert!(scene.got(THIRD, |m| matches!(m, ServerMessage::Welcome { .. })));
+
+    scene.command(Command::SetRoomPolicy {
+        id: HOST,
+        waiting_room: true,
+        locked: true,
+    });
+    scene.join(ParticipantId(5), false, None);
+    assert_eq!(
+        scene.closed.get(&ParticipantId(5)),
+        Some(&close_code::NOT_ALLOWED)
+    );
+    scene
+        .only_known(&[HOST, THIRD])
+        .expect("nobody new is kept");
+}
+
+#[test]
+fn turning_the_waiting_room_off_admits_everyone_waiting_in_order() {
+    let mut scene = Scene::new();
+    scene.join(HOST, true, None);
+    scene.join(GUEST, false, None);
+    scene.join(THIRD, false, None);
+    scene.take(GUEST);
+    scene.take(THIRD);
+    scene.command(Command::SetRoomPolicy {
+        id: HOST,
+        waiting_room: false,
+        locked: false,
+    });
+    for id in [GUEST, THIRD] {
+        assert!(
+            scene.got(id, |m| matches!(m, ServerMessage::Welcome { .. })),
+            "{id} admitted"
+        );
+    }
+    let in_room = scene.sfu.rooms.members_with(HOST);
+    assert_eq!(in_room, vec![HOST, GUEST, THIRD]);
+    scene
+        .sfu
+        .tables_hold_only_those_present()
+        .expect("consistent");
+}
+
+#[test]
+fn ending_the_meeting_closes_everyone_in_the_room_and_waiting() {
+    let mut scene = Scene::host_and_guest(Some("a@example.org"));
+    scene.join(THIRD, false, None);
+    scene.command(Command::EndMeeting { id: HOST });
+    for id in [HOST, GUEST, THIRD] {
+        assert_eq!(
+            scene.closed.get(&id),
+            Some(&close_code::MEETING_ENDED),
+            "{id}"
+        );
+    }
+    scene.only_known(&[]).expect("nothing of anyone is kept");
+}
