@@ -436,6 +436,23 @@ impl Browser {
         .await
     }
 
+    /// Until `name`'s camera shows a picture here and packets of their microphone arrive.
+    pub async fn until_sees_and_hears(&self, name: &str, timeout: Duration) -> Result<MediaStats> {
+        crate::eventually(&format!("to see and hear {name}"), timeout, || async {
+            let stats = self.stats().await?;
+            let seen = stats
+                .tile(name, "camera")
+                .is_some_and(|t| t.video_width > 0 && t.frames_shown > 0);
+            let (_, audio) = self.received_from(name).await?;
+            Ok(if seen && audio > 0 {
+                Ok(stats)
+            } else {
+                Err(stats)
+            })
+        })
+        .await
+    }
+
     /// Until `script` returns `true` in the page.
     pub async fn until_true(&self, what: &str, timeout: Duration, script: &str) -> Result<()> {
         crate::eventually(what, timeout, || async {

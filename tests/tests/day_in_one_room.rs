@@ -8,29 +8,13 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
+use sprechstunde_tests::browser::Driver;
 use sprechstunde_tests::eventually;
 use sprechstunde_tests::load::{self, MediaProfile};
 use sprechstunde_tests::relay::Relay;
 
 const VISITS: usize = 50;
 const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The counselor sees `name`'s camera and decodes it.
-async fn counselor_sees(counselor: &Browser, name: &str) -> Result<MediaStats> {
-    eventually(
-        &format!("the counselor to see {name}"),
-        MEDIA_TIMEOUT,
-        || async {
-            let stats = counselor.stats().await?;
-            let seen = stats
-                .tile(name, "camera")
-                .is_some_and(|t| t.video_width > 0 && t.frames_shown > 0);
-            Ok(if seen { Ok(stats) } else { Err(stats) })
-        },
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Result<()> {
@@ -86,16 +70,12 @@ async fn the_counselor_receives_the_fifty_first_family_like_the_first() -> Resul
     // The next family comes in a browser: both see and hear each other.
     let family = driver.browser().await?;
     family.join(&base, "sprechstunde", "Familie Letzte").await?;
-    counselor_sees(&counselor, "Familie Letzte").await?;
-    eventually("the family to see the counselor", MEDIA_TIMEOUT, || async {
-        let stats = family.stats().await?;
-        let seen = stats
-            .tile("Beraterin", "camera")
-            .is_some_and(|t| t.video_width > 0 && t.frames_shown > 0);
-        let hears = stats.audio_packets() > 0;
-        Ok(if seen && hears { Ok(()) } else { Err(stats) })
-    })
-    .await?;
+    counselor
+        .until_sees_and_hears("Familie Letzte", MEDIA_TIMEOUT)
+        .await?;
+    family
+        .until_sees_and_hears("Beraterin", MEDIA_TIMEOUT)
+        .await?;
     let with_the_last = counselor.session().await?.lines_and_offer();
     println!(
         "counselor's session: largest during {VISITS} visits {} B / {} m-lines; after the day {} B / {} m-lines; with a browser family {} B / {} m-lines",

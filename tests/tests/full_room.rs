@@ -38,22 +38,6 @@ async fn receives_everyone(browser: &Browser, who: &str) -> Result<()> {
     .await
 }
 
-async fn sees(browser: &Browser, who: &str, other: &str) -> Result<()> {
-    eventually(&format!("{who} to see {other}"), TIMEOUT, || async {
-        let stats = browser.stats().await?;
-        let seen = stats
-            .tile(other, "camera")
-            .is_some_and(|t| t.video_width > 0 && t.frames_shown > 0);
-        let (_, audio) = browser.received_from(other).await?;
-        Ok(if seen && audio > 0 {
-            Ok(())
-        } else {
-            Err(stats)
-        })
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> Result<()> {
     let relay = Relay::start()?;
@@ -76,8 +60,8 @@ async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> R
     let ben = driver.browser().await?;
     ben.join(&base, "voll", "Ben").await?;
 
-    sees(&anna, "Anna", "Ben").await?;
-    sees(&ben, "Ben", "Anna").await?;
+    anna.until_sees_and_hears("Ben", TIMEOUT).await?;
+    ben.until_sees_and_hears("Anna", TIMEOUT).await?;
     receives_everyone(&anna, "Anna").await?;
     receives_everyone(&ben, "Ben").await?;
     eventually(

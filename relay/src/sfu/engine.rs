@@ -215,6 +215,21 @@ impl Sfu {
         }
     }
 
+    /// An engine with one loopback media address and default rules, for the property test,
+    /// the fuzz target and the scenarios.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn for_tests() -> Sfu {
+        let candidate = Candidate::host("127.0.0.1:9".parse().expect("address"), "udp")
+            .expect("a host candidate");
+        Sfu::new(
+            vec![candidate],
+            20,
+            HashMap::new(),
+            AccessPolicy::default(),
+            Arc::new(Metrics::default()),
+        )
+    }
+
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }

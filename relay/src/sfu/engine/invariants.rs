@@ -9,7 +9,6 @@
 //! The same driver runs under `cargo fuzz` (`fuzz/fuzz_targets/room_state.rs`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
@@ -18,8 +17,7 @@ use sprechstunde_shared::{
 
 use super::{Command, Output, Sfu};
 use crate::access::token::{Grant, LinkRole, TokenId};
-use crate::access::{AccessPolicy, Entry};
-use crate::metrics::Metrics;
+use crate::access::Entry;
 use crate::sfu::meeting::MeetingInfo;
 
 pub const PARTICIPANTS: u8 = 6;
@@ -160,16 +158,8 @@ pub struct Driver {
 
 impl Default for Driver {
     fn default() -> Self {
-        let candidate = str0m::Candidate::host("127.0.0.1:9".parse().expect("address"), "udp")
-            .expect("a host candidate");
         Driver {
-            sfu: Sfu::new(
-                vec![candidate],
-                20,
-                HashMap::new(),
-                AccessPolicy::default(),
-                Arc::new(Metrics::default()),
-            ),
+            sfu: Sfu::for_tests(),
             now: Instant::now(),
             connected: HashMap::new(),
             admitted: HashMap::new(),

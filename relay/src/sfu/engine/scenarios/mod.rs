@@ -2,7 +2,6 @@
 //! back. No sockets, no browser; each runs in milliseconds.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
@@ -18,8 +17,7 @@ use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
 
 use super::{Command, Output, Sfu, PARKED_MAX};
 use crate::access::token::{Grant, LinkRole, TokenId};
-use crate::access::{AccessPolicy, Entry};
-use crate::metrics::Metrics;
+use crate::access::Entry;
 
 mod admission;
 
@@ -38,16 +36,8 @@ struct Scene {
 
 impl Scene {
     fn new() -> Scene {
-        let candidate = str0m::Candidate::host("127.0.0.1:9".parse().expect("address"), "udp")
-            .expect("a host candidate");
         Scene {
-            sfu: Sfu::new(
-                vec![candidate],
-                20,
-                HashMap::new(),
-                AccessPolicy::default(),
-                Arc::new(Metrics::default()),
-            ),
+            sfu: Sfu::for_tests(),
             now: Instant::now(),
             inbox: HashMap::new(),
             closed: HashMap::new(),
