@@ -9,9 +9,9 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
-    close_code, ChatMessage, ClientMessage, Contact, ErrorCode, MediaState, ModerationAction,
-    Participant, ParticipantId, RoomName, RoomState, ServerMessage, SpeakingTime, TrackSource,
-    WaitingGuest, PROTOCOL_VERSION,
+    close_code, ChatMessage, ClientMessage, Contact, ErrorCode, MediaState, MeetingSettings,
+    ModerationAction, Participant, ParticipantId, RoomName, ServerMessage, SpeakingTime,
+    TrackSource, WaitingGuest, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -82,7 +82,7 @@ pub enum SessionEvent {
         me: ParticipantId,
         host: bool,
         participants: Vec<Participant>,
-        state: RoomState,
+        state: MeetingSettings,
         chat: Vec<ChatMessage>,
     },
     /// In the waiting room (again): nothing of the room until a host admits us.
@@ -93,7 +93,7 @@ pub enum SessionEvent {
     WaitingRoom(Vec<WaitingGuest>),
     /// To hosts: the e-mail addresses participants gave.
     Contacts(Vec<Contact>),
-    RoomUpdated(RoomState),
+    RoomUpdated(MeetingSettings),
     /// A host switched our microphone or camera off, or lowered our hand.
     Moderated(ModerationAction),
     Joined(Participant),

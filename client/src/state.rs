@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use sprechstunde_shared::{
-    ChatMessage, ErrorCode, ModerationAction, Participant, ParticipantId, RoomState as Meeting,
+    ChatMessage, ErrorCode, MeetingSettings, ModerationAction, Participant, ParticipantId,
     SpeakingTime, TrackSource, WaitingGuest,
 };
 use web_sys::{MediaStream, RtcPeerConnectionState};
@@ -13,7 +13,7 @@ use yew::Reducible;
 use crate::session::{EndReason, SessionEvent, WaitingView};
 
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct RoomState {
+pub struct RoomView {
     pub me: Option<ParticipantId>,
     /// One's own state as the relay confirmed it (hand, media).
     pub own: Option<Participant>,
@@ -21,7 +21,7 @@ pub struct RoomState {
     pub participants: Vec<Participant>,
     pub streams: HashMap<(ParticipantId, TrackSource), MediaStream>,
     /// Topic, description, waiting room, lock, password set (never the password).
-    pub meeting: Meeting,
+    pub meeting: MeetingSettings,
     /// Whether we run the meeting.
     pub host: bool,
     /// Set while we wait to be let in.
@@ -46,7 +46,7 @@ pub struct RoomState {
     pub ended: Option<EndReason>,
 }
 
-impl Reducible for RoomState {
+impl Reducible for RoomView {
     type Action = SessionEvent;
 
     fn reduce(self: Rc<Self>, event: SessionEvent) -> Rc<Self> {

@@ -161,10 +161,11 @@ pub enum ModerationAction {
     MakeHost,
 }
 
-/// The meeting as everyone in it sees it. The password itself is never part of it.
+/// The meeting's settings as everyone in it sees them (sent as `state`). The password
+/// itself is never part of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RoomState {
+pub struct MeetingSettings {
     pub topic: Option<String>,
     pub description: Option<String>,
     /// Guests knock and wait to be let in while a host is present.
@@ -210,7 +211,7 @@ pub enum ServerMessage {
         /// Whether you are a host.
         host: bool,
         participants: Vec<Participant>,
-        state: RoomState,
+        state: MeetingSettings,
         /// The room's chat so far that this participant may read.
         chat: Vec<ChatMessage>,
         /// Secret for `resume` after a dropped connection (valid about 20 s after the drop).
@@ -241,7 +242,7 @@ pub enum ServerMessage {
     },
     /// The meeting's topic, policy or password state changed.
     RoomUpdated {
-        state: RoomState,
+        state: MeetingSettings,
     },
     /// To the participant a host acted on (mute, camera off, hand lowered): the client
     /// follows, so its own buttons show the truth.

@@ -2,7 +2,7 @@
 //! lock, the password, and ending the meeting for everyone. Every change goes to the relay,
 //! which checks that it comes from a host.
 
-use sprechstunde_shared::{ClientMessage, RoomState};
+use sprechstunde_shared::{ClientMessage, MeetingSettings};
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::i18n::{t, Key};
 
 #[derive(Properties, PartialEq)]
 pub struct HostPanelProps {
-    pub meeting: RoomState,
+    pub meeting: MeetingSettings,
     pub on_send: Callback<ClientMessage>,
 }
 

@@ -1,6 +1,6 @@
 //! The room: everyone's video, the controls (microphone, camera, screen, hand, chat, people,
 //! speaking time, layout, settings) and the leave button. The page wires the session (the
-//! relay's view of the room, through the `RoomState` reducer) to this participant's own
+//! relay's view of the room, through the `RoomView` reducer) to this participant's own
 //! media and view (the `LocalState` reducer in `local`), and composes the stage, the side
 //! panel and the control bar.
 
@@ -24,7 +24,7 @@ use crate::media::local::DeviceChoice;
 use crate::media::quality::Quality;
 use crate::media::sending::SharedSending;
 use crate::session::{EndReason, Session};
-use crate::state::RoomState;
+use crate::state::RoomView;
 use crate::transcript;
 use controls::ControlBar;
 use local::{use_local_media, use_sending, LocalAction, LocalState, Panel, SessionRef};
@@ -75,7 +75,7 @@ fn use_session(
     choice: &JoinChoice,
     sending: &SharedSending,
     media: MediaState,
-    dispatcher: UseReducerDispatcher<RoomState>,
+    dispatcher: UseReducerDispatcher<RoomView>,
 ) {
     let (handle, room, sending) = (session.clone(), room.clone(), sending.clone());
     let (name, email) = (choice.name.clone(), choice.email.clone());
@@ -109,7 +109,7 @@ fn sender(session: &SessionRef) -> Callback<ClientMessage> {
     })
 }
 
-fn download_chat(lang: Lang, room: &RoomName, state: &RoomState) -> Callback<()> {
+fn download_chat(lang: Lang, room: &RoomName, state: &RoomView) -> Callback<()> {
     let (chat, room) = (state.chat.clone(), room.clone());
     Callback::from(move |_: ()| {
         let text = transcript::transcript(lang, &chat);
@@ -136,7 +136,7 @@ fn media_status(state: Option<RtcPeerConnectionState>) -> Key {
 }
 
 /// Chat messages of others not seen yet.
-fn unread(state: &RoomState, local: &LocalState) -> usize {
+fn unread(state: &RoomView, local: &LocalState) -> usize {
     state
         .chat
         .iter()
@@ -146,7 +146,7 @@ fn unread(state: &RoomState, local: &LocalState) -> usize {
 }
 
 /// Topic (or the room's name), description, how many are here and how media travels.
-fn room_header(lang: Lang, state: &RoomState, room: &RoomName, people: usize) -> Html {
+fn room_header(lang: Lang, state: &RoomView, room: &RoomName, people: usize) -> Html {
     html! {
         <header class="room-header">
             <div>
@@ -168,7 +168,7 @@ fn room_header(lang: Lang, state: &RoomState, room: &RoomName, people: usize) ->
 #[function_component(RoomPage)]
 pub fn room_page(props: &RoomProps) -> Html {
     let lang = use_lang();
-    let state = use_reducer(RoomState::default);
+    let state = use_reducer(RoomView::default);
     let choice = &props.choice;
     let sending = use_sending(choice);
     let session: SessionRef = use_mut_ref(|| None::<Session>);

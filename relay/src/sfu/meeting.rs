@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use sprechstunde_shared::{ChatMessage, ParticipantId, RoomState, SpeakingTime};
+use sprechstunde_shared::{ChatMessage, MeetingSettings, ParticipantId, SpeakingTime};
 
 use super::speaking::SpeakingClock;
 use crate::access::PasswordDigest;
@@ -84,8 +84,8 @@ impl Default for HostSettings {
 }
 
 impl HostSettings {
-    pub fn state(&self) -> RoomState {
-        RoomState {
+    pub fn state(&self) -> MeetingSettings {
+        MeetingSettings {
             topic: self.info.topic.clone(),
             description: self.info.description.clone(),
             waiting_room: self.waiting_room,

@@ -86,10 +86,10 @@ fn server_samples() -> Vec<ServerMessage> {
             room: "beratung-1".into(),
             host: false,
             participants: vec![participant.clone()],
-            state: RoomState {
+            state: MeetingSettings {
                 topic: Some("Schulwahl".into()),
                 waiting_room: true,
-                ..RoomState::default()
+                ..MeetingSettings::default()
             },
             chat: vec![chat.clone()],
             resume: "3f9a".into(),
@@ -119,7 +119,7 @@ fn server_samples() -> Vec<ServerMessage> {
             }],
         },
         ServerMessage::RoomUpdated {
-            state: RoomState::default(),
+            state: MeetingSettings::default(),
         },
         ServerMessage::Moderated {
             action: ModerationAction::Mute,

@@ -13,12 +13,12 @@ use crate::components::people_panel::PeoplePanel;
 use crate::components::speaking_panel::SpeakingPanel;
 use crate::i18n::Key;
 use crate::media::sending::Sending;
-use crate::state::RoomState;
+use crate::state::RoomView;
 
 /// What the panel needs of the room.
 pub struct SidePanel<'a> {
     pub which: Panel,
-    pub room: &'a RoomState,
+    pub room: &'a RoomView,
     pub local: &'a LocalState,
     pub sending: &'a Sending,
     pub controls: &'a MediaControls,
