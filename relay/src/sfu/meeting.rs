@@ -13,6 +13,15 @@ use crate::access::PasswordDigest;
 /// Oldest messages are dropped beyond this, so a room's chat has bounded memory
 /// (at most about 10 MB with the longest messages).
 pub const CHAT_HISTORY_MAX: usize = 1000;
+/// Most bytes of chat a room keeps (texts and names): the oldest messages go first. It keeps
+/// every `welcome`, which carries the history, far below a connection's 1 MiB write limit,
+/// however long the messages (10,000 characters of four-byte emoji are 40 KB each).
+pub const CHAT_HISTORY_BYTES: usize = 256 * 1024;
+
+/// What a chat message costs the history.
+fn history_bytes(message: &ChatMessage) -> usize {
+    message.text.len() + message.from_name.len() + message.to_name.as_ref().map_or(0, String::len)
+}
 
 /// A room's topic and description, shown in its header and to those who join.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +72,8 @@ pub struct HostSettings {
 pub struct Meeting {
     pub settings: HostSettings,
     chat: VecDeque<ChatMessage>,
+    /// [`history_bytes`] of everything in `chat`.
+    chat_bytes: usize,
     next_chat_id: u64,
     next_hand: u64,
     speakers: BTreeMap<ParticipantId, Speaker>,
@@ -130,10 +141,14 @@ impl Meeting {
     pub fn post(&mut self, mut message: ChatMessage) -> ChatMessage {
         self.next_chat_id += 1;
         message.id = self.next_chat_id;
-        if self.chat.len() == CHAT_HISTORY_MAX {
-            self.chat.pop_front();
-        }
+        self.chat_bytes += history_bytes(&message);
         self.chat.push_back(message.clone());
+        while self.chat.len() > CHAT_HISTORY_MAX || self.chat_bytes > CHAT_HISTORY_BYTES {
+            let Some(oldest) = self.chat.pop_front() else {
+                break;
+            };
+            self.chat_bytes -= history_bytes(&oldest);
+        }
         message
     }
 

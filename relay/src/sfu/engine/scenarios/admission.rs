@@ -11,8 +11,6 @@ fn invited(token: u8) -> crate::access::Entry {
     })
 }
 
-const THIRD: ParticipantId = ParticipantId(3);
-
 impl Scene {
     fn join_as(&mut self, id: ParticipantId, entry: crate::access::Entry) {
         self.command(Command::Join {
@@ -24,14 +22,6 @@ impl Scene {
             entry,
             password_checked: None,
             resume: format!("resume-{}", id.0),
-        });
-    }
-
-    fn moderate(&mut self, target: ParticipantId, action: ModerationAction) {
-        self.command(Command::Moderate {
-            id: HOST,
-            target,
-            action,
         });
     }
 

@@ -23,6 +23,7 @@ mod admission;
 
 const HOST: ParticipantId = ParticipantId(1);
 const GUEST: ParticipantId = ParticipantId(2);
+const THIRD: ParticipantId = ParticipantId(3);
 
 struct Scene {
     sfu: Sfu,
@@ -240,6 +241,14 @@ impl Scene {
         }
     }
 
+    fn moderate(&mut self, target: ParticipantId, action: ModerationAction) {
+        self.command(Command::Moderate {
+            id: HOST,
+            target,
+            action,
+        });
+    }
+
     fn chat(&mut self, id: ParticipantId, text: &str) {
         self.command(Command::Chat {
             id,
@@ -449,5 +458,32 @@ fn a_counselors_day_of_visits_keeps_the_session_the_size_of_one_visit() {
     assert!(
         largest < first + 500,
         "the counselor's offers stay the size of one visit: first {first} B, largest {largest} B"
+    );
+}
+
+#[test]
+fn a_newcomer_always_gets_welcome_however_long_the_chat_was() {
+    // 30 messages of 10,000 four-byte emoji: 1.2 MB of chat, within the rate limit in
+    // about 20 s. The welcome of the next family carries the history; it must stay far
+    // below a connection's 1 MiB write limit.
+    let mut scene = Scene::host_and_guest(None);
+    for n in 0..30 {
+        scene.chat(GUEST, &format!("{n} {}", "😀".repeat(9_990)));
+    }
+    scene.join(THIRD, false, None);
+    scene.moderate(THIRD, ModerationAction::Admit);
+    let welcome = scene
+        .take(THIRD)
+        .into_iter()
+        .find(|m| matches!(m, ServerMessage::Welcome { .. }))
+        .expect("welcomed");
+    let bytes = welcome.to_json().len();
+    assert!(bytes < 512 * 1024, "welcome of {bytes} bytes");
+    let ServerMessage::Welcome { chat, .. } = welcome else {
+        unreachable!("matched above");
+    };
+    assert!(
+        chat.last().is_some_and(|m| m.text.starts_with("29 ")),
+        "the newest messages are kept"
     );
 }
