@@ -12,19 +12,6 @@ fn invited(token: u8) -> crate::access::Entry {
 }
 
 impl Scene {
-    fn join_as(&mut self, id: ParticipantId, entry: crate::access::Entry) {
-        self.command(Command::Join {
-            id,
-            room: RoomName::parse("beratung").expect("room name"),
-            name: DisplayName::parse(&format!("Person {}", id.0)).expect("name"),
-            email: None,
-            media: MediaState::default(),
-            entry,
-            password_checked: None,
-            resume: format!("resume-{}", id.0),
-        });
-    }
-
     fn got(&mut self, id: ParticipantId, what: impl Fn(&ServerMessage) -> bool) -> bool {
         self.take(id).iter().any(what)
     }
@@ -131,7 +118,7 @@ fn moderation_switches_off_lowers_sends_back_and_hands_over() {
 fn a_removed_link_stays_out_and_a_locked_room_lets_nobody_new_in() {
     let mut scene = Scene::new();
     scene.join(HOST, true, None);
-    scene.join_as(GUEST, invited(9));
+    scene.join_with(GUEST, invited(9), None);
     assert!(
         scene.got(GUEST, |m| matches!(m, ServerMessage::Welcome { .. })),
         "invited: no knocking"
@@ -141,13 +128,13 @@ fn a_removed_link_stays_out_and_a_locked_room_lets_nobody_new_in() {
     scene.only_known(&[HOST]).expect("removed and gone");
 
     // The same link again, on a new connection: refused.
-    scene.join_as(ParticipantId(4), invited(9));
+    scene.join_with(ParticipantId(4), invited(9), None);
     assert_eq!(
         scene.closed.get(&ParticipantId(4)),
         Some(&close_code::REMOVED)
     );
     // Another invitation still works.
-    scene.join_as(THIRD, invited(10));
+    scene.join_with(THIRD, invited(10), None);
     assert!(scene.got(THIRD, |m| matches!(m, ServerMessage::Welcome { .. })));
 
     scene.command(Command::SetRoomPolicy {

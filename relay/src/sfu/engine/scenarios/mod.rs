@@ -77,6 +77,11 @@ impl Scene {
         } else {
             Entry::Guest
         };
+        self.join_with(id, entry, email);
+    }
+
+    /// A join to the scenarios' room, coming in as `entry`.
+    fn join_with(&mut self, id: ParticipantId, entry: Entry, email: Option<&str>) {
         self.command(Command::Join {
             id,
             room: RoomName::parse("beratung").expect("room name"),
