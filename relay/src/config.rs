@@ -209,6 +209,9 @@ pub struct Config {
     pub access_log_jsonl: bool,
     pub token_secret: Option<String>,
     pub public_url: String,
+    /// The public URL was configured (not derived from the listen address): browsers must
+    /// come from its origin.
+    pub public_url_configured: bool,
     pub tls: Option<TlsFiles>,
 }
 
@@ -386,13 +389,12 @@ impl Config {
                  or set allow-plain-http = true behind a reverse proxy that terminates TLS"
             );
         }
-        let public_url = args
-            .public_url
-            .or(file.public_url)
-            .unwrap_or_else(|| match &tls {
-                Some(tls) => format!("https://{}", tls.https),
-                None => format!("http://{http}"),
-            });
+        let configured_url = args.public_url.or(file.public_url);
+        let public_url_configured = configured_url.is_some();
+        let public_url = configured_url.unwrap_or_else(|| match &tls {
+            Some(tls) => format!("https://{}", tls.https),
+            None => format!("http://{http}"),
+        });
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("public-url {public_url}: give it with http:// or https://");
         }
@@ -415,6 +417,7 @@ impl Config {
                 .unwrap_or(false),
             token_secret,
             public_url,
+            public_url_configured,
             tls,
             room_infos: room_infos(file.rooms)?,
             room_capacity,

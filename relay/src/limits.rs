@@ -15,19 +15,49 @@ pub const MESSAGE_BURST: f64 = 40.0;
 /// ... refilled at this rate per second.
 pub const MESSAGES_PER_SECOND: f64 = 20.0;
 
-/// A browser always sends `Origin`; it must name this relay (the `Host` it asked for).
-/// Clients that send none (not browsers) cannot be used for cross-site requests and pass.
-pub fn origin_allowed(origin: Option<&HeaderValue>, host: Option<&HeaderValue>) -> bool {
+/// A browser always sends `Origin`; it must name this relay: the configured public URL when
+/// there is one (so a rebound DNS name on a LAN set-up cannot pass), else the `Host` asked
+/// for. Clients that send none (not browsers) cannot be used for cross-site requests and pass.
+pub fn origin_allowed(
+    origin: Option<&HeaderValue>,
+    host: Option<&HeaderValue>,
+    public_origin: Option<&str>,
+) -> bool {
     let Some(origin) = origin else {
         return true;
     };
-    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), host.map(|h| h.to_str())) else {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if let Some(public_origin) = public_origin {
+        return origin.eq_ignore_ascii_case(public_origin);
+    }
+    let Some(Ok(host)) = host.map(|h| h.to_str()) else {
         return false;
     };
     let authority = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+}
+
+/// The origin (scheme and authority) of a public URL such as `https://beratung.example/`.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+}
+
+/// The address limits count under: one IPv4 address, or one IPv6 /64 (what one household
+/// or one host gets; counting each /128 would give one IPv6 host unlimited places).
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
 }
 
 #[derive(Clone, Default)]
@@ -43,6 +73,7 @@ pub struct ConnectionSlot {
 
 impl ConnectionCounter {
     pub fn acquire(&self, ip: IpAddr) -> Option<ConnectionSlot> {
+        let ip = address_key(ip);
         let mut open = self.open.lock().ok()?;
         let count = open.entry(ip).or_insert(0);
         if *count >= MAX_CONNECTIONS_PER_IP {
@@ -128,7 +159,7 @@ mod tests {
     fn only_the_relays_own_origin_passes() {
         let host = HeaderValue::from_static("beratung.example:8443");
         let check = |origin: &'static str| {
-            origin_allowed(Some(&HeaderValue::from_static(origin)), Some(&host))
+            origin_allowed(Some(&HeaderValue::from_static(origin)), Some(&host), None)
         };
         assert!(check("https://beratung.example:8443"));
         assert!(check("http://Beratung.example:8443"));
@@ -136,13 +167,34 @@ mod tests {
         assert!(!check("https://beratung.example:8443.evil.example"));
         assert!(!check("null"));
         assert!(
-            origin_allowed(None, Some(&host)),
+            origin_allowed(None, Some(&host), None),
             "non-browser clients send no Origin"
         );
         assert!(!origin_allowed(
             Some(&HeaderValue::from_static("https://x")),
+            None,
             None
         ));
+    }
+
+    #[test]
+    fn with_a_public_url_only_its_origin_passes_whatever_host_is_asked_for() {
+        let public = origin_of("https://beratung.example/termine").expect("origin");
+        assert_eq!(public, "https://beratung.example");
+        // DNS rebinding: the attacker's name now points at the relay, and the browser sends
+        // the attacker's name as both Origin and Host.
+        let rebound = HeaderValue::from_static("rebind.evil.example");
+        let check = |origin: &'static str, host: &HeaderValue| {
+            origin_allowed(
+                Some(&HeaderValue::from_static(origin)),
+                Some(host),
+                Some(&public),
+            )
+        };
+        assert!(!check("http://rebind.evil.example", &rebound));
+        let own = HeaderValue::from_static("beratung.example");
+        assert!(check("https://beratung.example", &own));
+        assert!(!check("http://beratung.example", &own), "scheme counts");
     }
 
     #[test]
@@ -158,6 +210,26 @@ mod tests {
             .is_some());
         drop(slots);
         assert!(counter.acquire(ip).is_some());
+    }
+
+    #[test]
+    fn one_ipv6_host_counts_as_one_address_whatever_its_interface_id() {
+        let counter = ConnectionCounter::default();
+        let slots: Vec<ConnectionSlot> = (0..MAX_CONNECTIONS_PER_IP)
+            .map(|i| {
+                let ip: IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().expect("ip");
+                counter.acquire(ip).expect("slot")
+            })
+            .collect();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::1".parse().expect("ip");
+        assert!(counter.acquire(same_64).is_none());
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert!(counter.acquire(next_64).is_some());
+        drop(slots);
+        assert_eq!(
+            address_key("::ffff:192.0.2.1".parse().expect("ip")),
+            "192.0.2.1".parse::<IpAddr>().expect("ip")
+        );
     }
 
     #[test]

@@ -157,6 +157,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir: Arc::from(config.data_dir.as_path()),
         privacy_notice: Arc::new(config.privacy_notice.clone()),
         connections: limits::ConnectionCounter::default(),
+        public_origin: config
+            .public_url_configured
+            .then(|| limits::origin_of(&config.public_url))
+            .flatten()
+            .map(Arc::from),
         doorkeeper,
     });
     let shutdown_inbox = inbox_tx.clone();

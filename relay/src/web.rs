@@ -37,6 +37,8 @@ pub struct AppState {
     pub data_dir: Arc<std::path::Path>,
     pub privacy_notice: Arc<PrivacyNotice>,
     pub connections: ConnectionCounter,
+    /// Origin of the configured public URL; `None`: compare with `Host`.
+    pub public_origin: Option<Arc<str>>,
     pub doorkeeper: crate::access::Doorkeeper,
 }
 
@@ -140,7 +142,11 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !limits::origin_allowed(headers.get(header::ORIGIN), headers.get(header::HOST)) {
+    if !limits::origin_allowed(
+        headers.get(header::ORIGIN),
+        headers.get(header::HOST),
+        state.public_origin.as_deref(),
+    ) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let ip = state.client_ip.resolve(peer.ip(), &headers);

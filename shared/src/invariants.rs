@@ -1,7 +1,7 @@
 //! What must hold for any input a client can send, whatever its bytes: checked by proptest
 //! here and by `cargo fuzz` (`fuzz/fuzz_targets/protocol_decode.rs`) on the same functions.
 
-use crate::names::is_bidi_control;
+use crate::names::{is_bidi_control, is_invisible};
 use crate::{ChatText, ClientMessage, DisplayName, EmailAddress, RoomName, CHAT_TEXT_MAX};
 
 /// Decoding never panics, and whatever decodes encodes back to the same message.
@@ -29,7 +29,9 @@ fn hidden(c: char) -> bool {
 pub fn text_inputs_are_clean(raw: &str) -> Result<(), String> {
     if let Ok(name) = DisplayName::parse(raw) {
         let text = name.as_str();
-        if text.chars().any(hidden) || text.chars().count() > crate::names::DISPLAY_NAME_MAX {
+        if text.chars().any(|c| hidden(c) || is_invisible(c))
+            || text.chars().count() > crate::names::DISPLAY_NAME_MAX
+        {
             return Err(format!("display name {text:?} from {raw:?}"));
         }
         if DisplayName::parse(text).as_ref().map(DisplayName::as_str) != Ok(text) {

@@ -95,6 +95,50 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Characters that show nothing and are never part of a name: they would make a blank name,
+/// or two names that look alike but differ (zero-width space, word joiner, byte-order mark,
+/// soft hyphen, fillers, the tag block).
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// Zero-width joiner and non-joiner: Persian writing and emoji need them between two
+/// characters; anywhere else they only hide.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '\u{200C}' | '\u{200D}')
+}
+
+/// Joiners kept only where they join two visible characters.
+fn joiners_only_between_characters(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let visible = |c: Option<&char>| c.is_some_and(|c| !c.is_whitespace() && !is_joiner(*c));
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !is_joiner(**c)
+                || (visible(i.checked_sub(1).and_then(|p| chars.get(p)))
+                    && visible(chars.get(i + 1)))
+        })
+        .map(|(_, c)| *c)
+        .collect()
+}
+
 /// NFC (with the `nfc` feature, as in the relay), so that "é" typed two ways is one name.
 #[cfg(feature = "nfc")]
 pub(crate) fn normalise(raw: &str) -> impl Iterator<Item = char> + '_ {
@@ -112,10 +156,13 @@ impl DisplayName {
         // from composing them, and the name would change when cleaned again.
         let visible: String = raw
             .chars()
-            .filter(|c| !c.is_control() && !is_bidi_control(*c))
+            .filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_invisible(*c))
             .collect();
         let cleaned: String = normalise(&visible).collect();
         let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+        let collapsed = joiners_only_between_characters(&collapsed);
+        // A joiner dropped next to a space may leave two spaces or an edge one.
+        let collapsed = collapsed.split_whitespace().collect::<Vec<_>>().join(" ");
         if collapsed.is_empty() {
             return Err(NameError::Empty);
         }
@@ -211,5 +258,48 @@ mod tests {
         assert_eq!(DisplayName::parse(" \u{202E} "), Err(NameError::Empty));
         assert!(DisplayName::parse(&"ü".repeat(64)).is_ok());
         assert_eq!(DisplayName::parse(&"ü".repeat(65)), Err(NameError::TooLong));
+    }
+
+    #[test]
+    fn names_cannot_be_blank_or_look_alike_through_invisible_characters() {
+        for blank in [
+            "\u{200B}",
+            "\u{2060}\u{FEFF}",
+            "\u{E0041}\u{E0042}",
+            "\u{3164}",
+            " \u{200C} ",
+        ] {
+            assert_eq!(
+                DisplayName::parse(blank),
+                Err(NameError::Empty),
+                "{blank:?}"
+            );
+        }
+        let plain = DisplayName::parse("Anna Berg").map(|n| n.0);
+        for look_alike in [
+            "An\u{200B}na Berg",
+            "Anna\u{2060} Berg",
+            "\u{FEFF}Anna Berg",
+            "Anna Berg\u{E0020}",
+            "An\u{00AD}na Berg",
+            "Anna \u{200D}Berg",
+        ] {
+            assert_eq!(
+                DisplayName::parse(look_alike).map(|n| n.0),
+                plain,
+                "{look_alike:?}"
+            );
+        }
+        // Persian needs the non-joiner inside a word; emoji sequences need the joiner.
+        let persian = "\u{0645}\u{06CC}\u{200C}\u{0631}\u{0648}\u{062F}";
+        assert_eq!(
+            DisplayName::parse(persian).map(|n| n.0),
+            Ok(persian.to_string())
+        );
+        let family = "\u{1F469}\u{200D}\u{1F467}";
+        assert_eq!(
+            DisplayName::parse(family).map(|n| n.0),
+            Ok(family.to_string())
+        );
     }
 }

@@ -25,8 +25,14 @@ pub struct ClientIp {
 
 impl ClientIp {
     pub fn resolve(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let ip = if self.trusted_proxies.contains(&peer) {
-            forwarded_for(headers).unwrap_or(peer)
+        // Behind a `[::]` listener IPv4 peers arrive as ::ffff:a.b.c.d.
+        let peer = peer.to_canonical();
+        let trusted = self
+            .trusted_proxies
+            .iter()
+            .any(|proxy| proxy.to_canonical() == peer);
+        let ip = if trusted {
+            forwarded_for(headers).map_or(peer, |ip| ip.to_canonical())
         } else {
             peer
         };
@@ -90,6 +96,23 @@ mod tests {
         );
         assert_eq!(resolver.resolve(proxy, &headers("garbage")), proxy);
         assert_eq!(resolver.resolve(proxy, &HeaderMap::new()), proxy);
+    }
+
+    #[test]
+    fn a_proxy_seen_through_a_dual_stack_listener_is_still_trusted() {
+        let resolver = ClientIp {
+            trusted_proxies: vec!["10.0.0.1".parse().expect("ip")],
+            mode: IpMode::Full,
+        };
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
+        let client: IpAddr = "203.0.113.7".parse().expect("ip");
+        assert_eq!(resolver.resolve(mapped, &headers("203.0.113.7")), client);
+        let mapped_stranger: IpAddr = "::ffff:192.0.2.50".parse().expect("ip");
+        assert_eq!(
+            resolver.resolve(mapped_stranger, &headers("203.0.113.7")),
+            "192.0.2.50".parse::<IpAddr>().expect("ip"),
+            "logged as the IPv4 address it is"
+        );
     }
 
     proptest! {
