@@ -98,8 +98,10 @@ impl PasswordGuard {
         .map_err(|_| CheckError::Busy)?
     }
 
-    /// Check `password` against `digest` for a join from `ip` to `room`. Refused without
-    /// hashing while the address or the room has used up its attempts.
+    /// Check `password` against `digest` for a join from `ip` to `room`. An attempt is
+    /// reserved before hashing (concurrent guesses cannot all be hashed) and given back when
+    /// the password was right; refused without hashing while the address or the room has
+    /// none left.
     pub async fn check(
         &self,
         ip: IpAddr,
@@ -107,12 +109,25 @@ impl PasswordGuard {
         digest: &PasswordDigest,
         password: String,
     ) -> Result<(), CheckError> {
-        if !self.may_try(Instant::now(), ip, room) {
+        let ip = crate::limits::address_key(ip);
+        if !self.reserve(Instant::now(), ip, room) {
             return Err(CheckError::TooManyAttempts);
         }
+        let matches = self.verify(digest, password).await;
+        if matches == Ok(true) || matches == Err(CheckError::Busy) {
+            // Not a wrong guess: the attempt is not spent.
+            self.give_back(Instant::now(), ip, room);
+        }
+        match matches? {
+            true => Ok(()),
+            false => Err(CheckError::Wrong),
+        }
+    }
+
+    async fn verify(&self, digest: &PasswordDigest, password: String) -> Result<bool, CheckError> {
         let _slot = self.slot().await?;
         let digest = digest.0.clone();
-        let matches = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             PasswordHash::new(&digest).is_ok_and(|hash| {
                 // The comparison inside is constant-time.
                 Argon2::default()
@@ -121,13 +136,7 @@ impl PasswordGuard {
             })
         })
         .await
-        .map_err(|_| CheckError::Busy)?;
-        if matches {
-            Ok(())
-        } else {
-            self.failed(Instant::now(), ip, room);
-            Err(CheckError::Wrong)
-        }
+        .map_err(|_| CheckError::Busy)
     }
 
     async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, CheckError> {
@@ -137,27 +146,10 @@ impl PasswordGuard {
         }
     }
 
-    fn may_try(&self, now: Instant, ip: IpAddr, room: &RoomName) -> bool {
+    /// Takes one attempt from the address and one from the room, if both have one left.
+    fn reserve(&self, now: Instant, ip: IpAddr, room: &RoomName) -> bool {
         let Ok(mut attempts) = self.attempts.lock() else {
             return false;
-        };
-        let ip_left = attempts.by_ip.get_mut(&ip).map_or(IP_ATTEMPT_BURST, |b| {
-            b.refill(now, IP_ATTEMPT_BURST, IP_ATTEMPT_REFILL);
-            b.tokens
-        });
-        let room_left = attempts
-            .by_room
-            .get_mut(room)
-            .map_or(ROOM_ATTEMPT_BURST, |b| {
-                b.refill(now, ROOM_ATTEMPT_BURST, ROOM_ATTEMPT_REFILL);
-                b.tokens
-            });
-        ip_left >= 1.0 && room_left >= 1.0
-    }
-
-    fn failed(&self, now: Instant, ip: IpAddr, room: &RoomName) {
-        let Ok(mut attempts) = self.attempts.lock() else {
-            return;
         };
         let attempts = &mut *attempts;
         if attempts.by_ip.len() >= MAX_TRACKED {
@@ -175,13 +167,31 @@ impl PasswordGuard {
             .entry(ip)
             .or_insert_with(|| fresh(IP_ATTEMPT_BURST));
         ip_bucket.refill(now, IP_ATTEMPT_BURST, IP_ATTEMPT_REFILL);
-        ip_bucket.tokens -= 1.0;
         let room_bucket = attempts
             .by_room
             .entry(room.clone())
             .or_insert_with(|| fresh(ROOM_ATTEMPT_BURST));
         room_bucket.refill(now, ROOM_ATTEMPT_BURST, ROOM_ATTEMPT_REFILL);
+        if ip_bucket.tokens < 1.0 || room_bucket.tokens < 1.0 {
+            return false;
+        }
+        ip_bucket.tokens -= 1.0;
         room_bucket.tokens -= 1.0;
+        true
+    }
+
+    fn give_back(&self, now: Instant, ip: IpAddr, room: &RoomName) {
+        let Ok(mut attempts) = self.attempts.lock() else {
+            return;
+        };
+        if let Some(bucket) = attempts.by_ip.get_mut(&ip) {
+            bucket.refill(now, IP_ATTEMPT_BURST, IP_ATTEMPT_REFILL);
+            bucket.tokens = (bucket.tokens + 1.0).min(IP_ATTEMPT_BURST);
+        }
+        if let Some(bucket) = attempts.by_room.get_mut(room) {
+            bucket.refill(now, ROOM_ATTEMPT_BURST, ROOM_ATTEMPT_REFILL);
+            bucket.tokens = (bucket.tokens + 1.0).min(ROOM_ATTEMPT_BURST);
+        }
     }
 }
 
@@ -221,13 +231,12 @@ mod tests {
         let guesser: IpAddr = "192.0.2.1".parse().expect("ip");
         let other: IpAddr = "192.0.2.2".parse().expect("ip");
         for _ in 0..IP_ATTEMPT_BURST as usize {
-            assert!(guard.may_try(now, guesser, &room()));
-            guard.failed(now, guesser, &room());
+            assert!(guard.reserve(now, guesser, &room()));
         }
-        assert!(!guard.may_try(now, guesser, &room()));
-        assert!(guard.may_try(now, other, &room()));
+        assert!(!guard.reserve(now, guesser, &room()));
+        assert!(guard.reserve(now, other, &room()));
         assert!(
-            guard.may_try(now + IP_ATTEMPT_REFILL, guesser, &room()),
+            guard.reserve(now + IP_ATTEMPT_REFILL, guesser, &room()),
             "one more attempt after the refill interval"
         );
     }
@@ -237,10 +246,56 @@ mod tests {
         let guard = PasswordGuard::default();
         let now = Instant::now();
         for i in 0..ROOM_ATTEMPT_BURST as u8 {
-            guard.failed(now, IpAddr::from([192, 0, 2, i]), &room());
+            assert!(guard.reserve(now, IpAddr::from([192, 0, 2, i]), &room()));
         }
         let fresh: IpAddr = "198.51.100.1".parse().expect("ip");
-        assert!(!guard.may_try(now, fresh, &room()));
-        assert!(guard.may_try(now, fresh, &RoomName::parse("andere").expect("room")));
+        assert!(!guard.reserve(now, fresh, &room()));
+        assert!(guard.reserve(now, fresh, &RoomName::parse("andere").expect("room")));
+    }
+
+    /// 50 guesses at once from one address: only the address's burst is hashed, the room
+    /// keeps most of its attempts, and the right password from elsewhere passes at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_guesses_are_reserved_before_hashing() {
+        let guard = PasswordGuard::default();
+        let digest = guard.hash("Sonnenblume 7".into()).await.expect("hash");
+        let attacker: IpAddr = "192.0.2.66".parse().expect("ip");
+        let guesses = (0..50).map(|i| {
+            let guard = guard.clone();
+            let digest = digest.clone();
+            tokio::spawn(async move {
+                guard
+                    .check(attacker, &room(), &digest, format!("falsch {i}"))
+                    .await
+            })
+        });
+        let mut wrong = 0;
+        let mut refused = 0;
+        for guess in futures_util::future::join_all(guesses).await {
+            match guess.expect("task") {
+                Err(CheckError::Wrong) => wrong += 1,
+                Err(CheckError::TooManyAttempts) => refused += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(wrong, IP_ATTEMPT_BURST as usize, "only the burst is hashed");
+        assert_eq!(refused, 50 - IP_ATTEMPT_BURST as usize);
+        let family: IpAddr = "198.51.100.7".parse().expect("ip");
+        assert_eq!(
+            guard
+                .check(family, &room(), &digest, "Sonnenblume 7".into())
+                .await,
+            Ok(())
+        );
+        // The same /64 is the same address.
+        let attacker_v6: IpAddr = "2001:db8::1".parse().expect("ip");
+        for _ in 0..IP_ATTEMPT_BURST as usize {
+            let _ = guard.check(attacker_v6, &room(), &digest, "x".into()).await;
+        }
+        let neighbour: IpAddr = "2001:db8::2".parse().expect("ip");
+        assert_eq!(
+            guard.check(neighbour, &room(), &digest, "x".into()).await,
+            Err(CheckError::TooManyAttempts)
+        );
     }
 }
