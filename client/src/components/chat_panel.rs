@@ -18,6 +18,9 @@ pub struct ChatPanelProps {
     pub on_download: Callback<()>,
     /// A refusal by the relay to show under the input.
     pub error: Option<Key>,
+    /// Hosts read the whole meeting's chat; everyone else only what came after they did.
+    #[prop_or_default]
+    pub host: bool,
 }
 
 /// Text with `http(s)://` words as links that open in a new tab; nothing is previewed.
@@ -100,6 +103,9 @@ pub fn chat_panel(props: &ChatPanelProps) -> Html {
     html! {
         <section class="panel chat" aria-labelledby="chat-heading">
             <h2 id="chat-heading">{ t(lang, Key::ChatHeading) }</h2>
+            if !props.host {
+                <p class="hint">{ t(lang, Key::ChatSinceJoining) }</p>
+            }
             <ol class="messages" aria-live="polite">
                 if props.messages.is_empty() {
                     <li class="empty">{ t(lang, Key::ChatEmpty) }</li>

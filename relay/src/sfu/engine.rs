@@ -436,7 +436,7 @@ impl Sfu {
             .entry(room.clone())
             .or_insert_with(|| Meeting::new(info));
         meeting.join(id, name, !media.mic);
-        let chat = meeting.chat_for(id);
+        let chat = meeting.chat_for(id, host);
         let state = meeting.settings.state();
         self.next_stats.get_or_insert(now + STATS_INTERVAL);
         for other in &joined.others {

@@ -49,13 +49,29 @@ impl MeetingInfo {
     }
 }
 
+/// Those who left whose speaking time is still kept, at most: the most recent ones. Those
+/// present are always kept; so the list cannot grow with people coming and going.
+pub const DEPARTED_SPEAKERS_MAX: usize = 8;
+
 /// Everyone's speaking time in milliseconds and the active speaker, as last reported.
 type StatsSummary = (Vec<(ParticipantId, u64)>, Option<ParticipantId>);
 
 struct Speaker {
     name: String,
     clock: SpeakingClock,
-    present: bool,
+    /// When they came and left, in the meeting's own order of arrivals and departures:
+    /// someone sees another's speaking time only if they were in the room together.
+    arrived: u64,
+    left: Option<u64>,
+    /// The last chat message before they came: a guest reads only what was written since
+    /// (the family before them may have written to the same counselor).
+    chat_seen_from: u64,
+}
+
+impl Speaker {
+    fn present(&self) -> bool {
+        self.left.is_none()
+    }
 }
 
 /// What a host decides for the running meeting; forgotten when it ends.
@@ -77,6 +93,8 @@ pub struct Meeting {
     next_chat_id: u64,
     next_hand: u64,
     speakers: BTreeMap<ParticipantId, Speaker>,
+    /// Counts arrivals and departures (see [`Speaker::arrived`]).
+    moments: u64,
     /// What the last statistics sent said, to send only changes.
     last_stats: Option<StatsSummary>,
 }
@@ -119,22 +137,46 @@ impl Meeting {
         }
     }
 
+    /// `id` comes in (again, after being sent to the waiting room: what they could see
+    /// stays visible).
     pub fn join(&mut self, id: ParticipantId, name: String, muted: bool) {
+        self.moments += 1;
+        let (arrived, chat_seen_from) = self
+            .speakers
+            .get(&id)
+            .map_or((self.moments, self.next_chat_id), |s| {
+                (s.arrived, s.chat_seen_from)
+            });
         self.speakers.insert(
             id,
             Speaker {
                 name,
                 clock: SpeakingClock::new(muted),
-                present: true,
+                arrived,
+                left: None,
+                chat_seen_from,
             },
         );
     }
 
-    /// The participant left: their time stays in the statistics, their clock stops.
+    /// The participant left: their time stays in the statistics (for those who were there
+    /// with them, and only for the most recent departures), their clock stops.
     pub fn leave(&mut self, now: Instant, id: ParticipantId) {
+        self.moments += 1;
         if let Some(speaker) = self.speakers.get_mut(&id) {
             speaker.clock.set_muted(now, true);
-            speaker.present = false;
+            speaker.left = Some(self.moments);
+        }
+        let mut departed: Vec<(u64, ParticipantId)> = self
+            .speakers
+            .iter()
+            .filter_map(|(id, s)| s.left.map(|left| (left, *id)))
+            .collect();
+        if departed.len() > DEPARTED_SPEAKERS_MAX {
+            departed.sort_unstable();
+            for (_, id) in &departed[..departed.len() - DEPARTED_SPEAKERS_MAX] {
+                self.speakers.remove(id);
+            }
         }
     }
 
@@ -152,10 +194,16 @@ impl Meeting {
         message
     }
 
-    /// The chat `viewer` may read: everything public, and private messages from or to them.
-    pub fn chat_for(&self, viewer: ParticipantId) -> Vec<ChatMessage> {
+    /// The chat `viewer` may read: everything public since they came (everything for a
+    /// host), and private messages from or to them.
+    pub fn chat_for(&self, viewer: ParticipantId, host: bool) -> Vec<ChatMessage> {
+        let seen_from = match (host, self.speakers.get(&viewer)) {
+            (false, Some(speaker)) => speaker.chat_seen_from,
+            _ => 0,
+        };
         self.chat
             .iter()
+            .filter(|m| m.id > seen_from)
             .filter(|m| m.to.is_none() || m.to == Some(viewer) || m.from == viewer)
             .cloned()
             .collect()
@@ -179,37 +227,52 @@ impl Meeting {
         }
     }
 
-    /// Everyone's speaking time and the active speaker, if anything changed since the last
-    /// call that returned something.
-    pub fn stats_if_changed(
-        &mut self,
+    /// Whether anyone's speaking time or the active speaker changed since the last call
+    /// that said so.
+    pub fn stats_changed(&mut self, now: Instant) -> bool {
+        let summary = (
+            self.speakers
+                .iter()
+                .map(|(id, s)| (*id, whole_ms(s.clock.total(now))))
+                .collect::<Vec<_>>(),
+            self.active_speaker(now),
+        );
+        if self.last_stats.as_ref() == Some(&summary) {
+            return false;
+        }
+        self.last_stats = Some(summary);
+        true
+    }
+
+    /// Speaking times as `viewer` may see them: those present, and those who left after
+    /// `viewer` came (a host sees every one kept). With the active speaker.
+    pub fn stats_for(
+        &self,
         now: Instant,
-    ) -> Option<(Vec<SpeakingTime>, Option<ParticipantId>)> {
-        let speakers: Vec<SpeakingTime> = self
+        viewer: ParticipantId,
+        host: bool,
+    ) -> (Vec<SpeakingTime>, Option<ParticipantId>) {
+        let viewer_arrived = self.speakers.get(&viewer).map_or(u64::MAX, |s| s.arrived);
+        let speakers = self
             .speakers
             .iter()
+            .filter(|(_, s)| host || s.left.is_none_or(|left| left > viewer_arrived))
             .map(|(id, s)| SpeakingTime {
                 id: *id,
                 name: s.name.clone(),
                 ms: whole_ms(s.clock.total(now)),
-                present: s.present,
+                present: s.present(),
             })
             .collect();
-        let active = self
-            .speakers
+        (speakers, self.active_speaker(now))
+    }
+
+    fn active_speaker(&self, now: Instant) -> Option<ParticipantId> {
+        self.speakers
             .iter()
             .filter_map(|(id, s)| s.clock.speaking_since(now).map(|since| (since, *id)))
             .min()
-            .map(|(_, id)| id);
-        let summary = (
-            speakers.iter().map(|s| (s.id, s.ms)).collect::<Vec<_>>(),
-            active,
-        );
-        if self.last_stats.as_ref() == Some(&summary) {
-            return None;
-        }
-        self.last_stats = Some(summary);
-        Some((speakers, active))
+            .map(|(_, id)| id)
     }
 }
 
@@ -240,7 +303,7 @@ mod tests {
         meeting.post(message(1, Some(2), "nur für 2"));
         let texts = |viewer| {
             meeting
-                .chat_for(ParticipantId(viewer))
+                .chat_for(ParticipantId(viewer), false)
                 .into_iter()
                 .map(|m| m.text)
                 .collect::<Vec<_>>()
@@ -256,7 +319,7 @@ mod tests {
         for i in 0..CHAT_HISTORY_MAX + 5 {
             meeting.post(message(1, None, &i.to_string()));
         }
-        let chat = meeting.chat_for(ParticipantId(1));
+        let chat = meeting.chat_for(ParticipantId(1), false);
         assert_eq!(chat.len(), CHAT_HISTORY_MAX);
         assert_eq!(chat[0].text, "5");
         assert_eq!(chat.last().map(|m| m.id), Some(CHAT_HISTORY_MAX as u64 + 5));
@@ -268,24 +331,75 @@ mod tests {
         let mut meeting = Meeting::default();
         meeting.join(ParticipantId(1), "Ayşe".into(), false);
         meeting.join(ParticipantId(2), "Berater".into(), true);
-        assert!(meeting.stats_if_changed(t0).is_some());
-        assert!(meeting.stats_if_changed(t0).is_none(), "nothing changed");
+        assert!(meeting.stats_changed(t0));
+        assert!(!meeting.stats_changed(t0), "nothing changed");
         for t in 0..50 {
             let now = t0 + Duration::from_millis(t * 20);
             meeting.audio(now, ParticipantId(1), Some(-20));
             meeting.audio(now, ParticipantId(2), Some(-20));
         }
         let now = t0 + Duration::from_millis(1000);
-        let (speakers, active) = meeting.stats_if_changed(now).expect("changed");
+        assert!(meeting.stats_changed(now));
+        let (speakers, active) = meeting.stats_for(now, ParticipantId(2), true);
         assert_eq!(active, Some(ParticipantId(1)));
         assert_eq!(speakers[0].ms, 1000);
         assert_eq!(speakers[1].ms, 0, "muted from the start");
         meeting.leave(now, ParticipantId(1));
-        let (speakers, active) = meeting
-            .stats_if_changed(now + Duration::from_secs(5))
-            .expect("changed");
+        let later = now + Duration::from_secs(5);
+        assert!(meeting.stats_changed(later));
+        let (speakers, active) = meeting.stats_for(later, ParticipantId(2), false);
         assert_eq!(active, None);
         assert!(!speakers[0].present);
         assert_eq!(speakers[0].ms, 980);
+    }
+
+    #[test]
+    fn coming_and_going_cannot_grow_the_speaking_list() {
+        let t0 = Instant::now();
+        let mut meeting = Meeting::default();
+        meeting.join(ParticipantId(1), "Berater".into(), false);
+        for visitor in 2..10_000 {
+            meeting.join(ParticipantId(visitor), format!("Besuch {visitor}"), false);
+            meeting.leave(t0, ParticipantId(visitor));
+        }
+        let (speakers, _) = meeting.stats_for(t0, ParticipantId(1), true);
+        assert_eq!(speakers.len(), 1 + DEPARTED_SPEAKERS_MAX);
+        assert_eq!(speakers.last().map(|s| s.id), Some(ParticipantId(9_999)));
+    }
+
+    #[test]
+    fn a_new_family_sees_neither_the_last_familys_chat_nor_their_names() {
+        let t0 = Instant::now();
+        let mut meeting = Meeting::default();
+        let (counselor, first, second) = (ParticipantId(1), ParticipantId(2), ParticipantId(3));
+        meeting.join(counselor, "Berater".into(), false);
+        meeting.join(first, "Familie Erste".into(), false);
+        meeting.post(message(2, None, "unsere Adresse ist ..."));
+        meeting.leave(t0, first);
+        meeting.join(second, "Familie Zweite".into(), false);
+        meeting.post(message(1, None, "Willkommen"));
+        let texts: Vec<String> = meeting
+            .chat_for(second, false)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["Willkommen"]);
+        let names: Vec<String> = meeting
+            .stats_for(t0, second, false)
+            .0
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["Berater", "Familie Zweite"]);
+        assert_eq!(
+            meeting.chat_for(counselor, true).len(),
+            2,
+            "the host keeps the whole day"
+        );
+        assert_eq!(meeting.stats_for(t0, counselor, true).0.len(), 3);
+        // Sent to the waiting room and back: what they saw stays.
+        meeting.leave(t0, second);
+        meeting.join(second, "Familie Zweite".into(), false);
+        assert_eq!(meeting.chat_for(second, false).len(), 1);
     }
 }

@@ -56,7 +56,7 @@ pub fn side_panel(panel: SidePanel<'_>) -> Html {
         Panel::Chat => html! {
             <ChatPanel messages={room.chat.clone()} me={room.me}
                 others={room.participants.clone()} on_send={panel.on_send_chat}
-                on_download={panel.on_download} error={panel.chat_error} />
+                on_download={panel.on_download} error={panel.chat_error} host={room.host} />
         },
         Panel::People => html! {
             <PeoplePanel people={panel.everyone} own_label={panel.own_label}

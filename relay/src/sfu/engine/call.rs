@@ -101,17 +101,23 @@ impl Sfu {
         self.tell_all(&recipients, ServerMessage::Chat(message));
     }
 
+    /// Speaking times to everyone in rooms where they changed; each sees those who were in
+    /// the room with them.
     pub(super) fn send_speaking_stats(&mut self, now: Instant) {
         self.next_stats = (!self.meetings.is_empty()).then_some(now + STATS_INTERVAL);
         let mut updates = Vec::new();
         for (room, meeting) in &mut self.meetings {
-            if let Some((speakers, active)) = meeting.stats_if_changed(now) {
-                updates.push((room.clone(), speakers, active));
+            if !meeting.stats_changed(now) {
+                continue;
+            }
+            for viewer in self.rooms.members_of(room) {
+                let host = self.rooms.participant(viewer).is_some_and(|p| p.host);
+                let (speakers, active) = meeting.stats_for(now, viewer, host);
+                updates.push((viewer, ServerMessage::SpeakingStats { speakers, active }));
             }
         }
-        for (room, speakers, active) in updates {
-            let members = self.rooms.members_of(&room);
-            self.tell_all(&members, ServerMessage::SpeakingStats { speakers, active });
+        for (viewer, message) in updates {
+            self.signal(viewer, message);
         }
     }
 

@@ -469,14 +469,14 @@ fn a_counselors_day_of_visits_keeps_the_session_the_size_of_one_visit() {
 #[test]
 fn a_newcomer_always_gets_welcome_however_long_the_chat_was() {
     // 30 messages of 10,000 four-byte emoji: 1.2 MB of chat, within the rate limit in
-    // about 20 s. The welcome of the next family carries the history; it must stay far
-    // below a connection's 1 MiB write limit.
+    // about 20 s. The welcome of a host who comes back (a second counselor, or the same
+    // after a reload) carries the whole history; it must stay far below a connection's
+    // 1 MiB write limit.
     let mut scene = Scene::host_and_guest(None);
     for n in 0..30 {
         scene.chat(GUEST, &format!("{n} {}", "😀".repeat(9_990)));
     }
-    scene.join(THIRD, false, None);
-    scene.moderate(THIRD, ModerationAction::Admit);
+    scene.join(THIRD, true, None);
     let welcome = scene
         .take(THIRD)
         .into_iter()
@@ -490,5 +490,35 @@ fn a_newcomer_always_gets_welcome_however_long_the_chat_was() {
     assert!(
         chat.last().is_some_and(|m| m.text.starts_with("29 ")),
         "the newest messages are kept"
+    );
+}
+
+#[test]
+fn the_next_family_reads_nothing_the_last_family_wrote_or_said() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.chat(GUEST, "Wir wohnen in der Lindenstraße 4");
+    scene.chat(HOST, "Danke, Familie Person 2");
+    scene.command(Command::Leave { id: GUEST });
+    scene.now += Duration::from_secs(2);
+    scene.sfu.handle_timeout(scene.now);
+    scene.collect();
+    scene.join(THIRD, false, None);
+    scene.moderate(THIRD, ModerationAction::Admit);
+    scene.chat(HOST, "Guten Tag");
+    scene.now += Duration::from_secs(2);
+    scene.sfu.handle_timeout(scene.now);
+    scene.collect();
+    let seen = format!("{:?}", scene.take(THIRD));
+    assert!(seen.contains("Guten Tag"), "the family's own chat arrives");
+    for earlier in ["Lindenstraße", "Familie Person 2", "\"Person 2\""] {
+        assert!(
+            !seen.contains(earlier),
+            "{earlier} reached the next family: {seen}"
+        );
+    }
+    let host_saw = format!("{:?}", scene.take(HOST));
+    assert!(
+        host_saw.contains("Person 2"),
+        "the counselor still sees the earlier visit"
     );
 }
