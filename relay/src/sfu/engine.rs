@@ -31,6 +31,7 @@ mod call;
 pub mod invariants;
 mod media;
 mod member;
+mod places;
 mod presence;
 #[cfg(test)]
 mod scenarios;
@@ -62,6 +63,8 @@ pub enum Command {
         password_checked: Option<PasswordDigest>,
         /// The secret to resume this session with after a dropped connection.
         resume: String,
+        /// Where the join came from, as limits count it (`limits::address_key`).
+        address: std::net::IpAddr,
     },
     IceRestart {
         id: ParticipantId,
@@ -172,6 +175,8 @@ pub struct Sfu {
     lobby: Lobby,
     /// Tokens of removed participants: the same link does not let them back in.
     banned_tokens: std::collections::HashSet<TokenId>,
+    /// Addresses of removed participants, kept out of that meeting for a while.
+    address_bans: places::AddressBans,
     next_stats: Option<Instant>,
     outputs: VecDeque<Output>,
     metrics: Arc<Metrics>,
@@ -209,6 +214,7 @@ impl Sfu {
             policy,
             lobby: Lobby::default(),
             banned_tokens: std::collections::HashSet::new(),
+            address_bans: places::AddressBans::default(),
             next_stats: None,
             outputs: VecDeque::new(),
             metrics,
@@ -245,6 +251,7 @@ impl Sfu {
             .map(|(_, p)| p.next_timeout)
             .chain(self.next_stats)
             .chain(self.next_presence_check(now))
+            .chain(self.next_media_setup_check())
             .min()
             .unwrap_or(now + IDLE_WAKEUP)
             .min(now + IDLE_WAKEUP)
@@ -262,6 +269,7 @@ impl Sfu {
                 entry,
                 password_checked,
                 resume,
+                address,
             } => self.join(
                 now,
                 &room,
@@ -270,7 +278,7 @@ impl Sfu {
                     name: name.into_string(),
                     media,
                 },
-                Member::new(entry, email, resume),
+                Member::new(entry, email, resume, crate::limits::address_key(address)),
                 password_checked,
             ),
             Command::IceRestart { id } => {
@@ -373,6 +381,7 @@ impl Sfu {
         }
         let mut gone = Vec::new();
         self.check_presence(now, &mut gone);
+        self.check_media_setup(now, &mut gone);
         self.drive(now, gone);
         let mut due = Vec::new();
         for (id, peer) in self.members.peers_mut() {
@@ -390,10 +399,13 @@ impl Sfu {
     /// A refusal (full) closes the connection, and the participant is gone.
     fn enter(&mut self, now: Instant, room: &RoomName, waiter: Waiter, mut member: Member) {
         let Waiter { id, name, media } = waiter;
-        if self.members.in_rooms() >= MAX_PARTICIPANTS {
+        let host = member.entry.is_host();
+        let limit = MAX_PARTICIPANTS + if host { places::HOST_RESERVE } else { 0 };
+        if self.members.in_rooms() >= limit {
             return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
         }
-        let joined = match self.rooms.join(room, id, name.clone()) {
+        // Hosts always get into their own room, however full it is.
+        let joined = match self.rooms.join(room, id, name.clone(), host) {
             Ok(joined) => joined,
             Err(JoinError::AlreadyJoined) => {
                 return self.refuse(id, ErrorCode::OutOfOrder, "already joined")
@@ -420,7 +432,6 @@ impl Sfu {
         };
         peer.sending = media;
         member.peer = Some(peer);
-        let host = member.entry.is_host();
         let has_email = member.email.is_some();
         let resume = member.resume.clone();
         self.members.insert(id, member);

@@ -43,6 +43,8 @@ pub struct Peer {
     pub sending: sprechstunde_shared::MediaState,
     /// The media path has been up at least once.
     pub media_connected: bool,
+    /// When the participant entered the room (and this connection began).
+    pub entered: Instant,
     /// When a datagram last came from this participant (media, RTCP or ICE consent checks).
     pub last_heard: Instant,
     /// When the media path was lost (ICE disconnected), until it is back.
@@ -102,6 +104,7 @@ impl Peer {
             receive_video: true,
             sending: sprechstunde_shared::MediaState::default(),
             media_connected: false,
+            entered: now,
             last_heard: now,
             ice_lost_since: None,
             wants_ice_restart: false,

@@ -105,14 +105,16 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
         room_name: &RoomName,
         id: ParticipantId,
         display_name: String,
+        beyond_capacity: bool,
     ) -> Result<Joined<M>, JoinError> {
         if self.membership.contains_key(&id) {
             return Err(JoinError::AlreadyJoined);
         }
-        if self
-            .rooms
-            .get(room_name)
-            .is_some_and(|room| room.members.len() >= self.capacity)
+        if !beyond_capacity
+            && self
+                .rooms
+                .get(room_name)
+                .is_some_and(|room| room.members.len() >= self.capacity)
         {
             return Err(JoinError::RoomFull);
         }
@@ -353,7 +355,9 @@ mod tests {
     #[test]
     fn join_lists_earlier_members_and_their_tracks() {
         let mut rooms = Rooms::<u8>::default();
-        let first = rooms.join(&room("r"), A, "Anna".into()).expect("join");
+        let first = rooms
+            .join(&room("r"), A, "Anna".into(), false)
+            .expect("join");
         assert!(first.others.is_empty());
         assert_eq!(
             rooms.publish(key(A, 0), TrackKind::Audio),
@@ -361,14 +365,16 @@ mod tests {
         );
         rooms.publish(key(A, 1), TrackKind::Video);
 
-        let second = rooms.join(&room("R"), B, "Ben".into()).expect("join");
+        let second = rooms
+            .join(&room("R"), B, "Ben".into(), false)
+            .expect("join");
         assert_eq!(second.others, vec![listed(A, "Anna")]);
         assert_eq!(
             second.tracks_to_receive,
             vec![(key(A, 0), TrackKind::Audio), (key(A, 1), TrackKind::Video)]
         );
         assert_eq!(
-            rooms.join(&room("r"), B, "Ben".into()),
+            rooms.join(&room("r"), B, "Ben".into(), false),
             Err(JoinError::AlreadyJoined)
         );
     }
@@ -376,10 +382,12 @@ mod tests {
     #[test]
     fn publishing_reaches_everyone_else_in_the_room_only() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("r"), A, "A".into()).expect("join");
-        rooms.join(&room("r"), B, "B".into()).expect("join");
-        rooms.join(&room("r"), C, "C".into()).expect("join");
-        rooms.join(&room("other"), X, "X".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
+        rooms.join(&room("r"), B, "B".into(), false).expect("join");
+        rooms.join(&room("r"), C, "C".into(), false).expect("join");
+        rooms
+            .join(&room("other"), X, "X".into(), false)
+            .expect("join");
         assert_eq!(rooms.publish(key(A, 0), TrackKind::Video), vec![B, C]);
         // Publishing the same track twice offers it once.
         assert!(rooms.publish(key(A, 0), TrackKind::Video).is_empty());
@@ -392,9 +400,9 @@ mod tests {
     #[test]
     fn forwarding_table_follows_negotiation_and_leave() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("r"), A, "A".into()).expect("join");
-        rooms.join(&room("r"), B, "B".into()).expect("join");
-        rooms.join(&room("r"), C, "C".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
+        rooms.join(&room("r"), B, "B".into(), false).expect("join");
+        rooms.join(&room("r"), C, "C".into(), false).expect("join");
         rooms.publish(key(A, 0), TrackKind::Video);
         assert!(
             rooms.forwards(&key(A, 0)).is_empty(),
@@ -425,9 +433,15 @@ mod tests {
     #[test]
     fn rooms_are_isolated() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("eins"), A, "A".into()).expect("join");
-        rooms.join(&room("eins"), B, "B".into()).expect("join");
-        rooms.join(&room("zwei"), X, "X".into()).expect("join");
+        rooms
+            .join(&room("eins"), A, "A".into(), false)
+            .expect("join");
+        rooms
+            .join(&room("eins"), B, "B".into(), false)
+            .expect("join");
+        rooms
+            .join(&room("zwei"), X, "X".into(), false)
+            .expect("join");
         rooms.publish(key(A, 0), TrackKind::Video);
         assert!(
             !rooms.add_forward(key(A, 0), X, 3),
@@ -436,7 +450,9 @@ mod tests {
         assert!(rooms.forwards(&key(A, 0)).is_empty());
         assert_eq!(rooms.others_in_room(X), Vec::<ParticipantId>::new());
         assert_eq!(rooms.others_in_room(A), vec![B]);
-        let joined = rooms.join(&room("zwei"), C, "C".into()).expect("join");
+        let joined = rooms
+            .join(&room("zwei"), C, "C".into(), false)
+            .expect("join");
         assert_eq!(joined.others, vec![listed(X, "X")]);
         assert!(
             joined.tracks_to_receive.is_empty(),
@@ -447,23 +463,25 @@ mod tests {
     #[test]
     fn a_full_room_refuses_and_reopens_when_someone_leaves() {
         let mut rooms = Rooms::<u8>::with_capacity(2);
-        rooms.join(&room("r"), A, "A".into()).expect("join");
-        rooms.join(&room("r"), B, "B".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
+        rooms.join(&room("r"), B, "B".into(), false).expect("join");
         assert_eq!(
-            rooms.join(&room("r"), C, "C".into()),
+            rooms.join(&room("r"), C, "C".into(), false),
             Err(JoinError::RoomFull)
         );
         rooms
-            .join(&room("other"), C, "C".into())
+            .join(&room("other"), C, "C".into(), false)
             .expect("another room has space");
         rooms.leave(A);
-        rooms.join(&room("r"), X, "X".into()).expect("space again");
+        rooms
+            .join(&room("r"), X, "X".into(), false)
+            .expect("space again");
     }
 
     #[test]
     fn one_camera_one_screen_one_microphone_per_participant() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("r"), A, "A".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
         assert_eq!(rooms.classify(A, false), Some(TrackKind::Audio));
         rooms.publish(key(A, 0), TrackKind::Audio);
         assert_eq!(rooms.classify(A, false), None, "a second microphone");
@@ -478,9 +496,9 @@ mod tests {
     #[test]
     fn updates_reach_the_whole_room_and_only_it() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("r"), A, "A".into()).expect("join");
-        rooms.join(&room("r"), B, "B".into()).expect("join");
-        rooms.join(&room("s"), X, "X".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
+        rooms.join(&room("r"), B, "B".into(), false).expect("join");
+        rooms.join(&room("s"), X, "X".into(), false).expect("join");
         let (updated, tell) = rooms
             .update_participant(A, |p| p.media.mic = false)
             .expect("member");
@@ -493,7 +511,7 @@ mod tests {
     #[test]
     fn empty_rooms_are_dropped() {
         let mut rooms = Rooms::<u8>::default();
-        rooms.join(&room("r"), A, "A".into()).expect("join");
+        rooms.join(&room("r"), A, "A".into(), false).expect("join");
         assert_eq!(rooms.room_count(), 1);
         let left = rooms.leave(A).expect("member");
         assert!(left.room_closed);

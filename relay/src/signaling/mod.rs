@@ -383,6 +383,7 @@ impl Session {
             entry,
             password_checked,
             resume: resume_secret(),
+            address: self.ip,
         })
     }
 

@@ -81,7 +81,11 @@ impl Sfu {
                     );
                 }
             }
-            if self.must_wait(room, &member) {
+            let waits = self.must_wait(room, &member);
+            if !self.guest_may_come(now, id, room, member.address, waits) {
+                return;
+            }
+            if waits {
                 if self.members.len() >= super::MAX_PARTICIPANTS {
                     return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
                 }
@@ -344,6 +348,11 @@ impl Sfu {
                 self.tell_hosts_who_waits(&room);
             }
             (ModerationAction::Remove, true, _) | (ModerationAction::Remove, _, true) => {
+                if let Some(member) = self.members.get(target).filter(|m| !m.entry.is_host()) {
+                    // A plain guest would knock again at once from the same place.
+                    let address = member.address;
+                    self.address_bans.ban(now, &room, address);
+                }
                 if let Some(token) = self.members.get(target).and_then(|m| m.entry.token_id()) {
                     if self.banned_tokens.len() >= MAX_BANNED_TOKENS {
                         self.banned_tokens.clear();

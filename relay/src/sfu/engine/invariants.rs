@@ -217,6 +217,7 @@ impl Driver {
                     entry,
                     password_checked: None,
                     resume: format!("resume-{who}"),
+                    address: std::net::IpAddr::from([192, 0, 2, who]),
                 });
             }
             Step::Chat { who, to } if joined(&who) => {

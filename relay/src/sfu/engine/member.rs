@@ -5,6 +5,7 @@
 //! a participant can outlive them in the relay's memory.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use sprechstunde_shared::ParticipantId;
 
@@ -19,6 +20,8 @@ pub(crate) struct Member {
     pub email: Option<String>,
     /// The secret to resume this session with after a dropped connection (empty: none).
     pub resume: String,
+    /// The address limits count them under (`limits::address_key`).
+    pub address: IpAddr,
     /// The media connection, while in a room.
     pub peer: Option<Peer>,
     /// The signaling connection dropped: kept for a resume for a while.
@@ -26,11 +29,12 @@ pub(crate) struct Member {
 }
 
 impl Member {
-    pub fn new(entry: Entry, email: Option<String>, resume: String) -> Member {
+    pub fn new(entry: Entry, email: Option<String>, resume: String, address: IpAddr) -> Member {
         Member {
             entry,
             email,
             resume,
+            address,
             peer: None,
             detached: None,
         }

@@ -20,6 +20,7 @@ use crate::access::token::{Grant, LinkRole, TokenId};
 use crate::access::Entry;
 
 mod admission;
+mod places;
 
 const HOST: ParticipantId = ParticipantId(1);
 const GUEST: ParticipantId = ParticipantId(2);
@@ -80,8 +81,19 @@ impl Scene {
         self.join_with(id, entry, email);
     }
 
-    /// A join to the scenarios' room, coming in as `entry`.
+    /// A join to the scenarios' room, coming in as `entry` from an address of its own.
     fn join_with(&mut self, id: ParticipantId, entry: Entry, email: Option<&str>) {
+        let address = std::net::IpAddr::from([192, 0, 2, id.0 as u8]);
+        self.join_from(id, entry, email, address);
+    }
+
+    fn join_from(
+        &mut self,
+        id: ParticipantId,
+        entry: Entry,
+        email: Option<&str>,
+        address: std::net::IpAddr,
+    ) {
         self.command(Command::Join {
             id,
             room: RoomName::parse("beratung").expect("room name"),
@@ -91,6 +103,7 @@ impl Scene {
             entry,
             password_checked: None,
             resume: format!("resume-{}", id.0),
+            address,
         });
     }
 
