@@ -3,10 +3,12 @@
 //!
 //! Drop policy: media may drop, signaling must not. A datagram the socket cannot take right
 //! now is dropped and counted (`datagrams_send_failed`). A signaling connection whose
-//! outbox is full is too slow to follow the room: it is closed and its participant leaves.
-//! What a dropped connection misses is kept by the engine for a resume.
+//! outbox is full waits in an overflow queue, in order; one that falls [`OVERFLOW_MAX`]
+//! messages behind is closed, and what it missed goes to the engine, which keeps the
+//! session for a resume (it does not leave). What a dropped connection misses is kept by the
+//! engine for a resume.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -26,6 +28,9 @@ use crate::metrics::{self, Metrics};
 
 /// Capacity of one connection's outbox (overflow: the connection is closed).
 pub const OUTBOX_CAPACITY: usize = 256;
+/// Messages one connection may fall behind beyond its outbox before it is closed (and its
+/// session kept for a resume with these messages).
+pub const OVERFLOW_MAX: usize = super::engine::PARKED_MAX;
 /// Capacity of the SFU's inbox (overflow: awaited by the sender; signaling never drops).
 pub const INBOX_CAPACITY: usize = 1024;
 
@@ -85,12 +90,84 @@ const RECEIVE_BATCH: usize = 64;
 struct Outbox {
     connection: u64,
     sender: mpsc::Sender<ToClient>,
+    /// What did not fit into the outbox yet, oldest first.
+    overflow: VecDeque<ServerMessage>,
+}
+
+impl Outbox {
+    fn new(connection: u64, sender: mpsc::Sender<ToClient>) -> Outbox {
+        Outbox {
+            connection,
+            sender,
+            overflow: VecDeque::new(),
+        }
+    }
+}
+
+/// What became of a message for a connection.
+#[derive(Debug, PartialEq)]
+enum Delivery {
+    /// In the outbox, or queued behind it.
+    Queued,
+    /// No connection for this participant (gone, or detached: the engine parks instead).
+    NoConnection,
+    /// The connection has closed: the message was not sent.
+    Closed(ServerMessage),
+    /// The connection fell too far behind: it is dropped here, and these were not sent.
+    TooFarBehind(Vec<ServerMessage>),
 }
 
 /// The signaling connections the SFU talks to.
 #[derive(Default)]
 struct Clients {
     outboxes: HashMap<ParticipantId, Outbox>,
+}
+
+impl Clients {
+    fn deliver(&mut self, id: ParticipantId, message: ServerMessage) -> Delivery {
+        let Some(outbox) = self.outboxes.get_mut(&id) else {
+            return Delivery::NoConnection;
+        };
+        if outbox.overflow.is_empty() {
+            match outbox.sender.try_send(ToClient::Message(message)) {
+                Ok(()) => return Delivery::Queued,
+                Err(mpsc::error::TrySendError::Full(ToClient::Message(message))) => {
+                    outbox.overflow.push_back(message);
+                }
+                Err(mpsc::error::TrySendError::Closed(ToClient::Message(unsent))) => {
+                    self.outboxes.remove(&id);
+                    return Delivery::Closed(unsent);
+                }
+                Err(_) => return Delivery::Queued,
+            }
+        } else {
+            outbox.overflow.push_back(message);
+        }
+        if outbox.overflow.len() > OVERFLOW_MAX {
+            // Dropping the sender ends the connection once it has written what is in its
+            // outbox: everything before these, in order.
+            let behind = self.outboxes.remove(&id).map(|o| o.overflow);
+            return Delivery::TooFarBehind(behind.map(Vec::from).unwrap_or_default());
+        }
+        Delivery::Queued
+    }
+
+    /// Moves what waits in overflow queues into outboxes that have room again.
+    fn catch_up(&mut self) {
+        for outbox in self.outboxes.values_mut() {
+            while let Some(message) = outbox.overflow.pop_front() {
+                match outbox.sender.try_send(ToClient::Message(message)) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(ToClient::Message(message))) => {
+                        outbox.overflow.push_front(message);
+                        break;
+                    }
+                    // Closed: the connection's end reaches the loop as `Disconnect`.
+                    Err(_) => break,
+                }
+            }
+        }
+    }
 }
 
 pub async fn run(
@@ -125,7 +202,7 @@ pub async fn run(
             message = inbox.recv() => match message {
                 None => break,
                 Some(Inbox::Connect { id, connection, outbox }) => {
-                    clients.outboxes.insert(id, Outbox { connection, sender: outbox });
+                    clients.outboxes.insert(id, Outbox::new(connection, outbox));
                 }
                 Some(Inbox::Command(command)) => sfu.handle_command(Instant::now(), command),
                 Some(Inbox::Gate { room, reply }) => {
@@ -151,7 +228,7 @@ pub async fn run(
                     let resumed = sfu.resume(&token);
                     if let Some(resumed) = &resumed {
                         // A connection it replaces (not noticed dead yet) is dropped here.
-                        clients.outboxes.insert(resumed.id, Outbox { connection, sender: outbox });
+                        clients.outboxes.insert(resumed.id, Outbox::new(connection, outbox));
                     }
                     let _ = reply.send(resumed);
                 }
@@ -169,7 +246,7 @@ fn flush(
     metrics: &Metrics,
     audit: &AuditSink,
 ) {
-    let mut too_slow = Vec::new();
+    clients.catch_up();
     while let Some(output) = sfu.poll_output() {
         match output {
             Output::Transmit(transmit) => {
@@ -186,21 +263,12 @@ fn flush(
                     _ => metrics::add(&metrics.datagrams_send_failed, 1),
                 }
             }
-            Output::Signal(id, message) => {
-                let Some(outbox) = clients.outboxes.get(&id) else {
-                    continue;
-                };
-                match outbox.sender.try_send(ToClient::Message(message)) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(id),
-                    // The connection ended a moment ago; its goodbye is on its way.
-                    Err(mpsc::error::TrySendError::Closed(ToClient::Message(unsent))) => {
-                        clients.outboxes.remove(&id);
-                        sfu.connection_closed(Instant::now(), id, unsent);
-                    }
-                    Err(mpsc::error::TrySendError::Closed(ToClient::Close(_))) => {}
-                }
-            }
+            Output::Signal(id, message) => match clients.deliver(id, message) {
+                Delivery::Queued | Delivery::NoConnection => {}
+                // The connection ended a moment ago; its goodbye is on its way.
+                Delivery::Closed(unsent) => sfu.connection_closed(Instant::now(), id, unsent),
+                Delivery::TooFarBehind(unsent) => fell_behind(sfu, id, unsent),
+            },
             Output::ConferenceEnded {
                 duration,
                 peak_participants,
@@ -217,15 +285,18 @@ fn flush(
             }
         }
     }
-    for id in too_slow {
-        if clients.outboxes.remove(&id).is_some() {
-            warn!(participant = %id, "signaling connection too slow; closing it");
-            sfu.handle_command(Instant::now(), Command::Leave { id });
-        }
-    }
     if !sfu.has_no_output() {
         // Leaving produced new messages for others; deliver them too.
         flush(sfu, sockets, clients, metrics, audit);
+    }
+}
+
+/// A connection too far behind was let go: its participant does not leave, the session is
+/// kept for a resume with what it missed (as for any dropped connection).
+fn fell_behind(sfu: &mut Sfu, id: ParticipantId, unsent: Vec<ServerMessage>) {
+    warn!(participant = %id, behind = unsent.len(), "signaling connection too slow; closed, session kept");
+    for message in unsent {
+        sfu.connection_closed(Instant::now(), id, message);
     }
 }
 
@@ -245,4 +316,106 @@ async fn recv_any(
         Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(n: usize) -> ServerMessage {
+        ServerMessage::error(sprechstunde_shared::ErrorCode::Internal, n.to_string())
+    }
+
+    fn number(message: ToClient) -> usize {
+        match message {
+            ToClient::Message(ServerMessage::Error { message, .. }) => {
+                message.parse().expect("a number")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_slow_connection_gets_everything_in_order_when_it_catches_up() {
+        let id = ParticipantId(1);
+        let (sender, mut receiver) = mpsc::channel(4);
+        let mut clients = Clients::default();
+        clients.outboxes.insert(id, Outbox::new(1, sender));
+        for n in 0..50 {
+            assert_eq!(clients.deliver(id, numbered(n)), Delivery::Queued);
+        }
+        let mut got = Vec::new();
+        while got.len() < 50 {
+            while let Ok(message) = receiver.try_recv() {
+                got.push(number(message));
+            }
+            clients.catch_up();
+        }
+        assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_connection_too_far_behind_hands_back_what_it_did_not_get() {
+        let id = ParticipantId(1);
+        let (sender, mut receiver) = mpsc::channel(4);
+        let mut clients = Clients::default();
+        clients.outboxes.insert(id, Outbox::new(1, sender));
+        let total = 4 + OVERFLOW_MAX + 1;
+        let mut handed_back = Vec::new();
+        for n in 0..total {
+            match clients.deliver(id, numbered(n)) {
+                Delivery::Queued => {}
+                Delivery::TooFarBehind(unsent) => handed_back = unsent,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(clients.outboxes.is_empty(), "the connection is let go");
+        let mut got: Vec<usize> = Vec::new();
+        while let Ok(message) = receiver.try_recv() {
+            got.push(number(message));
+        }
+        got.extend(
+            handed_back
+                .into_iter()
+                .map(|m| number(ToClient::Message(m))),
+        );
+        assert_eq!(
+            got,
+            (0..total).collect::<Vec<_>>(),
+            "nothing lost, nothing twice"
+        );
+    }
+
+    /// Whoever falls behind (a host on a slow link) is detached, not removed: a resume brings
+    /// back what it missed.
+    #[test]
+    fn a_participant_too_far_behind_is_kept_for_a_resume() {
+        let mut sfu = Sfu::for_tests();
+        let now = Instant::now();
+        let host = ParticipantId(7);
+        sfu.handle_command(
+            now,
+            Command::Join {
+                id: host,
+                room: RoomName::parse("beratung").expect("room"),
+                name: sprechstunde_shared::DisplayName::parse("Beraterin").expect("name"),
+                email: None,
+                media: sprechstunde_shared::MediaState::default(),
+                entry: crate::access::Entry::Guest,
+                password_checked: None,
+                resume: "geheim".into(),
+                address: std::net::IpAddr::from([192, 0, 2, 7]),
+            },
+        );
+        sfu.mark_media_up_for_tests(host, now);
+        while sfu.poll_output().is_some() {}
+        fell_behind(&mut sfu, host, (0..OVERFLOW_MAX).map(numbered).collect());
+        let resumed = sfu.resume("geheim").expect("the session is kept");
+        assert_eq!(resumed.id, host);
+        assert_eq!(
+            resumed.messages.len(),
+            1 + OVERFLOW_MAX,
+            "resumed, then every message"
+        );
+    }
 }

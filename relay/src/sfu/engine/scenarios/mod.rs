@@ -253,10 +253,7 @@ impl Scene {
 
     /// The media path counts as up (what ICE and DTLS would have done).
     fn media_up(&mut self, id: ParticipantId) {
-        if let Some(peer) = self.sfu.members.peer_mut(id) {
-            peer.media_connected = true;
-            peer.last_heard = self.now;
-        }
+        self.sfu.mark_media_up_for_tests(id, self.now);
     }
 
     fn moderate(&mut self, target: ParticipantId, action: ModerationAction) {
