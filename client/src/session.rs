@@ -89,8 +89,12 @@ pub enum SessionEvent {
     Waiting(WaitingView),
     /// The meeting has a password: ask for it (the code says whether one was wrong).
     PasswordNeeded(ErrorCode),
-    /// To hosts: who is knocking.
+    /// To hosts: who is knocking (when we become host).
     WaitingRoom(Vec<WaitingGuest>),
+    /// To hosts: one more knocks.
+    Knocked(WaitingGuest),
+    /// To hosts: one no longer waits.
+    StoppedWaiting(ParticipantId),
     /// To hosts: the e-mail addresses participants gave.
     Contacts(Vec<Contact>),
     RoomUpdated(MeetingSettings),
@@ -572,6 +576,10 @@ async fn handle(
             }));
         }
         ServerMessage::WaitingRoom { guests } => on_event.emit(SessionEvent::WaitingRoom(guests)),
+        ServerMessage::Knocked { guest } => on_event.emit(SessionEvent::Knocked(guest)),
+        ServerMessage::StoppedWaiting { participant_id } => {
+            on_event.emit(SessionEvent::StoppedWaiting(participant_id))
+        }
         ServerMessage::Contacts { contacts } => on_event.emit(SessionEvent::Contacts(contacts)),
         ServerMessage::RoomUpdated { state } => on_event.emit(SessionEvent::RoomUpdated(state)),
         ServerMessage::Moderated { action } => on_event.emit(SessionEvent::Moderated(action)),

@@ -83,6 +83,11 @@ impl Reducible for RoomView {
             }
             SessionEvent::PasswordNeeded(code) => next.password_needed = Some(code),
             SessionEvent::WaitingRoom(guests) => next.knocking = guests,
+            SessionEvent::Knocked(guest) => {
+                next.knocking.retain(|g| g.id != guest.id);
+                next.knocking.push(guest);
+            }
+            SessionEvent::StoppedWaiting(id) => next.knocking.retain(|g| g.id != id),
             SessionEvent::Contacts(contacts) => {
                 next.contacts = contacts.into_iter().map(|c| (c.id, c.email)).collect();
             }

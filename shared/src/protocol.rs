@@ -232,9 +232,18 @@ pub enum ServerMessage {
         description: Option<String>,
         message: Option<String>,
     },
-    /// To hosts: everyone waiting, in the order they knocked (sent on every change).
+    /// To a host who arrives: everyone waiting, in the order they knocked. Changes come as
+    /// `Knocked` and `StoppedWaiting`.
     WaitingRoom {
         guests: Vec<WaitingGuest>,
+    },
+    /// To hosts: someone knocked; they wait last in line.
+    Knocked {
+        guest: WaitingGuest,
+    },
+    /// To hosts: someone no longer waits (let in, turned away, gave up or removed).
+    StoppedWaiting {
+        participant_id: ParticipantId,
     },
     /// To hosts only: the e-mail addresses of those in the room who gave one.
     Contacts {

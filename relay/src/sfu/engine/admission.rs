@@ -92,7 +92,7 @@ impl Sfu {
                 self.members.insert(id, member);
                 self.lobby.knock(room, waiter);
                 self.send_waiting(id, room);
-                self.tell_hosts_who_waits(room);
+                self.tell_hosts_knocked(room, id);
                 self.update_gauges();
                 return;
             }
@@ -105,6 +105,7 @@ impl Sfu {
         let Some((_, waiter)) = self.lobby.take(id) else {
             return;
         };
+        self.tell_hosts_stopped_waiting(room, id);
         if let Some(member) = self.members.remove(id) {
             self.enter(now, room, waiter, member);
         }
@@ -166,7 +167,7 @@ impl Sfu {
     ) {
         if let Some((room, _)) = self.lobby.take(id) {
             self.members.remove(id);
-            self.tell_hosts_who_waits(&room);
+            self.tell_hosts_stopped_waiting(&room, id);
             self.update_gauges();
             return;
         }
@@ -228,10 +229,19 @@ impl Sfu {
         self.tell_all(&hosts, ServerMessage::Contacts { contacts });
     }
 
-    fn tell_hosts_who_waits(&mut self, room: &RoomName) {
-        let guests = self.waiting_guests(room);
+    /// Hosts hear of each knock and each end of waiting, not the whole list again: a
+    /// coming and going guest costs a host two small messages.
+    fn tell_hosts_knocked(&mut self, room: &RoomName, id: ParticipantId) {
+        let Some(guest) = self.waiting_guests(room).into_iter().find(|g| g.id == id) else {
+            return;
+        };
         let hosts = self.rooms.hosts_of(room);
-        self.tell_all(&hosts, ServerMessage::WaitingRoom { guests });
+        self.tell_all(&hosts, ServerMessage::Knocked { guest });
+    }
+
+    fn tell_hosts_stopped_waiting(&mut self, room: &RoomName, id: ParticipantId) {
+        let hosts = self.rooms.hosts_of(room);
+        self.tell_all(&hosts, ServerMessage::StoppedWaiting { participant_id: id });
     }
 
     /// The room `id` hosts, or a refusal sent to them.
@@ -301,7 +311,6 @@ impl Sfu {
             for waiting in self.lobby.ids(&room) {
                 self.admit(now, &room, waiting);
             }
-            self.tell_hosts_who_waits(&room);
         }
     }
 
@@ -332,10 +341,7 @@ impl Sfu {
         let waiting = self.lobby.room_of(target) == Some(&room);
         let present = self.rooms.room_name(target) == Some(&room);
         match (action, waiting, present) {
-            (ModerationAction::Admit, true, _) => {
-                self.admit(now, &room, target);
-                self.tell_hosts_who_waits(&room);
-            }
+            (ModerationAction::Admit, true, _) => self.admit(now, &room, target),
             (ModerationAction::Deny, true, _) => {
                 self.lobby.take(target);
                 self.members.remove(target);
@@ -345,7 +351,7 @@ impl Sfu {
                     "the host did not let you in",
                     close_code::DENIED,
                 );
-                self.tell_hosts_who_waits(&room);
+                self.tell_hosts_stopped_waiting(&room, target);
             }
             (ModerationAction::Remove, true, _) | (ModerationAction::Remove, _, true) => {
                 if let Some(member) = self.members.get(target).filter(|m| !m.entry.is_host()) {
@@ -384,7 +390,7 @@ impl Sfu {
                     },
                 );
                 self.send_waiting(target, &room);
-                self.tell_hosts_who_waits(&room);
+                self.tell_hosts_knocked(&room, target);
                 self.update_gauges();
             }
             (ModerationAction::Mute, _, true) => {

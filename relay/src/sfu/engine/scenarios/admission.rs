@@ -32,8 +32,8 @@ fn a_guest_waits_the_host_sees_them_and_nothing_of_the_room_reaches_them() {
         }
     )));
     assert!(
-        scene.got(HOST, |m| matches!(m, ServerMessage::WaitingRoom { guests }
-            if guests.len() == 1 && guests[0].email.as_deref() == Some("eltern@example.org"))),
+        scene.got(HOST, |m| matches!(m, ServerMessage::Knocked { guest }
+            if guest.id == GUEST && guest.email.as_deref() == Some("eltern@example.org"))),
         "the host sees who knocks, with the address given"
     );
     scene.chat(HOST, "noch geheim");
@@ -45,7 +45,7 @@ fn a_guest_waits_the_host_sees_them_and_nothing_of_the_room_reaches_them() {
     assert_eq!(scene.closed.get(&GUEST), Some(&close_code::DENIED));
     assert!(scene.got(
         HOST,
-        |m| matches!(m, ServerMessage::WaitingRoom { guests } if guests.is_empty())
+        |m| matches!(m, ServerMessage::StoppedWaiting { participant_id } if *participant_id == GUEST)
     ));
     scene
         .only_known(&[HOST])
@@ -192,4 +192,33 @@ fn ending_the_meeting_closes_everyone_in_the_room_and_waiting() {
         );
     }
     scene.only_known(&[]).expect("nothing of anyone is kept");
+}
+
+#[test]
+fn a_host_hears_each_knock_once_not_the_whole_list_again() {
+    let mut scene = Scene::new();
+    scene.join(HOST, true, None);
+    for n in 10..15u64 {
+        scene.join(ParticipantId(n), false, Some("eltern@example.org"));
+    }
+    scene.take(HOST);
+    // One guest comes and goes a hundred times while four others wait.
+    for round in 0..100u64 {
+        let id = ParticipantId(100 + round);
+        scene.join_from(
+            id,
+            Entry::Guest,
+            None,
+            std::net::IpAddr::from([198, 51, 100, 1]),
+        );
+        scene.command(Command::Leave { id });
+    }
+    let got = scene.take(HOST);
+    assert_eq!(got.len(), 200, "one message per knock and per leave");
+    let bytes: usize = got.iter().map(|m| m.to_json().len()).sum();
+    assert!(bytes < 200 * 120, "{bytes} bytes for 200 small changes");
+    assert!(
+        got.iter().all(|m| !format!("{m:?}").contains("eltern@")),
+        "the others' addresses are not sent again"
+    );
 }

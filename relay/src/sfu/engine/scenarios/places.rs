@@ -133,7 +133,7 @@ fn a_removed_guest_cannot_knock_again_from_the_same_address_for_a_while() {
         scene
             .take(HOST)
             .iter()
-            .all(|m| !matches!(m, ServerMessage::WaitingRoom { guests } if !guests.is_empty())),
+            .all(|m| !matches!(m, ServerMessage::Knocked { .. })),
         "the host is not bothered by the knock"
     );
     scene.now += REMOVAL_BAN;
