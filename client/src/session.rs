@@ -375,6 +375,8 @@ fn final_reason(closed: Closed) -> Option<EndReason> {
         close_code::DENIED => Some(EndReason::Denied),
         close_code::MEETING_ENDED => Some(EndReason::MeetingEnded),
         close_code::NOT_ALLOWED => Some(EndReason::RoomLocked),
+        // The session goes on elsewhere; a resume from here would only fail.
+        close_code::TAKEN_OVER => Some(EndReason::ConnectionLost),
         // 1000: the relay closed after our own `leave`.
         1000 => Some(EndReason::ConnectionLost),
         _ => None,
@@ -500,8 +502,11 @@ async fn handle(
 ) -> Result<(), EndReason> {
     let peer = links.borrow().peer.clone();
     match message {
-        ServerMessage::Resumed { .. } => {
-            links.borrow_mut().attempts = 0;
+        ServerMessage::Resumed { resume, .. } => {
+            let mut links = links.borrow_mut();
+            links.attempts = 0;
+            links.resume = (!resume.is_empty()).then_some(resume);
+            drop(links);
             on_event.emit(SessionEvent::Reconnected);
         }
         ServerMessage::Welcome {

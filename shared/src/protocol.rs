@@ -220,6 +220,8 @@ pub enum ServerMessage {
     /// Answer to `Resume`: the session continues. What the relay sent meanwhile follows.
     Resumed {
         participant_id: ParticipantId,
+        /// The secret for the next resume: each one works once.
+        resume: String,
     },
     /// Answer to `Join` when the guest must wait: nothing of the room is shared until a host
     /// admits them (then `Welcome` follows). Sent again when what they see changes.
@@ -417,6 +419,8 @@ pub mod close_code {
     pub const MEETING_ENDED: u16 = 4007;
     /// The room is locked, or its password changed while joining.
     pub const NOT_ALLOWED: u16 = 4008;
+    /// The session was resumed on another connection; this one ends.
+    pub const TAKEN_OVER: u16 = 4009;
 }
 
 impl ClientMessage {

@@ -36,7 +36,7 @@ mod presence;
 #[cfg(test)]
 mod scenarios;
 pub use admission::Gate;
-pub use presence::{Resumed, PARKED_MAX};
+pub use presence::{fresh_resume_secret, Resumed, PARKED_MAX};
 
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.

@@ -152,6 +152,18 @@ impl Clients {
         Delivery::Queued
     }
 
+    /// A resumed session's new connection. One it replaces (not noticed dead yet) is told
+    /// and closed; what it had not taken yet follows on the new one.
+    fn take_over(&mut self, id: ParticipantId, mut new: Outbox) {
+        if let Some(old) = self.outboxes.remove(&id) {
+            let _ = old
+                .sender
+                .try_send(ToClient::Close(sprechstunde_shared::close_code::TAKEN_OVER));
+            new.overflow = old.overflow;
+        }
+        self.outboxes.insert(id, new);
+    }
+
     /// Moves what waits in overflow queues into outboxes that have room again.
     fn catch_up(&mut self) {
         for outbox in self.outboxes.values_mut() {
@@ -227,8 +239,7 @@ pub async fn run(
                     // before anything from its outbox: all of it, in order.
                     let resumed = sfu.resume(&token);
                     if let Some(resumed) = &resumed {
-                        // A connection it replaces (not noticed dead yet) is dropped here.
-                        clients.outboxes.insert(resumed.id, Outbox::new(connection, outbox));
+                        clients.take_over(resumed.id, Outbox::new(connection, outbox));
                     }
                     let _ = reply.send(resumed);
                 }

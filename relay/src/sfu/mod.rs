@@ -9,4 +9,4 @@ pub mod peer;
 pub mod rooms;
 pub mod speaking;
 
-pub use engine::{Command, Sfu};
+pub use engine::{fresh_resume_secret, Command, Sfu};

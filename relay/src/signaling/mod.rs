@@ -28,16 +28,6 @@ use crate::sfu::Command;
 /// Longest resume secret accepted (the relay's are 32 hex digits).
 const RESUME_TOKEN_MAX: usize = 64;
 
-/// A fresh secret for resuming a session.
-fn resume_secret() -> String {
-    let mut bytes = [0u8; 16];
-    // Without randomness there is no resume (an empty secret is never registered).
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return String::new();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 enum Verdict {
     /// Keep going; maybe with a reply to this client.
     Continue(Option<ServerMessage>),
@@ -382,7 +372,7 @@ impl Session {
             media,
             entry,
             password_checked,
-            resume: resume_secret(),
+            resume: crate::sfu::fresh_resume_secret(),
             address: self.ip,
         })
     }

@@ -96,6 +96,7 @@ fn server_samples() -> Vec<ServerMessage> {
         },
         ServerMessage::Resumed {
             participant_id: ParticipantId(3),
+            resume: "77c1".into(),
         },
         ServerMessage::Waiting {
             participant_id: ParticipantId(3),

@@ -377,10 +377,14 @@ impl Sfu {
                 let Some(participant) = self.rooms.participant(target).cloned() else {
                     return;
                 };
-                // The member record stays as it is: the same link still (a later removal
-                // bans its token; only a host's admission lets them in again, an invitation
-                // skips knocking only), the same e-mail address and resume secret.
+                // The member record stays: the same link still (a later removal bans its
+                // token; only a host's admission lets them in again, an invitation skips
+                // knocking only) and the same e-mail address. The resume secret is new: the
+                // one given before does not lead back into the room.
                 self.remove(now, target, false, work);
+                if let Some(member) = self.members.get_mut(target) {
+                    member.resume = super::fresh_resume_secret();
+                }
                 self.lobby.knock(
                     &room,
                     Waiter {

@@ -110,9 +110,10 @@ impl Members {
         if secret.is_empty() {
             return None;
         }
+        use subtle::ConstantTimeEq;
         self.0
             .iter()
-            .find(|(_, m)| m.resume == secret)
+            .find(|(_, m)| bool::from(m.resume.as_bytes().ct_eq(secret.as_bytes())))
             .map(|(id, _)| *id)
     }
 }

@@ -25,6 +25,16 @@ pub const DETACHED_SILENCE: Duration = Duration::from_secs(6);
 /// is given up (the resume fails and the client joins afresh), never cut silently.
 pub const PARKED_MAX: usize = 1000;
 
+/// A fresh secret for resuming a session.
+pub fn fresh_resume_secret() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness there is no resume (an empty secret is never registered).
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return String::new();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A participant whose signaling connection dropped, kept for a resume.
 pub(crate) struct Detached {
     until: Instant,
@@ -80,7 +90,8 @@ impl Sfu {
     }
 
     /// A new connection presents a resume secret: the session it names continues, if it is
-    /// still kept.
+    /// still kept. The secret works once; `resumed` carries the next. A connection it
+    /// replaces (one the relay has not noticed dead yet) is closed by the caller.
     pub fn resume(&mut self, token: &str) -> Option<Resumed> {
         let id = self.members.by_resume_secret(token)?;
         let room = self.rooms.room_name(id)?.clone();
@@ -88,12 +99,17 @@ impl Sfu {
         if member.detached.as_ref().is_some_and(|d| d.overflowed) {
             return None;
         }
+        member.resume = fresh_resume_secret();
+        let next_secret = member.resume.clone();
         let parked = member.detached.take().map(|d| d.parked).unwrap_or_default();
         let offer_parked = parked
             .iter()
             .any(|m| matches!(m, ServerMessage::Offer { .. }));
         let mut messages = Vec::with_capacity(parked.len() + 2);
-        messages.push(ServerMessage::Resumed { participant_id: id });
+        messages.push(ServerMessage::Resumed {
+            participant_id: id,
+            resume: next_secret,
+        });
         messages.extend(parked);
         let in_flight = self.members.peer(id).and_then(|p| p.offer_in_flight());
         if let (false, Some((sdp, streams))) = (offer_parked, in_flight) {

@@ -349,10 +349,18 @@ fn a_resume_delivers_every_parked_message_in_order() {
 
     let resumed = scene.sfu.resume("resume-2").expect("the session is kept");
     assert_eq!(resumed.id, GUEST);
-    assert!(matches!(
-        resumed.messages.first(),
-        Some(ServerMessage::Resumed { participant_id }) if *participant_id == GUEST
-    ));
+    let next_secret = match resumed.messages.first() {
+        Some(ServerMessage::Resumed {
+            participant_id,
+            resume,
+        }) if *participant_id == GUEST => resume.clone(),
+        other => panic!("resumed first, got {other:?}"),
+    };
+    assert_eq!(next_secret.len(), 32, "a fresh secret");
+    assert!(
+        scene.sfu.resume("resume-2").is_none(),
+        "a secret works once: whoever saw it cannot take the session over later"
+    );
     let chats: Vec<String> = resumed
         .messages
         .iter()
@@ -367,6 +375,26 @@ fn a_resume_delivers_every_parked_message_in_order() {
     // Back on a connection: messages go out again at once.
     scene.chat(HOST, "danach");
     assert_eq!(scene.take(GUEST).len(), 1);
+    assert!(
+        scene.sfu.resume(&next_secret).is_some(),
+        "the next secret works"
+    );
+}
+
+#[test]
+fn sent_to_the_waiting_room_and_back_the_old_resume_secret_is_void() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.moderate(GUEST, ModerationAction::SendToWaitingRoom);
+    scene.moderate(GUEST, ModerationAction::Admit);
+    scene.media_up(GUEST);
+    let welcome_secret = scene.take(GUEST).into_iter().find_map(|m| match m {
+        ServerMessage::Welcome { resume, .. } => Some(resume),
+        _ => None,
+    });
+    assert!(scene.sfu.resume("resume-2").is_none());
+    let secret = welcome_secret.expect("welcomed again");
+    assert_ne!(secret, "resume-2");
+    assert!(scene.sfu.resume(&secret).is_some());
 }
 
 #[test]
@@ -426,8 +454,12 @@ fn a_resume_sends_the_offer_in_flight_again() {
     );
 
     // Dropped again before answering: the offer comes again, once.
+    let Some(ServerMessage::Resumed { resume: next, .. }) = resumed.messages.first() else {
+        panic!("resumed first");
+    };
+    let next = next.clone();
     assert!(scene.sfu.detach(scene.now, GUEST));
-    let resumed = scene.sfu.resume("resume-2").expect("kept");
+    let resumed = scene.sfu.resume(&next).expect("kept");
     assert_eq!(offers(&resumed.messages), 1);
 }
 
