@@ -154,6 +154,8 @@ pub enum ModerationAction {
     Mute,
     /// Switch their camera off; they may switch it on again themselves.
     StopCamera,
+    /// End their screen share; they may share again themselves.
+    StopScreen,
     LowerHand,
     /// Remove them; they cannot come back with the same link token.
     Remove,

@@ -33,6 +33,13 @@ fn actions_for(p: &Participant) -> Vec<(ModerationAction, &'static str, Key)> {
             Key::ModStopCamera,
         ));
     }
+    if p.media.screen {
+        actions.push((
+            ModerationAction::StopScreen,
+            "stop-screen",
+            Key::ModStopScreen,
+        ));
+    }
     if p.hand.is_some() {
         actions.push((ModerationAction::LowerHand, "lower-hand", Key::ModLowerHand));
     }

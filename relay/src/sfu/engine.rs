@@ -41,6 +41,9 @@ pub use presence::{fresh_resume_secret, Resumed, PARKED_MAX};
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.
 const KEYFRAME_COALESCE: Duration = Duration::from_millis(300);
+/// Keyframes asked for on one receiver's behalf when it switches video on again, at most
+/// this often.
+const RECEIVE_VIDEO_KEYFRAME_GAP: Duration = Duration::from_secs(2);
 /// Most participants on one relay (all rooms together).
 pub const MAX_PARTICIPANTS: usize = 500;
 /// Longest sleep of the I/O loop when no participant needs a timer.
@@ -324,7 +327,13 @@ impl Sfu {
                 };
                 let resumed = enabled && !peer.receive_video;
                 peer.receive_video = enabled;
-                if resumed {
+                // Toggling fast must not make every sender send keyframes again and again:
+                // within the gap, the receiving browser asks for what it cannot decode.
+                let may_ask = peer.video_resumed_at.is_none_or(|at| {
+                    now.saturating_duration_since(at) >= RECEIVE_VIDEO_KEYFRAME_GAP
+                });
+                if resumed && may_ask {
+                    peer.video_resumed_at = Some(now);
                     // Video starts again: a keyframe at once instead of a frozen picture.
                     for key in peer.open_video_tracks() {
                         self.request_keyframe(now, key, KeyframeRequestKind::Pli);

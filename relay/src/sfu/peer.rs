@@ -39,6 +39,8 @@ pub struct Peer {
     pub next_timeout: Instant,
     /// False when the participant chose "audio only": no video is forwarded to them.
     pub receive_video: bool,
+    /// When keyframes were last asked for because this participant switched video on.
+    pub video_resumed_at: Option<Instant>,
     /// What this participant says it sends; what is off is not forwarded.
     pub sending: sprechstunde_shared::MediaState,
     /// The media path has been up at least once.
@@ -102,6 +104,7 @@ impl Peer {
             lines: Lines::default(),
             next_timeout: now,
             receive_video: true,
+            video_resumed_at: None,
             sending: sprechstunde_shared::MediaState::default(),
             media_connected: false,
             entered: now,

@@ -295,6 +295,11 @@ fn use_follow_the_host(
                         dispatch.dispatch(LocalAction::Camera(false));
                         dispatch.dispatch(LocalAction::Notice(Some(Key::CameraStoppedByHost)));
                     }
+                    ModerationAction::StopScreen => {
+                        sending::stop_screen(&sending, peer).await;
+                        dispatch.dispatch(LocalAction::Screen(false));
+                        dispatch.dispatch(LocalAction::Notice(Some(Key::ScreenStoppedByHost)));
+                    }
                     ModerationAction::LowerHand => {
                         dispatch.dispatch(LocalAction::Notice(Some(Key::HandLoweredByHost)))
                     }

@@ -403,6 +403,9 @@ impl Sfu {
             (ModerationAction::StopCamera, _, true) => {
                 self.switch_off(now, target, |m| m.camera = false, action);
             }
+            (ModerationAction::StopScreen, _, true) => {
+                self.switch_off(now, target, |m| m.screen = false, action);
+            }
             (ModerationAction::LowerHand, _, true) => {
                 if let Some((participant, members)) =
                     self.rooms.update_participant(target, |p| p.hand = None)

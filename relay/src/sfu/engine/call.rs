@@ -31,9 +31,19 @@ impl Sfu {
         if let Some(peer) = self.members.peer_mut(id) {
             peer.sending = media;
         }
-        if was.is_some_and(|was| !was.camera) && media.camera {
-            // Camera packets were dropped while it was off: start the others on a keyframe.
-            if let Some(key) = self.rooms.track_of(id, TrackKind::Video) {
+        // Packets were dropped while it was off: start the others on a keyframe.
+        let switched_on = [
+            (
+                TrackKind::Video,
+                was.is_some_and(|was| !was.camera) && media.camera,
+            ),
+            (
+                TrackKind::Screen,
+                was.is_some_and(|was| !was.screen) && media.screen,
+            ),
+        ];
+        for (kind, _) in switched_on.into_iter().filter(|(_, on)| *on) {
+            if let Some(key) = self.rooms.track_of(id, kind) {
                 self.request_keyframe(now, key, KeyframeRequestKind::Pli);
                 work.push(id);
             }

@@ -21,12 +21,13 @@ use crate::access::Entry;
 use crate::sfu::meeting::MeetingInfo;
 
 pub const PARTICIPANTS: u8 = 6;
-const MODERATION: [ModerationAction; 8] = [
+const MODERATION: [ModerationAction; 9] = [
     ModerationAction::Admit,
     ModerationAction::Deny,
     ModerationAction::SendToWaitingRoom,
     ModerationAction::Mute,
     ModerationAction::StopCamera,
+    ModerationAction::StopScreen,
     ModerationAction::LowerHand,
     ModerationAction::Remove,
     ModerationAction::MakeHost,

@@ -167,7 +167,8 @@ impl Sfu {
                 let switched_on = match kind {
                     Some(TrackKind::Audio) => sending.mic,
                     Some(TrackKind::Video) => sending.camera,
-                    Some(TrackKind::Screen) | None => true,
+                    Some(TrackKind::Screen) => sending.screen,
+                    None => true,
                 };
                 if !switched_on {
                     return;

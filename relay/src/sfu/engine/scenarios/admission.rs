@@ -222,3 +222,48 @@ fn a_host_hears_each_knock_once_not_the_whole_list_again() {
         "the others' addresses are not sent again"
     );
 }
+
+#[test]
+fn a_host_ends_someones_screen_share_and_nobody_else_can() {
+    let mut scene = Scene::host_and_guest(None);
+    let sharing = MediaState {
+        mic: true,
+        camera: true,
+        screen: true,
+    };
+    scene.command(Command::SetMedia {
+        id: GUEST,
+        media: sharing,
+    });
+    scene.take(HOST);
+    scene.take(GUEST);
+    scene.command(Command::Moderate {
+        id: GUEST,
+        target: HOST,
+        action: ModerationAction::StopScreen,
+    });
+    assert!(scene.got(GUEST, |m| matches!(
+        m,
+        ServerMessage::Error {
+            code: sprechstunde_shared::ErrorCode::NotHost,
+            ..
+        }
+    )));
+    scene.moderate(GUEST, ModerationAction::StopScreen);
+    assert!(scene.got(GUEST, |m| matches!(
+        m,
+        ServerMessage::Moderated {
+            action: ModerationAction::StopScreen
+        }
+    )));
+    assert!(scene.got(
+        HOST,
+        |m| matches!(m, ServerMessage::ParticipantUpdated { participant }
+        if participant.id == GUEST && !participant.media.screen && participant.media.camera)
+    ));
+    assert_eq!(
+        scene.sfu.members.peer(GUEST).map(|p| p.sending.screen),
+        Some(false),
+        "the relay stops forwarding the screen, whatever the client keeps sending"
+    );
+}

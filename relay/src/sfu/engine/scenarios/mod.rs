@@ -149,14 +149,17 @@ impl Scene {
             id,
             candidate: candidate.to_sdp_string(),
         });
-        let answer = self
-            .take(id)
-            .into_iter()
-            .find_map(|m| match m {
-                ServerMessage::Answer { sdp } => Some(sdp),
-                _ => None,
-            })
-            .expect("the relay answers");
+        // The answer; whatever else came (an offer of others' media) stays in the inbox.
+        let mut answer = None;
+        let mut others = Vec::new();
+        for message in self.take(id) {
+            match message {
+                ServerMessage::Answer { sdp } if answer.is_none() => answer = Some(sdp),
+                other => others.push(other),
+            }
+        }
+        self.inbox.insert(id, others);
+        let answer = answer.expect("the relay answers");
         rtc.sdp_api()
             .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).expect("SDP"))
             .expect("answer accepted");
@@ -562,5 +565,36 @@ fn the_next_family_reads_nothing_the_last_family_wrote_or_said() {
     assert!(
         host_saw.contains("Person 2"),
         "the counselor still sees the earlier visit"
+    );
+}
+
+#[test]
+fn switching_video_off_and_on_fast_does_not_make_senders_spam_keyframes() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.connect_client(HOST);
+    scene.connect_client(GUEST);
+    scene.answer_offers();
+    scene.answer_offers();
+    let asked = |scene: &Scene| {
+        scene
+            .sfu
+            .metrics
+            .keyframe_requests_sent
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = asked(&scene);
+    let start = scene.now;
+    for _ in 0..20 {
+        for enabled in [false, true] {
+            scene.command(Command::ReceiveVideo { id: GUEST, enabled });
+            scene.now += Duration::from_millis(150);
+            scene.pump();
+        }
+    }
+    let seconds = scene.now.duration_since(start).as_secs();
+    let during = asked(&scene) - before;
+    assert!(
+        during <= seconds / 2 + 1,
+        "{during} keyframe requests in {seconds} s of toggling"
     );
 }
