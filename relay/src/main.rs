@@ -2,7 +2,7 @@
 //! The command line and the server's start-up; everything else is in the library.
 
 use sprechstunde_relay::{
-    access, accesslog, admin, config, limits, room_admin, sfu, store, tls, web,
+    access, accesslog, admin, config, http_server, limits, room_admin, sfu, store, tls, web,
 };
 
 use std::net::SocketAddr;
@@ -15,8 +15,6 @@ use str0m::Candidate;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
-
-use std::future::IntoFuture;
 
 use sprechstunde_relay::config::{Config, ConfigArgs};
 use sprechstunde_relay::metrics::Metrics;
@@ -177,13 +175,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             info!(%http, media = ?advertised, "relay ready");
             // Machine-readable line for scripts and tests that start the relay on port 0.
             println!("listening http://{http} media {}", advertised.join(","));
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopping)
-            .await
-            .context("HTTP server failed")?;
+            http_server::serve(listener, app, None, stopping).await;
         }
         Some(files) => serve_tls(files, listener, app, stopping, &advertised).await?,
     }
@@ -207,9 +199,9 @@ async fn serve_tls(
     advertised: &[String],
 ) -> anyhow::Result<()> {
     let tls_config = tls::server_config(&files.cert, &files.key)?;
-    let https_listener = std::net::TcpListener::bind(files.https)
+    let https_listener = TcpListener::bind(files.https)
+        .await
         .with_context(|| format!("cannot listen on {}", files.https))?;
-    https_listener.set_nonblocking(true)?;
     let https = https_listener.local_addr()?;
     let http = http_listener.local_addr()?;
     let app = app.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -223,29 +215,27 @@ async fn serve_tls(
         "listening https://{https} media {} redirect http://{http}",
         advertised.join(",")
     );
-    let handle = axum_server::Handle::new();
-    let stop_https = handle.clone();
-    let (redirect_stop_tx, redirect_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         stopping.await;
-        stop_https.graceful_shutdown(Some(Duration::from_secs(1)));
-        let _ = redirect_stop_tx.send(());
+        let _ = stop_tx.send(true);
     });
-    let redirects = tokio::spawn(
-        axum::serve(http_listener, redirect)
-            .with_graceful_shutdown(async move {
-                let _ = redirect_stop_rx.await;
-            })
-            .into_future(),
-    );
-    axum_server::from_tcp_rustls(
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let redirects = tokio::spawn(http_server::serve(
+        http_listener,
+        redirect,
+        None,
+        stopped(stop_rx.clone()),
+    ));
+    http_server::serve(
         https_listener,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls_config),
-    )?
-    .handle(handle)
-    .serve(app.into_make_service_with_connect_info::<SocketAddr>())
-    .await
-    .context("HTTPS server failed")?;
+        app,
+        Some(tokio_rustls::TlsAcceptor::from(tls_config)),
+        stopped(stop_rx),
+    )
+    .await;
     let _ = redirects.await;
     Ok(())
 }

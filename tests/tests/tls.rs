@@ -86,6 +86,13 @@ async fn https_and_wss_with_a_self_signed_certificate() -> Result<()> {
         "--https",
         &https,
     ])?;
+    // A client that opens the HTTPS port and never says hello, and one that stops in the
+    // middle of its headers on the redirect port: both are let go.
+    let silent = TcpStream::connect(("127.0.0.1", https_port)).await?;
+    let mut half = TcpStream::connect(relay.http).await?;
+    half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await?;
+    let opened = std::time::Instant::now();
 
     // HTTPS, with TLS 1.3 and with TLS 1.2.
     for (versions, name) in [
@@ -178,6 +185,22 @@ async fn https_and_wss_with_a_self_signed_certificate() -> Result<()> {
     if String::from_utf8_lossy(&reply.body).contains("<script") {
         bail!("plain HTTP served the app");
     }
+    for (mut stream, what) in [
+        (silent, "the silent TLS client"),
+        (half, "the half request"),
+    ] {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut byte)).await;
+        ensure!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "{what} was not let go: {read:?}"
+        );
+    }
+    let held = opened.elapsed();
+    ensure!(
+        held >= Duration::from_secs(5),
+        "let go too early ({held:?})"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

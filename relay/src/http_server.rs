@@ -1,0 +1,182 @@
+//! Serving HTTP(S) connections with limits, so that slow clients cannot take the relay's file
+//! descriptors: a request's headers must arrive within [`HEADER_TIMEOUT`] (also the wait for
+//! the next request on a kept-alive connection), a TLS handshake within
+//! [`HANDSHAKE_TIMEOUT`], and only so many connections are open at once, from one address
+//! and in all. WebSocket upgrades leave these limits behind once upgraded (signaling has its
+//! own idle timeout and per-address cap).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
+use tracing::debug;
+
+use crate::limits::address_key;
+
+/// All of a request's headers must arrive within this time.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A TLS handshake must be done within this time.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP connections open at once, in all (each is a file descriptor).
+pub const MAX_CONNECTIONS: usize = 4096;
+/// HTTP connections one address may hold open at once (an office behind one NAT: a few
+/// browsers, each with up to six).
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 128;
+/// How long open requests may take to finish when the relay stops.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Open connections, in all and per address.
+#[derive(Clone)]
+struct Admission {
+    all: Arc<Semaphore>,
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// A connection's place; freed when it ends.
+struct Place {
+    _all: OwnedSemaphorePermit,
+    address: IpAddr,
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.per_address.lock() {
+            if let Some(count) = open.get_mut(&self.address) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(&self.address);
+                }
+            }
+        }
+    }
+}
+
+impl Admission {
+    fn new() -> Admission {
+        Admission {
+            all: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            per_address: Arc::default(),
+        }
+    }
+
+    fn admit(&self, peer: IpAddr) -> Option<Place> {
+        let all = self.all.clone().try_acquire_owned().ok()?;
+        let address = address_key(peer);
+        let mut open = self.per_address.lock().ok()?;
+        let count = open.entry(address).or_insert(0);
+        if *count >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(Place {
+            _all: all,
+            address,
+            per_address: self.per_address.clone(),
+        })
+    }
+}
+
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` completes; then open
+/// requests get a moment to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    stop: impl Future<Output = ()>,
+) {
+    let admission = Admission::new();
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, or the peer gave up: wait a moment, go on.
+                    debug!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        // Over a limit: closed at once, before any work.
+        let Some(place) = admission.admit(peer.ip()) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _place = place;
+            let service = TowerToHyperService::new(
+                app.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer))),
+            );
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                }
+                Some(tls) => {
+                    let Some(stream) = handshake(&tls, stream).await else {
+                        return;
+                    };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+async fn handshake(
+    tls: &TlsAcceptor,
+    stream: TcpStream,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_address_cannot_take_every_place() {
+        let admission = Admission::new();
+        let crowd: IpAddr = "203.0.113.5".parse().expect("ip");
+        let places: Vec<Place> = (0..MAX_CONNECTIONS_PER_ADDRESS)
+            .map(|_| admission.admit(crowd).expect("place"))
+            .collect();
+        assert!(admission.admit(crowd).is_none());
+        assert!(admission
+            .admit("198.51.100.1".parse().expect("ip"))
+            .is_some());
+        drop(places);
+        assert!(admission.admit(crowd).is_some(), "places are freed");
+    }
+}
