@@ -24,6 +24,8 @@ pub struct Metrics {
     pub access_log_written: AtomicU64,
     /// Entries lost because the writer could not keep up or the disk failed.
     pub access_log_dropped: AtomicU64,
+    /// Request entries left out because one address went over its share per minute.
+    pub access_log_left_out: AtomicU64,
     pub csp_violations: AtomicU64,
     /// Chat messages delivered (a count only; the text is never kept beyond the room).
     pub chat_messages: AtomicU64,
@@ -39,7 +41,7 @@ pub fn set(gauge: &AtomicU64, n: u64) {
 
 impl Metrics {
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 16] = [
+        let rows: [(&str, &str, &AtomicU64); 17] = [
             (
                 "datagrams_received_total",
                 "counter",
@@ -89,6 +91,11 @@ impl Metrics {
                 "access_log_dropped_total",
                 "counter",
                 &self.access_log_dropped,
+            ),
+            (
+                "access_log_left_out_total",
+                "counter",
+                &self.access_log_left_out,
             ),
             ("csp_violations_total", "counter", &self.csp_violations),
             ("chat_messages_total", "counter", &self.chat_messages),

@@ -14,7 +14,7 @@ use sprechstunde_shared::{MAX_MESSAGE_BYTES, MAX_SDP_MESSAGE_BYTES};
 use tokio::sync::mpsc;
 
 use crate::accesslog::client_ip::ClientIp;
-use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditRecord, AuditSink};
+use crate::accesslog::{self, repo, user_agent, AccessEntry, AuditSink};
 use crate::assets::{self, NO_CLIENT_PAGE};
 use crate::config::PrivacyNotice;
 use crate::limits::{self, ConnectionCounter};
@@ -87,16 +87,19 @@ async fn access_log(
     );
     let response = next.run(request).await;
     let bytes = response.body().size_hint().exact().unwrap_or(0);
-    state.audit.record(AuditRecord::Access(AccessEntry {
-        time_ms,
-        ip: ip.to_string(),
-        path,
-        status: response.status().as_u16(),
-        bytes,
-        os: software.os,
-        browser: software.browser,
-        browser_version: software.browser_version,
-    }));
+    state.audit.record_request(
+        limits::address_key(ip),
+        AccessEntry {
+            time_ms,
+            ip: ip.to_string(),
+            path,
+            status: response.status().as_u16(),
+            bytes,
+            os: software.os,
+            browser: software.browser,
+            browser_version: software.browser_version,
+        },
+    );
     response
 }
 

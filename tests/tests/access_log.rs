@@ -303,3 +303,38 @@ async fn json_lines_for_a_log_shipper_carry_the_same_fields_and_are_erased_too()
     );
     Ok(())
 }
+
+/// One address sending 1,000 requests with 16 KB paths adds at most its share to the log,
+/// with paths cut short; what was left out is counted.
+#[tokio::test]
+async fn one_address_cannot_flood_the_log() -> Result<()> {
+    let relay = Relay::start()?;
+    let long_path = format!("/{}", "x".repeat(16 * 1024));
+    for _ in 0..1_000 {
+        relay.get(&long_path)?;
+    }
+    let log = eventually("the log to settle", Duration::from_secs(10), || async {
+        let log = export(&relay).await?;
+        let access = log["access"].as_array().map(Vec::len).unwrap_or(0);
+        Ok(if access >= 600 { Ok(log) } else { Err(log) })
+    })
+    .await?;
+    let entries = log["access"].as_array().context("access entries")?;
+    ensure!(
+        entries.len() == 600,
+        "{} entries from one address",
+        entries.len()
+    );
+    let longest = entries
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    ensure!(longest <= 256, "a path of {longest} bytes was logged");
+    ensure!(
+        relay.metric("access_log_left_out_total")? == 400.0,
+        "what was left out is counted"
+    );
+    Ok(())
+}

@@ -7,6 +7,7 @@
 //! disk; retention, legal holds and the data-subject tools work on the same SQLite file.
 
 pub mod client_ip;
+pub mod flood;
 pub mod jsonl;
 pub mod records;
 pub mod repo;

@@ -2,8 +2,12 @@
 //!
 //! Drop policy: the queue is bounded; when the disk cannot keep up, new entries are dropped
 //! and counted (`access_log_dropped_total`) rather than slowing requests or filling memory.
+//! Every entry is small (paths are cut to 256 bytes, the other fields are short), so the
+//! queue's 8192 entries hold at most about 5 MB. One address adds at most 600 request entries
+//! a minute ([`super::flood`]).
 //! Write errors are logged at most once a minute, so a broken disk cannot flood the output.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -13,8 +17,9 @@ use tracing::{info, warn};
 
 use anyhow::Context;
 
+use super::flood::{loggable_path, FloodGuard, Verdict};
 use super::jsonl::JsonLines;
-use super::records::AuditRecord;
+use super::records::{AccessEntry, AuditRecord, EventKind, EventRecord};
 use super::repo;
 use crate::metrics::{self, Metrics};
 use crate::store::Store;
@@ -29,9 +34,29 @@ const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(60);
 pub struct AuditSink {
     sender: SyncSender<AuditRecord>,
     metrics: Arc<Metrics>,
+    flood: Arc<FloodGuard>,
 }
 
 impl AuditSink {
+    /// A request, unless its address has added its share this minute.
+    pub fn record_request(&self, address: IpAddr, mut entry: AccessEntry) {
+        entry.path = loggable_path(&entry.path);
+        match self.flood.check(Instant::now(), address) {
+            Verdict::LeaveOut => metrics::add(&self.metrics.access_log_left_out, 1),
+            Verdict::Record => self.record(AuditRecord::Access(entry)),
+            Verdict::RecordAfterLeavingOut(_) => {
+                self.record(AuditRecord::Event(EventRecord {
+                    time_ms: entry.time_ms,
+                    kind: EventKind::Error,
+                    room: None,
+                    ip: entry.ip.clone(),
+                    detail: "requests over the per-address log limit were left out",
+                }));
+                self.record(AuditRecord::Access(entry));
+            }
+        }
+    }
+
     pub fn record(&self, record: AuditRecord) {
         match self.sender.try_send(record) {
             Ok(()) => {}
@@ -70,7 +95,11 @@ pub fn start(
     std::thread::Builder::new()
         .name("access-log".into())
         .spawn(move || write_loop(store, json_lines, receiver, retention_days, thread_metrics))?;
-    Ok(AuditSink { sender, metrics })
+    Ok(AuditSink {
+        sender,
+        metrics,
+        flood: Arc::default(),
+    })
 }
 
 fn write_loop(
