@@ -138,12 +138,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics.clone(),
     );
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
+    let liveness = sprechstunde_relay::health::Liveness::default();
     let sfu_task = tokio::spawn(sfu::io::run(
         media,
         sfu,
         inbox_rx,
         metrics.clone(),
         audit.clone(),
+        liveness.clone(),
     ));
 
     let app = web::router(web::AppState {
@@ -161,6 +163,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .flatten()
             .map(Arc::from),
         doorkeeper,
+        liveness,
     });
     let shutdown_inbox = inbox_tx.clone();
     let stopping = async move {

@@ -40,6 +40,18 @@ pub struct AppState {
     /// Origin of the configured public URL; `None`: compare with `Host`.
     pub public_origin: Option<Arc<str>>,
     pub doorkeeper: crate::access::Doorkeeper,
+    /// Whether the media loop turns.
+    pub liveness: crate::health::Liveness,
+}
+
+/// Ok only while the media loop turns: a relay that serves pages but forwards no media is
+/// not healthy.
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.liveness.alive(std::time::Instant::now()) {
+        "ok".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "media loop not running").into_response()
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -52,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/meine-daten", get(app_page))
         .route("/privacy-notice/{lang}", get(privacy_notice))
         .route("/ws", get(websocket))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/admin/stats", get(admin_stats))
         .route(

@@ -14,7 +14,12 @@ mod precompress;
 const TRUNK_VERSION: &str = "0.21.14";
 const CARGO_DENY_VERSION: &str = "0.20.2";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
-const FUZZ_TARGETS: [&str; 3] = ["protocol_decode", "text_inputs", "room_state"];
+const FUZZ_TARGETS: [&str; 4] = [
+    "protocol_decode",
+    "text_inputs",
+    "room_state",
+    "media_input",
+];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

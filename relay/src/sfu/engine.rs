@@ -28,6 +28,8 @@ use member::{Member, Members};
 mod admission;
 mod call;
 #[cfg(any(test, feature = "fuzzing"))]
+pub mod hostile_media;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
 mod media;
 mod member;
@@ -404,8 +406,11 @@ impl Sfu {
         let mut due = Vec::new();
         for (id, peer) in self.members.peers_mut() {
             if peer.next_timeout <= now {
-                if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
-                    peer.rtc.disconnect();
+                let rtc = &mut peer.rtc;
+                match super::peer::isolated(|| rtc.handle_input(Input::Timeout(now))) {
+                    Some(Ok(())) => {}
+                    Some(Err(_)) => peer.rtc.disconnect(),
+                    None => peer.failed = true,
                 }
                 due.push(id);
             }
@@ -610,6 +615,7 @@ impl Sfu {
                 (ErrorCode::OutOfOrder, "answer without an offer".to_string())
             }
             PeerError::Rejected(e) => (ErrorCode::InvalidSdp, format!("SDP not accepted: {e}")),
+            PeerError::NotAllowed(why) => (ErrorCode::InvalidSdp, why.to_string()),
         };
         self.refuse(id, code, &message);
     }

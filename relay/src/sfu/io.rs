@@ -24,6 +24,7 @@ use tracing::{debug, warn};
 
 use super::engine::{Command, Gate, Output, Resumed, Sfu};
 use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
+use crate::health::Liveness;
 use crate::metrics::{self, Metrics};
 
 /// Capacity of one connection's outbox (overflow: the connection is closed).
@@ -182,16 +183,28 @@ impl Clients {
     }
 }
 
+/// Marks the loop stopped when it ends, however it ends (a panic included).
+struct StopMark(Liveness);
+
+impl Drop for StopMark {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
+}
+
 pub async fn run(
     sockets: Vec<MediaSocket>,
     mut sfu: Sfu,
     mut inbox: mpsc::Receiver<Inbox>,
     metrics: Arc<Metrics>,
     audit: AuditSink,
+    liveness: Liveness,
 ) {
     let mut buf = vec![0u8; 2048];
     let mut clients = Clients::default();
+    let _stop_mark = StopMark(liveness.clone());
     loop {
+        liveness.turned(Instant::now());
         let deadline = sfu.next_timeout(Instant::now());
         tokio::select! {
             (index, received) = recv_any(&sockets, &mut buf) => match received {

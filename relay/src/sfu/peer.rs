@@ -11,9 +11,16 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind, Mid};
 use str0m::{Candidate, Rtc};
 
+use super::client_sdp::{self, CandidateScope, MAX_REMOTE_CANDIDATES};
 use super::lines::{Change, Lines, OpenedTrack};
 use super::rooms::{TrackKey, TrackKind};
 use sprechstunde_shared::{ForwardedStream, ParticipantId};
+
+/// Runs `work` on a participant's media state; a panic inside (str0m on hostile input) is
+/// caught and reported as `None`, so that one participant cannot stop media for everyone.
+pub fn isolated<T>(work: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).ok()
+}
 
 /// Candidates kept from before the first offer; more are dropped (no real client sends so
 /// many, and they must not grow without bound).
@@ -27,6 +34,8 @@ pub enum PeerError {
     UnexpectedAnswer,
     /// An offer came before the first one was answered, or the media connection is gone.
     Rejected(String),
+    /// An offer outside the protocol: a second one, a data channel, too many lines.
+    NotAllowed(&'static str),
 }
 
 pub struct Peer {
@@ -58,6 +67,13 @@ pub struct Peer {
     /// Candidates that came before the client's first offer, applied after it (a client
     /// may trickle its first candidates ahead of the offer they belong to).
     early_candidates: Vec<Candidate>,
+    /// Remote candidates taken so far (in the offer and trickled).
+    remote_candidates: usize,
+    /// str0m panicked on this participant's input: the connection is given up (the others
+    /// and the relay go on).
+    pub failed: bool,
+    /// Which remote addresses the relay may send checks to.
+    scope: CandidateScope,
 }
 
 /// The relay's offer in flight, kept to send again after a resume.
@@ -113,23 +129,35 @@ impl Peer {
             wants_ice_restart: false,
             restart_requested: None,
             early_candidates: Vec::new(),
+            remote_candidates: 0,
+            failed: false,
+            scope: CandidateScope::of(local_candidates.iter().map(|c| c.addr().ip())),
         }
     }
 
     /// Answer the client's offer. Returns the answer SDP.
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, PeerError> {
+        if self.negotiated {
+            return Err(PeerError::NotAllowed(
+                "one offer per session; later changes come from the relay",
+            ));
+        }
+        if let Some(problem) = client_sdp::offer_problem(sdp) {
+            return Err(PeerError::NotAllowed(problem));
+        }
+        let (sdp, candidates) = client_sdp::keep_allowed_candidates(sdp, self.scope);
         let offer =
-            SdpOffer::from_sdp_string(sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
-        let answer = self
-            .rtc
-            .sdp_api()
-            .accept_offer(offer)
+            SdpOffer::from_sdp_string(&sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
+        let rtc = &mut self.rtc;
+        let answer = isolated(|| rtc.sdp_api().accept_offer(offer))
+            .ok_or_else(|| self.give_up())?
             .map_err(|e| PeerError::Rejected(e.to_string()))?;
         // Accepting an offer invalidates our own pending one: redo it in the next round.
         if self.pending.take().is_some() {
             self.lines.abandoned();
         }
         self.negotiated = true;
+        self.remote_candidates += candidates;
         for candidate in self.early_candidates.drain(..) {
             self.rtc.add_remote_candidate(candidate);
         }
@@ -143,9 +171,9 @@ impl Peer {
         };
         let answer =
             SdpAnswer::from_sdp_string(sdp).map_err(|e| PeerError::InvalidSdp(e.to_string()))?;
-        self.rtc
-            .sdp_api()
-            .accept_answer(pending.str0m, answer)
+        let rtc = &mut self.rtc;
+        isolated(|| rtc.sdp_api().accept_answer(pending.str0m, answer))
+            .ok_or_else(|| self.give_up())?
             .map_err(|e| PeerError::Rejected(e.to_string()))?;
         Ok(self.lines.answered())
     }
@@ -163,12 +191,25 @@ impl Peer {
         }
         let candidate =
             Candidate::from_sdp_string(line).map_err(|_| PeerError::InvalidCandidate)?;
+        // Checks only to addresses the relay may probe, and only so many.
+        if !self.scope.allows(candidate.addr().ip())
+            || self.remote_candidates >= MAX_REMOTE_CANDIDATES
+        {
+            return Ok(());
+        }
+        self.remote_candidates += 1;
         if self.negotiated {
             self.rtc.add_remote_candidate(candidate);
         } else if self.early_candidates.len() < MAX_EARLY_CANDIDATES {
             self.early_candidates.push(candidate);
         }
         Ok(())
+    }
+
+    /// str0m failed inside on this participant's input: their media connection ends.
+    fn give_up(&mut self) -> PeerError {
+        self.failed = true;
+        PeerError::Rejected("the media connection failed".into())
     }
 
     /// Queue a track of another participant to be offered to this one.

@@ -12,6 +12,7 @@ use tracing::debug;
 
 use super::{meeting_of, Departure, Output, Sfu, KEYFRAME_COALESCE};
 use crate::metrics;
+use crate::sfu::peer::isolated;
 use crate::sfu::rooms::{TrackKey, TrackKind};
 use sprechstunde_shared::ServerMessage;
 
@@ -65,8 +66,11 @@ impl Sfu {
         self.by_source.insert(source, id);
         if let Some(peer) = self.members.peer_mut(id) {
             peer.last_heard = now;
-            if peer.rtc.handle_input(input).is_err() {
-                peer.rtc.disconnect();
+            let rtc = &mut peer.rtc;
+            match isolated(|| rtc.handle_input(input)) {
+                Some(Ok(())) => {}
+                Some(Err(_)) => peer.rtc.disconnect(),
+                None => peer.failed = true,
             }
         }
         if !self.received_by.contains(&id) {
@@ -99,10 +103,15 @@ impl Sfu {
             return (events, true);
         };
         loop {
-            if !peer.rtc.is_alive() {
+            if peer.failed || !peer.rtc.is_alive() {
                 return (events, false);
             }
-            match peer.rtc.poll_output() {
+            let rtc = &mut peer.rtc;
+            let Some(output) = isolated(|| rtc.poll_output()) else {
+                peer.failed = true;
+                return (events, false);
+            };
+            match output {
                 Ok(RtcOutput::Timeout(at)) => {
                     peer.next_timeout = at;
                     return (events, true);
