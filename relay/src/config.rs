@@ -256,26 +256,28 @@ pub const MAX_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_HTTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 pub const DEFAULT_MEDIA_PORT: u16 = 10000;
 
-/// The machine's own non-loopback addresses, so that a browser on this machine or the LAN
-/// can reach the media port without configuration; loopback if there are none.
-fn interface_addresses() -> Vec<IpAddr> {
-    let mut found: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|interface| interface.ip())
-        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
-        .filter(|ip| match ip {
-            // Link-local IPv6 needs a scope id, which ICE candidates cannot carry.
-            IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
-            IpAddr::V4(_) => true,
-        })
-        .collect();
-    found.sort();
-    found.dedup();
-    if found.is_empty() {
-        found.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+/// Where media is offered when no `media_ips` are given: on the address the web port listens
+/// on, so a relay for this machine only (the default, 127.0.0.1) offers loopback only; with
+/// the web port on all interfaces, the one address of the default route. Never every
+/// interface: docker, VPN and internal addresses would go out in every SDP.
+fn default_media_ips(http: IpAddr) -> Vec<IpAddr> {
+    if !http.is_unspecified() {
+        return vec![http];
     }
-    found
+    vec![default_route_address(http).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))]
+}
+
+/// The local address the system would send from to reach the internet. A UDP `connect` to a
+/// documentation address only looks up the route; nothing is sent.
+fn default_route_address(family: IpAddr) -> Option<IpAddr> {
+    let (bind, probe) = match family {
+        IpAddr::V4(_) => ("0.0.0.0:0", "192.0.2.1:9"),
+        IpAddr::V6(_) => ("[::]:0", "[2001:db8::1]:9"),
+    };
+    let socket = std::net::UdpSocket::bind(bind).ok()?;
+    socket.connect(probe).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
 }
 
 impl Config {
@@ -290,10 +292,11 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let http_ip = args.http.or(file.http).unwrap_or(DEFAULT_HTTP).ip();
         let media_ips = args
             .media_ips
             .or(file.media_ips)
-            .unwrap_or_else(interface_addresses);
+            .unwrap_or_else(|| default_media_ips(http_ip));
         if media_ips.is_empty() {
             bail!("media-ip: give at least one address");
         }
@@ -575,5 +578,23 @@ mod tests {
             ..Default::default()
         });
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn media_is_offered_where_the_web_port_listens_not_on_every_interface() {
+        let default = Config::load(ConfigArgs::default()).expect("defaults");
+        assert_eq!(
+            default.media_addresses,
+            [(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            )],
+            "a relay for this machine offers loopback only"
+        );
+        let lan: IpAddr = "192.168.10.5".parse().expect("ip");
+        assert_eq!(default_media_ips(lan), [lan]);
+        let everywhere = default_media_ips("0.0.0.0".parse().expect("ip"));
+        assert_eq!(everywhere.len(), 1, "one address, not every interface");
+        assert!(!everywhere[0].is_unspecified());
     }
 }

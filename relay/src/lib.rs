@@ -9,6 +9,7 @@ pub mod health;
 pub mod http_server;
 pub mod limits;
 pub mod metrics;
+pub mod private_files;
 pub mod room_admin;
 pub mod security_headers;
 pub mod sfu;

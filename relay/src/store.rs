@@ -68,9 +68,19 @@ pub struct Store {
 
 impl Store {
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(data_dir)
+        crate::private_files::private_dir(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
         let path = data_dir.join(DATABASE_FILE);
+        // Created 0600 before SQLite opens it: SQLite gives its write-ahead log and shared
+        // memory files the database file's permissions.
+        crate::private_files::private_options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot create database {}", path.display()))?;
+        for suffix in ["", "-wal", "-shm"] {
+            crate::private_files::restrict(&data_dir.join(format!("{DATABASE_FILE}{suffix}")))?;
+        }
         let mut connection = Connection::open(&path)
             .with_context(|| format!("cannot open database {}", path.display()))?;
         // The relay writes while an operator's sub-command reads or erases: wait, don't fail.
@@ -158,6 +168,51 @@ mod tests {
         assert!(store.room_exists(&room).expect("exists"));
         assert!(store.remove_room(&room).expect("remove"));
         assert!(!store.remove_room(&room).expect("remove again"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Whatever the umask, nobody but the relay's user reads the log.
+    #[test]
+    #[cfg(unix)]
+    fn the_data_directory_and_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sprechstunde-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).expect("open");
+        store
+            .add_room(&RoomName::parse("beratung").expect("room"), 1)
+            .expect("a write makes the write-ahead log");
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .expect("metadata")
+        };
+        assert_eq!(mode(&dir), 0o700);
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).expect("listing") {
+            let path = entry.expect("entry").path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+            files += 1;
+        }
+        assert!(files >= 2, "the database and its write-ahead log");
+        let lines = crate::accesslog::jsonl::JsonLines::new(&dir).expect("json lines");
+        lines
+            .append(&[crate::accesslog::AuditRecord::Event(
+                crate::accesslog::EventRecord {
+                    time_ms: 0,
+                    kind: crate::accesslog::EventKind::Join,
+                    room: None,
+                    ip: "192.0.2.1".into(),
+                    detail: "joined",
+                },
+            )])
+            .expect("append");
+        let jsonl_dir = dir.join("access-log");
+        assert_eq!(mode(&jsonl_dir), 0o700);
+        for entry in std::fs::read_dir(&jsonl_dir).expect("listing") {
+            assert_eq!(mode(&entry.expect("entry").path()), 0o600);
+        }
+        drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

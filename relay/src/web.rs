@@ -209,12 +209,7 @@ async fn admin_stats(
     let Some(expected) = state.admin_token.clone() else {
         return not_found();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+    if !bearer_matches(&headers, &expected) {
         return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
     }
     let days = query.days.unwrap_or(30).min(366);
@@ -241,7 +236,30 @@ struct StatsQuery {
     days: Option<u32>,
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether the request carries `Authorization: Bearer <expected>` (compared in constant time).
+fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// The counters, for the operator only: with the admin token when one is configured,
+/// otherwise only to a client on this machine that did not come through a proxy.
+async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match &state.admin_token {
+        Some(expected) => bearer_matches(&headers, expected),
+        None => peer.ip().to_canonical().is_loopback() && !headers.contains_key("x-forwarded-for"),
+    };
+    if !allowed {
+        return (StatusCode::UNAUTHORIZED, "admin token required").into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -252,6 +252,20 @@ async fn admin_statistics_need_the_configured_token() -> Result<()> {
     .await?;
     ensure!(stats[0]["browsers"]["Firefox"] == "<5", "{stats}");
     ensure!(!stats.to_string().contains("127.0.0.1") && !stats.to_string().contains("Mozilla"));
+    // The counters too: with the token only, once there is one.
+    ensure!(
+        relay.get("/metrics")?.0 == 401,
+        "/metrics without the token"
+    );
+    let (status, body) = relay.get_with("/metrics", &[("Authorization", bearer.as_str())])?;
+    ensure!(
+        status == 200 && body.contains("sprechstunde_rooms"),
+        "{status}"
+    );
+    // Without a token: only from this machine, not through a proxy.
+    let (status, _) = closed.get_with("/metrics", &[("X-Forwarded-For", "203.0.113.7")])?;
+    ensure!(status == 401, "/metrics through a proxy: {status}");
+    ensure!(closed.get("/metrics")?.0 == 200);
     ensure!(
         !relay.log().contains(token),
         "the token is in the relay log"

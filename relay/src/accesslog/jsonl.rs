@@ -75,7 +75,7 @@ fn line(record: &AuditRecord) -> String {
 impl JsonLines {
     pub fn new(data_dir: &Path) -> std::io::Result<JsonLines> {
         let dir = data_dir.join(DIRECTORY);
-        std::fs::create_dir_all(&dir)?;
+        crate::private_files::private_dir(&dir).map_err(std::io::Error::other)?;
         Ok(JsonLines { dir })
     }
 
@@ -85,7 +85,7 @@ impl JsonLines {
         for record in records {
             let day = day_of(time_of(record));
             if open.as_ref().is_none_or(|(d, _)| *d != day) {
-                let file = std::fs::OpenOptions::new()
+                let file = crate::private_files::private_options()
                     .create(true)
                     .append(true)
                     .open(self.dir.join(format!("{day}.jsonl")))?;

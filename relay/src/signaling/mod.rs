@@ -363,7 +363,8 @@ impl Session {
         }
         self.room = Some(room.clone());
         self.event(EventKind::Join, "joined");
-        info!(participant = %self.id, room = %room, host = entry.is_host(), "join");
+        // No room name here: stderr is not under the access log's retention.
+        info!(participant = %self.id, host = entry.is_host(), "join");
         Ok(Command::Join {
             id: self.id,
             room,
