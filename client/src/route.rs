@@ -64,10 +64,28 @@ pub fn link_token(fragment: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The link token of the page as it was opened, if any.
+/// The link token of this tab for the room at `path`: taken from the address once, then
+/// removed from the address bar and the browser's history (nobody looking over a shoulder,
+/// or at the history later, sees it) and kept for this tab only, so a reload still has it.
 pub fn link_token_from_location() -> Option<String> {
-    let fragment = web_sys::window()?.location().hash().ok()?;
-    link_token(&fragment)
+    let window = web_sys::window()?;
+    let location = window.location();
+    let path = location.pathname().ok()?;
+    let key = format!("sprechstunde.link-token:{path}");
+    let storage = window.session_storage().ok().flatten();
+    let fragment = location.hash().ok().unwrap_or_default();
+    let Some(token) = link_token(&fragment) else {
+        return storage?.get_item(&key).ok().flatten();
+    };
+    if let Some(storage) = &storage {
+        let _ = storage.set_item(&key, &token);
+    }
+    let without_token = format!("{path}{}", location.search().unwrap_or_default());
+    if let Ok(history) = window.history() {
+        let _ =
+            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&without_token));
+    }
+    Some(token)
 }
 
 pub fn room_path(room: &RoomName) -> String {

@@ -53,6 +53,14 @@ async fn host_admits_mutes_removes_and_ends_for_everyone() -> Result<()> {
         .await?;
     host.eval(OBSERVE_TONES).await?;
     host.press_join().await?;
+    // The token is read once: out of the address bar and history, kept for this tab only
+    // (a reload keeps the host a host).
+    until_true(
+        &host,
+        "the host token to leave the address bar",
+        "return !location.href.includes('host=') && Object.keys(sessionStorage).some(k => k === 'sprechstunde.link-token:/r/erstberatung');",
+    )
+    .await?;
     // The host starts typing the topic; the knock below re-renders the room mid-word.
     host.click("#open-host").await?;
     host.type_into("room-topic", "Anmeldung ").await?;
