@@ -18,6 +18,10 @@ pub const CHAT_HISTORY_MAX: usize = 1000;
 /// however long the messages (10,000 characters of four-byte emoji are 40 KB each).
 pub const CHAT_HISTORY_BYTES: usize = 256 * 1024;
 
+/// Most bytes of chat all rooms of a relay keep together; beyond it the room holding the most
+/// gives up its oldest messages (an attacker filling many rooms trims their own first).
+pub const RELAY_CHAT_BYTES: usize = 32 * 1024 * 1024;
+
 /// What a chat message costs the history.
 fn history_bytes(message: &ChatMessage) -> usize {
     message.text.len() + message.from_name.len() + message.to_name.as_ref().map_or(0, String::len)
@@ -192,6 +196,21 @@ impl Meeting {
             self.chat_bytes -= history_bytes(&oldest);
         }
         message
+    }
+
+    /// Bytes of chat this meeting keeps.
+    pub fn chat_bytes(&self) -> usize {
+        self.chat_bytes
+    }
+
+    /// Drops the oldest message; returns the bytes freed (0: none left).
+    pub fn drop_oldest_chat(&mut self) -> usize {
+        let Some(oldest) = self.chat.pop_front() else {
+            return 0;
+        };
+        let freed = history_bytes(&oldest);
+        self.chat_bytes -= freed;
+        freed
     }
 
     /// The chat `viewer` may read: everything public since they came (everything for a

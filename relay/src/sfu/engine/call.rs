@@ -10,6 +10,7 @@ use str0m::media::KeyframeRequestKind;
 
 use super::{meeting_of, Sfu, STATS_INTERVAL};
 use crate::metrics;
+use crate::sfu::meeting::{Meeting, RELAY_CHAT_BYTES};
 use crate::sfu::rooms::TrackKind;
 
 impl Sfu {
@@ -104,11 +105,27 @@ impl Sfu {
             text: text.into_string(),
         });
         metrics::add(&self.metrics.chat_messages, 1);
+        self.keep_chat_within_the_relays_share();
         let recipients = match message.to {
             Some(to) => vec![id, to],
             None => members,
         };
         self.tell_all(&recipients, ServerMessage::Chat(message));
+    }
+
+    /// All rooms' chat together stays within [`RELAY_CHAT_BYTES`]: the room holding the most
+    /// gives up its oldest messages first.
+    fn keep_chat_within_the_relays_share(&mut self) {
+        let mut total: usize = self.meetings.values().map(Meeting::chat_bytes).sum();
+        while total > RELAY_CHAT_BYTES {
+            let Some(largest) = self.meetings.values_mut().max_by_key(|m| m.chat_bytes()) else {
+                return;
+            };
+            match largest.drop_oldest_chat() {
+                0 => return,
+                freed => total -= freed,
+            }
+        }
     }
 
     /// Speaking times to everyone in rooms where they changed; each sees those who were in

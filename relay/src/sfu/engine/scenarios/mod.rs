@@ -598,3 +598,36 @@ fn switching_video_off_and_on_fast_does_not_make_senders_spam_keyframes() {
         "{during} keyframe requests in {seconds} s of toggling"
     );
 }
+
+#[test]
+fn all_rooms_chat_together_stays_within_the_relays_share() {
+    use crate::sfu::meeting::{CHAT_HISTORY_BYTES, RELAY_CHAT_BYTES};
+    let mut scene = Scene::new();
+    let message = "😀".repeat(9_990);
+    // One poster in each of 200 rooms fills their room's history: 50 MB without a relay cap.
+    let rooms = 200u64;
+    for n in 0..rooms {
+        let id = ParticipantId(1000 + n);
+        scene.command(Command::Join {
+            id,
+            room: RoomName::parse(&format!("raum-{n}")).expect("room"),
+            name: DisplayName::parse("Gast").expect("name"),
+            email: None,
+            media: MediaState::default(),
+            entry: Entry::Guest,
+            password_checked: None,
+            resume: String::new(),
+            address: std::net::IpAddr::from([10, 0, (n / 250) as u8, (n % 250) as u8]),
+        });
+        for _ in 0..(CHAT_HISTORY_BYTES / message.len() + 1) {
+            scene.chat(id, &message);
+        }
+        scene.inbox.clear();
+    }
+    let total: usize = scene.sfu.meetings.values().map(|m| m.chat_bytes()).sum();
+    assert!(total <= RELAY_CHAT_BYTES, "{total} bytes of chat kept");
+    assert!(
+        total > RELAY_CHAT_BYTES - CHAT_HISTORY_BYTES,
+        "the share is used, not wasted"
+    );
+}
