@@ -72,12 +72,24 @@ impl Store {
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
         let path = data_dir.join(DATABASE_FILE);
         // Created 0600 before SQLite opens it: SQLite gives its write-ahead log and shared
-        // memory files the database file's permissions.
-        crate::private_files::private_options()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot create database {}", path.display()))?;
+        // memory files the database file's permissions. Only when it does not exist yet:
+        // closing any descriptor of an open database drops every POSIX lock this process's
+        // SQLite connections hold on it, and another process would then delete the
+        // write-ahead log under them. Existing files are only changed by path (chmod).
+        if !path.exists() {
+            match crate::private_files::private_options()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot create database {}", path.display()))
+                }
+            }
+        }
         for suffix in ["", "-wal", "-shm"] {
             crate::private_files::restrict(&data_dir.join(format!("{DATABASE_FILE}{suffix}")))?;
         }

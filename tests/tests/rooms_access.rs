@@ -517,7 +517,10 @@ async fn wrong_passwords_are_limited_per_address_while_another_address_gets_in()
     ensure!(relay.files_containing(PASSWORD)?.is_empty());
     ensure!(!relay.log().contains(PASSWORD));
     let failures = relay.admin(&["log", "export", "--ip", "127.0.0.2"])?;
-    ensure!(failures.contains("wrong password") && failures.contains("too many password attempts"));
+    ensure!(
+        failures.contains("wrong password") && failures.contains("too many password attempts"),
+        "{failures}"
+    );
     Ok(())
 }
 
