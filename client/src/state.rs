@@ -59,11 +59,21 @@ impl Reducible for RoomView {
                 state,
                 chat,
             } => {
+                // Joined afresh on this page (the session could not be resumed): the relay
+                // sends only what was written since (it cannot tell us from the next
+                // family), and what this page already showed us stays.
+                let again = next.me.is_some();
                 next.me = Some(me);
                 next.host = host;
                 next.participants = participants;
                 next.meeting = state;
-                next.chat = chat;
+                if again {
+                    let new: Vec<ChatMessage> =
+                        chat.into_iter().filter(|m| !next.chat.contains(m)).collect();
+                    next.chat.extend(new);
+                } else {
+                    next.chat = chat;
+                }
                 next.waiting = None;
                 next.password_needed = None;
                 next.reconnecting = false;
@@ -144,5 +154,43 @@ impl Reducible for RoomView {
             }
         }
         Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn welcome(me: u64, chat: Vec<ChatMessage>) -> SessionEvent {
+        SessionEvent::Welcome {
+            me: ParticipantId(me),
+            host: false,
+            participants: Vec::new(),
+            state: MeetingSettings::default(),
+            chat,
+        }
+    }
+
+    fn message(id: u64, text: &str) -> ChatMessage {
+        ChatMessage {
+            id,
+            time_ms: id,
+            from: ParticipantId(9),
+            from_name: "Beraterin".into(),
+            to: None,
+            to_name: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn joining_afresh_on_the_same_page_keeps_the_chat_already_shown() {
+        let view = Rc::new(RoomView::default());
+        let view = view.reduce(welcome(1, vec![message(1, "Guten Tag")]));
+        let view = view.reduce(SessionEvent::Chat(message(2, "Wie geht es?")));
+        // The session is lost and joined afresh: the relay sends only what is new.
+        let view = view.reduce(welcome(7, vec![message(3, "Da sind Sie wieder")]));
+        let texts: Vec<&str> = view.chat.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["Guten Tag", "Wie geht es?", "Da sind Sie wieder"]);
     }
 }

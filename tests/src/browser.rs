@@ -378,9 +378,15 @@ impl Browser {
             .execute(OBSERVE_PEER_CONNECTIONS, vec![])
             .await?;
         self.button("Beitreten").await?.click().await?;
-        self.wait_for(Locator::Css("main.room"))
-            .await
-            .context("room did not appear after joining")?;
+        if let Err(e) = self.wait_for(Locator::Css("main.room")).await {
+            let page = self
+                .eval("return location.href + ' | ' + document.body.innerText")
+                .await
+                .unwrap_or_default();
+            return Err(e.context(format!(
+                "room did not appear after joining; the page: {page}"
+            )));
+        }
         Ok(())
     }
 

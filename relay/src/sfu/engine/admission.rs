@@ -82,7 +82,7 @@ impl Sfu {
                 }
             }
             let waits = self.must_wait(room, &member);
-            if !self.guest_may_come(now, id, room, member.address, waits) {
+            if !self.guest_may_come(now, id, room, &member, waits) {
                 return;
             }
             if waits {

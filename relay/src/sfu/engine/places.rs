@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{close_code, ErrorCode, ParticipantId, RoomName};
 
+use super::member::Member;
 use super::{Departure, Sfu};
 
 /// Guest places (in the room and waiting together) one address may hold in one room: a
@@ -85,10 +86,13 @@ impl Sfu {
         now: Instant,
         id: ParticipantId,
         room: &RoomName,
-        address: IpAddr,
+        member: &Member,
         waiting: bool,
     ) -> bool {
-        if self.address_bans.is_banned(now, room, address) {
+        let address = member.address;
+        // A host's invitation names its guest: someone else removed from the same network
+        // (an office behind one address) does not keep them out.
+        if !member.entry.is_invited() && self.address_bans.is_banned(now, room, address) {
             self.refuse_and_close(
                 id,
                 ErrorCode::Removed,

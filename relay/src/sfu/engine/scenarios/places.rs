@@ -136,6 +136,9 @@ fn a_removed_guest_cannot_knock_again_from_the_same_address_for_a_while() {
             .all(|m| !matches!(m, ServerMessage::Knocked { .. })),
         "the host is not bothered by the knock"
     );
+    // Someone the host invites from the same network still comes in.
+    scene.join_from(ParticipantId(5), invited(5), None, same_place);
+    assert!(welcomed(&mut scene, ParticipantId(5)));
     scene.now += REMOVAL_BAN;
     scene.join_from(ParticipantId(4), Entry::Guest, None, same_place);
     assert!(scene
