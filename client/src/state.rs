@@ -68,8 +68,10 @@ impl Reducible for RoomView {
                 next.participants = participants;
                 next.meeting = state;
                 if again {
-                    let new: Vec<ChatMessage> =
-                        chat.into_iter().filter(|m| !next.chat.contains(m)).collect();
+                    let new: Vec<ChatMessage> = chat
+                        .into_iter()
+                        .filter(|m| !next.chat.contains(m))
+                        .collect();
                     next.chat.extend(new);
                 } else {
                     next.chat = chat;

@@ -204,7 +204,11 @@ async fn chat_reaches_those_present_from_their_arrival_and_ends_with_the_room() 
     .await?;
     ensure!(ben_again.next_chat().await?.text == "wieder da?");
     let cem = WsClient::join(&relay, "verlauf", "Cem").await?;
-    ensure!(cem.chat.is_empty(), "history leaked to a newcomer: {:?}", cem.chat);
+    ensure!(
+        cem.chat.is_empty(),
+        "history leaked to a newcomer: {:?}",
+        cem.chat
+    );
 
     // Everyone leaves: the room ends, and its chat with it.
     for client in [anna, ben_again, cem] {
