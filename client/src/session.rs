@@ -114,6 +114,8 @@ pub enum SessionEvent {
     RemoteStream(ParticipantId, TrackSource, MediaStream),
     /// The peer connection's state (`connecting`, `connected`, `disconnected`, ...).
     MediaState(RtcPeerConnectionState),
+    /// The media path in use, once connected.
+    MediaTransport(crate::media::peer::MediaTransport),
     /// The signaling connection dropped; reconnecting (media may still flow).
     Reconnecting,
     /// Back: the session continued where it was.
@@ -478,6 +480,21 @@ async fn welcomed(
                     if let Some(links) = restart_links.upgrade() {
                         request_ice_restart(&links);
                     }
+                }
+                if state == RtcPeerConnectionState::Connected {
+                    // Which path it took (UDP, or TCP to the web port), for the status line.
+                    let peer = restart_links
+                        .upgrade()
+                        .and_then(|l| l.borrow().peer.clone());
+                    let events = events.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Some(transport) = match peer {
+                            Some(peer) => peer.transport().await,
+                            None => None,
+                        } {
+                            events.emit(SessionEvent::MediaTransport(transport));
+                        }
+                    });
                 }
                 events.emit(SessionEvent::MediaState(state));
             }

@@ -41,6 +41,8 @@ pub struct RoomView {
     pub refused: Option<(ErrorCode, u32)>,
     /// The peer connection's state, as the browser reports it (none before it exists).
     pub media_state: Option<RtcPeerConnectionState>,
+    /// How media travels (UDP, or TCP to the web port), once known.
+    pub media_transport: Option<crate::media::peer::MediaTransport>,
     /// The signaling connection dropped and is being restored.
     pub reconnecting: bool,
     pub ended: Option<EndReason>,
@@ -149,6 +151,7 @@ impl Reducible for RoomView {
                 next.streams.insert((id, source), stream);
             }
             SessionEvent::MediaState(state) => next.media_state = Some(state),
+            SessionEvent::MediaTransport(transport) => next.media_transport = Some(transport),
             SessionEvent::Reconnecting => next.reconnecting = true,
             SessionEvent::Reconnected => next.reconnecting = false,
             SessionEvent::Ended(reason) => {

@@ -36,6 +36,10 @@ pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 128;
 /// How long open requests may take to finish when the relay stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
+/// The address a connection arrived at (a peer with the same address is this machine).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddress(pub Option<SocketAddr>);
+
 /// Open connections, in all and per address.
 #[derive(Clone)]
 struct Admission {
@@ -88,12 +92,66 @@ impl Admission {
     }
 }
 
+/// Where ICE-TCP connections arriving on this port go: the media loop, and the passive
+/// candidates the relay advertises for this port (one per media address).
+#[derive(Clone)]
+pub struct IceTcp {
+    pub inbox: tokio::sync::mpsc::Sender<crate::sfu::io::Inbox>,
+    pub candidates: Vec<SocketAddr>,
+}
+
+impl IceTcp {
+    /// The candidate a connection arrived at: the one on its local address, else the first
+    /// (an address advertised for 1:1 NAT differs from the one bound).
+    fn candidate_for(&self, local: Option<SocketAddr>) -> Option<SocketAddr> {
+        let local = local.map(|l| l.ip().to_canonical());
+        self.candidates
+            .iter()
+            .find(|c| Some(c.ip()) == local)
+            .or_else(|| self.candidates.first())
+            .copied()
+    }
+}
+
+/// What a connection's first bytes say it is.
+enum Opening {
+    IceTcp,
+    Web,
+    Gone,
+}
+
+/// Waits (up to [`HEADER_TIMEOUT`]) for a connection's first three bytes, without taking them.
+async fn opening(stream: &TcpStream) -> Opening {
+    let look = async {
+        let mut first = [0u8; 3];
+        loop {
+            match stream.peek(&mut first).await {
+                Ok(0) | Err(_) => return Opening::Gone,
+                Ok(3) => {
+                    return if crate::sfu::tcp_media::looks_like_framed_stun(first) {
+                        Opening::IceTcp
+                    } else {
+                        Opening::Web
+                    }
+                }
+                // The rest of the first segment is on its way.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    };
+    tokio::time::timeout(HEADER_TIMEOUT, look)
+        .await
+        .unwrap_or(Opening::Gone)
+}
+
 /// Serves `app` on `listener` (over TLS with `tls`) until `stop` completes; then open
-/// requests get a moment to finish.
+/// requests get a moment to finish. With `ice_tcp`, connections that open with framed STUN
+/// are media (ICE over TCP on the web port) and go to the media loop instead.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<TlsAcceptor>,
+    ice_tcp: Option<IceTcp>,
     stop: impl Future<Output = ()>,
 ) {
     let admission = Admission::new();
@@ -119,11 +177,33 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let tls = tls.clone();
+        let ice_tcp = ice_tcp.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _place = place;
+            if let Some(ice_tcp) = ice_tcp {
+                match opening(&stream).await {
+                    Opening::Gone => return,
+                    Opening::IceTcp => {
+                        let Some(candidate) = ice_tcp.candidate_for(stream.local_addr().ok())
+                        else {
+                            return;
+                        };
+                        return crate::sfu::tcp_media::serve(
+                            stream,
+                            peer,
+                            candidate,
+                            ice_tcp.inbox,
+                        )
+                        .await;
+                    }
+                    Opening::Web => {}
+                }
+            }
+            let local = LocalAddress(stream.local_addr().ok());
             let service = TowerToHyperService::new(
-                app.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer))),
+                app.layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)))
+                    .layer(axum::Extension(local)),
             );
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder

@@ -119,15 +119,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         store: Arc::new(std::sync::Mutex::new(store::Store::open(&config.data_dir)?)),
     };
     let media = bind_media(&config).await?;
-    let candidates = media
-        .iter()
-        .map(|m| Candidate::host(m.advertised, "udp"))
-        .collect::<Result<Vec<_>, _>>()
-        .context("media address is not usable as an ICE candidate")?;
     let listener = TcpListener::bind(config.http)
         .await
         .with_context(|| format!("cannot listen on {}", config.http))?;
     let http = listener.local_addr()?;
+    // The page's own port carries media too (ICE over TCP) for networks that block UDP.
+    let web_port = match &config.tls {
+        Some(files) => files.https.port(),
+        None => http.port(),
+    };
+    let tcp_candidates: Vec<SocketAddr> = media
+        .iter()
+        .map(|m| SocketAddr::new(m.advertised.ip(), web_port))
+        .filter(|_| web_port != 0)
+        .collect();
+    let candidates = media_candidates(&media, &tcp_candidates)?;
 
     let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
     let sfu = Sfu::new(
@@ -178,9 +184,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             info!(%http, media = ?advertised, "relay ready");
             // Machine-readable line for scripts and tests that start the relay on port 0.
             println!("listening http://{http} media {}", advertised.join(","));
-            http_server::serve(listener, app, None, stopping).await;
+            let ice_tcp = http_server::IceTcp {
+                inbox: inbox_tx.clone(),
+                candidates: tcp_candidates,
+            };
+            http_server::serve(listener, app, None, Some(ice_tcp), stopping).await;
         }
-        Some(files) => serve_tls(files, listener, app, stopping, &advertised).await?,
+        Some(files) => {
+            let ice_tcp = http_server::IceTcp {
+                inbox: inbox_tx.clone(),
+                candidates: tcp_candidates,
+            };
+            serve_tls(files, listener, app, stopping, &advertised, ice_tcp).await?
+        }
     }
     drop(inbox_tx);
     if tokio::time::timeout(Duration::from_secs(2), sfu_task)
@@ -200,6 +216,7 @@ async fn serve_tls(
     app: axum::Router,
     stopping: impl std::future::Future<Output = ()> + Send + 'static,
     advertised: &[String],
+    ice_tcp: http_server::IceTcp,
 ) -> anyhow::Result<()> {
     let tls_config = tls::server_config(&files.cert, &files.key)?;
     let https_listener = TcpListener::bind(files.https)
@@ -230,17 +247,42 @@ async fn serve_tls(
         http_listener,
         redirect,
         None,
+        None,
         stopped(stop_rx.clone()),
     ));
     http_server::serve(
         https_listener,
         app,
         Some(tokio_rustls::TlsAcceptor::from(tls_config)),
+        Some(ice_tcp),
         stopped(stop_rx),
     )
     .await;
     let _ = redirects.await;
     Ok(())
+}
+
+/// The relay's ICE candidates: UDP on every media address first, then passive TCP on the
+/// web port (lower priority: used only where UDP does not get through).
+fn media_candidates(media: &[MediaSocket], tcp: &[SocketAddr]) -> anyhow::Result<Vec<Candidate>> {
+    let mut candidates = Vec::new();
+    for m in media {
+        candidates.push(
+            Candidate::host(m.advertised, "udp")
+                .context("media address is not usable as an ICE candidate")?,
+        );
+    }
+    for address in tcp {
+        candidates.push(
+            Candidate::builder()
+                .tcp()
+                .host(*address)
+                .tcptype(str0m::net::TcpType::Passive)
+                .build()
+                .context("web port is not usable as an ICE-TCP candidate")?,
+        );
+    }
+    Ok(candidates)
 }
 
 async fn bind_media(config: &Config) -> anyhow::Result<Vec<MediaSocket>> {

@@ -251,11 +251,17 @@ fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
 async fn metrics(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    local: Option<axum::Extension<crate::http_server::LocalAddress>>,
     headers: HeaderMap,
 ) -> Response {
+    let peer_ip = peer.ip().to_canonical();
+    let this_machine = peer_ip.is_loopback()
+        || local
+            .and_then(|l| l.0 .0)
+            .is_some_and(|l| l.ip().to_canonical() == peer_ip);
     let allowed = match &state.admin_token {
         Some(expected) => bearer_matches(&headers, expected),
-        None => peer.ip().to_canonical().is_loopback() && !headers.contains_key("x-forwarded-for"),
+        None => this_machine && !headers.contains_key("x-forwarded-for"),
     };
     if !allowed {
         return (StatusCode::UNAUTHORIZED, "admin token required").into_response();

@@ -511,6 +511,26 @@ impl Browser {
         Ok((count(0), count(1)))
     }
 
+    /// The transport of the media path in use: "udp" or "tcp" (the local candidate of the
+    /// selected pair), `None` while there is none.
+    pub async fn media_path(&self) -> Result<Option<String>> {
+        let script = "const done = arguments[arguments.length - 1];
+             (async () => {
+               const pc = (window.__testPeerConnections || []).find(p => p.connectionState !== 'closed');
+               if (!pc) return null;
+               const stats = await pc.getStats();
+               let pair = null;
+               stats.forEach(r => {
+                 if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+               });
+               if (!pair || pair.state !== 'succeeded') return null;
+               const local = stats.get(pair.localCandidateId);
+               return local ? local.protocol : null;
+             })().then(done, e => done(null));";
+        let value = self.client.execute_async(script, vec![]).await?;
+        Ok(value.as_str().map(str::to_string))
+    }
+
     /// The open peer connection's session: the relay's last offer and this browser's
     /// answer as the browser holds them.
     pub async fn session(&self) -> Result<Session> {

@@ -174,6 +174,27 @@ impl Host {
         self.rule("in", &format!("ip saddr {RELAY_IP} udp sport {port} drop"))
     }
 
+    /// Drop every UDP packet to and from the relay's side (a network that blocks UDP).
+    pub fn block_udp(&self) -> Result<()> {
+        for ip in [RELAY_IP, PROXY_IP] {
+            self.rule("out", &format!("ip daddr {ip} meta l4proto udp drop"))?;
+            self.rule("in", &format!("ip saddr {ip} meta l4proto udp drop"))?;
+        }
+        Ok(())
+    }
+
+    /// Let nothing through to the relay's side but TCP to `port` (a network that allows only
+    /// the web port).
+    pub fn only_tcp_to(&self, port: u16) -> Result<()> {
+        for ip in [RELAY_IP, PROXY_IP] {
+            self.rule("out", &format!("ip daddr {ip} tcp dport != {port} drop"))?;
+            self.rule("out", &format!("ip daddr {ip} meta l4proto != tcp drop"))?;
+            self.rule("in", &format!("ip saddr {ip} tcp sport != {port} drop"))?;
+            self.rule("in", &format!("ip saddr {ip} meta l4proto != tcp drop"))?;
+        }
+        Ok(())
+    }
+
     /// Lose `percent` % of the UDP packets arriving from the relay, at random.
     pub fn lose_incoming_udp(&self, percent: u8) -> Result<()> {
         self.rule(

@@ -7,39 +7,17 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Driver, MediaStats};
-use sprechstunde_tests::delay::DelayProxy;
-use sprechstunde_tests::netns::{Host, Network, PROXY_IP, RELAY_IP};
+use sprechstunde_tests::eventually;
 use sprechstunde_tests::relay::Relay;
-use sprechstunde_tests::{eventually, free_port, free_udp_port};
-
-const ROOM: &str = "verbindung";
-const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
+use sprechstunde_tests::two_hosts::{
+    both_see_each_other, camera_of, TwoHosts, MEDIA_TIMEOUT, ROOM,
+};
 
 async fn until<F>(browser: &Browser, what: &str, timeout: Duration, check: F) -> Result<MediaStats>
 where
     F: Fn(&MediaStats) -> bool,
 {
     browser.until_stats(what, timeout, check).await
-}
-
-/// Frames shown so far of `name`'s camera, and whose participant id the tile has.
-fn camera_of(stats: &MediaStats, name: &str) -> Option<(String, u64)> {
-    stats
-        .tile(name, "camera")
-        .filter(|t| t.video_width > 0)
-        .map(|t| (t.participant.clone(), t.frames_shown))
-}
-
-async fn both_see_each_other(anna: &Browser, ben: &Browser, timeout: Duration) -> Result<()> {
-    until(ben, "Ben to see and hear Anna", timeout, |s| {
-        camera_of(s, "Anna").is_some_and(|(_, frames)| frames > 10) && s.audio_packets() > 0
-    })
-    .await?;
-    until(anna, "Anna to see Ben", timeout, |s| {
-        camera_of(s, "Ben").is_some_and(|(_, frames)| frames > 10)
-    })
-    .await?;
-    Ok(())
 }
 
 /// Sample `watcher`'s view of `name` once a second for `seconds`: the tile must stay (same
@@ -62,87 +40,6 @@ async fn media_keeps_flowing(watcher: &Browser, name: &str, seconds: u32) -> Res
         frames = now_frames;
     }
     Ok(id)
-}
-
-/// Anna and Ben, each with a browser on a host of its own, in a call through the relay on
-/// 10.77.0.1 (with a delay: through a proxy on 10.77.0.2 that the relay advertises).
-struct TwoHosts {
-    // Dropped in this order: browsers, then their drivers, the relay, the hosts, the network.
-    anna: Browser,
-    ben: Browser,
-    _drivers: (Driver, Driver),
-    relay: Relay,
-    http_port: u16,
-    media_port: u16,
-    _delay: Option<DelayProxy>,
-    anna_host: Host,
-    ben_host: Host,
-    _network: Network,
-}
-
-impl TwoHosts {
-    /// `one_way_delay`: media goes through a proxy that holds every datagram this long in
-    /// each direction.
-    async fn call(one_way_delay: Option<Duration>) -> Result<TwoHosts> {
-        let network = Network::new()?;
-        let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
-        let http_port = free_port()?;
-        let media_port = free_udp_port()?;
-        let delay = match one_way_delay {
-            Some(one_way) => Some(
-                DelayProxy::start(
-                    (PROXY_IP, media_port).into(),
-                    (RELAY_IP, media_port).into(),
-                    one_way,
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        let http = format!("{RELAY_IP}:{http_port}");
-        let (relay_ip, port, proxy_ip) = (
-            RELAY_IP.to_string(),
-            media_port.to_string(),
-            PROXY_IP.to_string(),
-        );
-        let mut args = vec![
-            "--http",
-            &http,
-            // A closed test network, not localhost: plain HTTP must be allowed explicitly.
-            "--allow-plain-http",
-            "true",
-            "--media-ip",
-            &relay_ip,
-            "--media-port",
-            &port,
-        ];
-        if delay.is_some() {
-            args.extend(["--media-advertise", proxy_ip.as_str()]);
-        }
-        let relay = Relay::start_with(&args)?;
-        let base = format!("http://{http}");
-        let drivers = (
-            Driver::start_in(&anna_host, &base).await?,
-            Driver::start_in(&ben_host, &base).await?,
-        );
-        let anna = drivers.0.browser().await?;
-        let ben = drivers.1.browser().await?;
-        anna.join(&base, ROOM, "Anna").await?;
-        ben.join(&base, ROOM, "Ben").await?;
-        both_see_each_other(&anna, &ben, MEDIA_TIMEOUT).await?;
-        Ok(TwoHosts {
-            anna,
-            ben,
-            _drivers: drivers,
-            relay,
-            http_port,
-            media_port,
-            _delay: delay,
-            anna_host,
-            ben_host,
-            _network: network,
-        })
-    }
 }
 
 async fn shows_reconnecting(browser: &Browser) -> Result<bool> {

@@ -51,6 +51,14 @@ pub enum PeerEvent {
 /// Whose media each stream the relay sends carries now (the relay reuses lines).
 type StreamOwners = Rc<RefCell<HashMap<String, (ParticipantId, TrackSource)>>>;
 
+/// The transport of the media path in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaTransport {
+    Udp,
+    /// ICE over TCP to the relay's web port: works where UDP is blocked, with more delay.
+    Tcp,
+}
+
 pub struct Peer {
     connection: RtcPeerConnection,
     owners: StreamOwners,
@@ -211,6 +219,33 @@ impl Peer {
         local.set_sdp(&sdp_of(&answer)?);
         JsFuture::from(self.connection.set_local_description(&local)).await?;
         sdp_of(&answer)
+    }
+
+    /// How media travels now: over UDP, or over TCP to the relay's web port (a network
+    /// that blocks UDP). From the selected candidate pair; `None` while there is none.
+    pub async fn transport(&self) -> Option<MediaTransport> {
+        let report = JsFuture::from(self.connection.get_stats()).await.ok()?;
+        let report: js_sys::Map = report.unchecked_into();
+        let field = |value: &JsValue, name: &str| {
+            js_sys::Reflect::get(value, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let mut pair_id = None;
+        report.for_each(&mut |value, _| {
+            if field(&value, "type").as_deref() == Some("transport") {
+                pair_id = pair_id
+                    .take()
+                    .or_else(|| field(&value, "selectedCandidatePairId"));
+            }
+        });
+        let pair = report.get(&JsValue::from_str(&pair_id?));
+        let local = report.get(&JsValue::from_str(&field(&pair, "localCandidateId")?));
+        match field(&local, "protocol")?.as_str() {
+            "udp" => Some(MediaTransport::Udp),
+            "tcp" => Some(MediaTransport::Tcp),
+            _ => None,
+        }
     }
 
     pub fn state(&self) -> RtcPeerConnectionState {

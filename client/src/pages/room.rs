@@ -21,6 +21,7 @@ use crate::components::password_prompt::PasswordPrompt;
 use crate::components::waiting_view::WaitingRoomView;
 use crate::i18n::{t, Key, Lang};
 use crate::media::local::DeviceChoice;
+use crate::media::peer::MediaTransport;
 use crate::media::quality::Quality;
 use crate::media::sending::SharedSending;
 use crate::session::{EndReason, Session};
@@ -135,6 +136,22 @@ fn media_status(state: Option<RtcPeerConnectionState>) -> Key {
     }
 }
 
+/// The path media takes, in plain words: a counselor can tell a family on a blocked network
+/// why the picture lags.
+fn transport_key(transport: MediaTransport) -> Key {
+    match transport {
+        MediaTransport::Udp => Key::MediaPathUdp,
+        MediaTransport::Tcp => Key::MediaPathTcp,
+    }
+}
+
+fn transport_name(transport: MediaTransport) -> &'static str {
+    match transport {
+        MediaTransport::Udp => "udp",
+        MediaTransport::Tcp => "tcp",
+    }
+}
+
 /// Chat messages of others not seen yet.
 fn unread(state: &RoomView, local: &LocalState) -> usize {
     state
@@ -160,6 +177,9 @@ fn room_header(lang: Lang, state: &RoomView, room: &RoomName, people: usize) -> 
                     { format!("{people} {}", t(lang, Key::PeopleInRoom)) }
                 </span>
                 <span id="media-status" role="status">{ t(lang, media_status(state.media_state)) }</span>
+                if let (Some(RtcPeerConnectionState::Connected), Some(transport)) = (state.media_state, state.media_transport) {
+                    <span id="media-path" data-transport={transport_name(transport)}>{ t(lang, transport_key(transport)) }</span>
+                }
             </p>
         </header>
     }

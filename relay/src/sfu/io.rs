@@ -17,6 +17,7 @@ use std::task::Poll;
 use std::time::Instant;
 
 use sprechstunde_shared::{ParticipantId, RoomName, ServerMessage};
+use str0m::net::Protocol;
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
@@ -77,6 +78,20 @@ pub enum Inbox {
         id: ParticipantId,
         reply: oneshot::Sender<bool>,
     },
+    /// An ICE-TCP connection from `remote` opened; what the loop sends there goes to `frames`.
+    TcpOpened {
+        remote: SocketAddr,
+        frames: mpsc::Sender<Vec<u8>>,
+    },
+    /// A frame from an ICE-TCP connection, arrived at the candidate `local`.
+    TcpFrame {
+        remote: SocketAddr,
+        local: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    TcpClosed {
+        remote: SocketAddr,
+    },
 }
 
 /// A media socket: where it is bound and the address it is advertised as.
@@ -118,10 +133,11 @@ enum Delivery {
     TooFarBehind(Vec<ServerMessage>),
 }
 
-/// The signaling connections the SFU talks to.
+/// The signaling connections the SFU talks to, and the ICE-TCP connections by remote address.
 #[derive(Default)]
 struct Clients {
     outboxes: HashMap<ParticipantId, Outbox>,
+    tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
 }
 
 impl Clients {
@@ -236,6 +252,16 @@ pub async fn run(
                 Some(Inbox::IsHost { id, reply }) => {
                     let _ = reply.send(sfu.is_host(id));
                 }
+                Some(Inbox::TcpOpened { remote, frames }) => {
+                    clients.tcp.insert(remote, frames);
+                }
+                Some(Inbox::TcpFrame { remote, local, bytes }) => {
+                    sfu.receive(Instant::now(), Protocol::Tcp, remote, local, &bytes);
+                    sfu.drive_received(Instant::now());
+                }
+                Some(Inbox::TcpClosed { remote }) => {
+                    clients.tcp.remove(&remote);
+                }
                 Some(Inbox::Disconnect { id, connection, graceful }) => {
                     // A connection replaced by a resume ends later: nothing to do then.
                     if clients.outboxes.get(&id).is_some_and(|o| o.connection == connection) {
@@ -273,6 +299,16 @@ fn flush(
     clients.catch_up();
     while let Some(output) = sfu.poll_output() {
         match output {
+            Output::Transmit(transmit) if transmit.proto == Protocol::Tcp => {
+                let sent = clients
+                    .tcp
+                    .get(&transmit.destination)
+                    .map(|frames| frames.try_send(transmit.contents.to_vec()));
+                match sent {
+                    Some(Ok(())) => metrics::add(&metrics.datagrams_sent, 1),
+                    _ => metrics::add(&metrics.datagrams_send_failed, 1),
+                }
+            }
             Output::Transmit(transmit) => {
                 let socket = sockets
                     .iter()

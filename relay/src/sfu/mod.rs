@@ -9,5 +9,6 @@ pub mod meeting;
 pub mod peer;
 pub mod rooms;
 pub mod speaking;
+pub mod tcp_media;
 
 pub use engine::{fresh_resume_secret, Command, Sfu};

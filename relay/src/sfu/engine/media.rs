@@ -25,11 +25,23 @@ impl Sfu {
         self.drive(now, owners);
     }
 
-    /// Hand a datagram to the participant it belongs to, without polling it yet: call
+    /// Hand a UDP datagram to the participant it belongs to, without polling it yet: call
     /// [`Sfu::drive_received`] after the last datagram of a batch.
     pub fn receive_datagram(
         &mut self,
         now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) {
+        self.receive(now, Protocol::Udp, source, destination, bytes);
+    }
+
+    /// A UDP datagram or an ICE-TCP frame, as [`Sfu::receive_datagram`].
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        proto: Protocol,
         source: SocketAddr,
         destination: SocketAddr,
         bytes: &[u8],
@@ -42,7 +54,7 @@ impl Sfu {
         let input = Input::Receive(
             now,
             Receive {
-                proto: Protocol::Udp,
+                proto,
                 source,
                 destination,
                 contents,
