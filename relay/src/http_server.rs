@@ -5,10 +5,9 @@
 //! and in all. WebSocket upgrades leave these limits behind once upgraded (signaling has its
 //! own idle timeout and per-address cap).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -22,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tracing::debug;
 
-use crate::limits::address_key;
+use crate::limits::{ConnectionCounter, ConnectionSlot};
 
 /// All of a request's headers must arrive within this time.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,50 +43,27 @@ pub struct LocalAddress(pub Option<SocketAddr>);
 #[derive(Clone)]
 struct Admission {
     all: Arc<Semaphore>,
-    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    per_address: ConnectionCounter,
 }
 
 /// A connection's place; freed when it ends.
 struct Place {
     _all: OwnedSemaphorePermit,
-    address: IpAddr,
-    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        if let Ok(mut open) = self.per_address.lock() {
-            if let Some(count) = open.get_mut(&self.address) {
-                *count -= 1;
-                if *count == 0 {
-                    open.remove(&self.address);
-                }
-            }
-        }
-    }
+    _address: ConnectionSlot,
 }
 
 impl Admission {
     fn new() -> Admission {
         Admission {
             all: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
-            per_address: Arc::default(),
+            per_address: ConnectionCounter::with_limit(MAX_CONNECTIONS_PER_ADDRESS),
         }
     }
 
     fn admit(&self, peer: IpAddr) -> Option<Place> {
-        let all = self.all.clone().try_acquire_owned().ok()?;
-        let address = address_key(peer);
-        let mut open = self.per_address.lock().ok()?;
-        let count = open.entry(address).or_insert(0);
-        if *count >= MAX_CONNECTIONS_PER_ADDRESS {
-            return None;
-        }
-        *count += 1;
         Some(Place {
-            _all: all,
-            address,
-            per_address: self.per_address.clone(),
+            _all: self.all.clone().try_acquire_owned().ok()?,
+            _address: self.per_address.acquire(peer)?,
         })
     }
 }

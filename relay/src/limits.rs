@@ -60,9 +60,18 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-#[derive(Clone, Default)]
+/// Open connections per address (an IPv4 address or an IPv6 /64), up to a limit.
+#[derive(Clone)]
 pub struct ConnectionCounter {
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    limit: usize,
+}
+
+impl Default for ConnectionCounter {
+    /// For signaling connections.
+    fn default() -> Self {
+        ConnectionCounter::with_limit(MAX_CONNECTIONS_PER_IP)
+    }
 }
 
 /// Held for the life of a connection; frees its place when dropped.
@@ -72,11 +81,18 @@ pub struct ConnectionSlot {
 }
 
 impl ConnectionCounter {
+    pub fn with_limit(limit: usize) -> ConnectionCounter {
+        ConnectionCounter {
+            open: Arc::default(),
+            limit,
+        }
+    }
+
     pub fn acquire(&self, ip: IpAddr) -> Option<ConnectionSlot> {
         let ip = address_key(ip);
         let mut open = self.open.lock().ok()?;
         let count = open.entry(ip).or_insert(0);
-        if *count >= MAX_CONNECTIONS_PER_IP {
+        if *count >= self.limit {
             return None;
         }
         *count += 1;

@@ -12,6 +12,24 @@ fn invited(token: u8) -> crate::access::Entry {
 }
 
 impl Scene {
+    /// A guest tries a host's `action` on the host and is refused.
+    fn guest_refused(&mut self, action: ModerationAction) -> bool {
+        self.command(Command::Moderate {
+            id: GUEST,
+            target: HOST,
+            action,
+        });
+        self.got(GUEST, |m| {
+            matches!(
+                m,
+                ServerMessage::Error {
+                    code: sprechstunde_shared::ErrorCode::NotHost,
+                    ..
+                }
+            )
+        })
+    }
+
     fn got(&mut self, id: ParticipantId, what: impl Fn(&ServerMessage) -> bool) -> bool {
         self.take(id).iter().any(what)
     }
@@ -84,18 +102,7 @@ fn moderation_switches_off_lowers_sends_back_and_hands_over() {
     );
 
     // A guest cannot moderate.
-    scene.command(Command::Moderate {
-        id: GUEST,
-        target: HOST,
-        action: ModerationAction::Mute,
-    });
-    assert!(scene.got(GUEST, |m| matches!(
-        m,
-        ServerMessage::Error {
-            code: sprechstunde_shared::ErrorCode::NotHost,
-            ..
-        }
-    )));
+    assert!(scene.guest_refused(ModerationAction::Mute));
 
     scene.moderate(GUEST, ModerationAction::SendToWaitingRoom);
     assert!(scene.got(GUEST, |m| matches!(m, ServerMessage::Waiting { .. })));
@@ -237,18 +244,7 @@ fn a_host_ends_someones_screen_share_and_nobody_else_can() {
     });
     scene.take(HOST);
     scene.take(GUEST);
-    scene.command(Command::Moderate {
-        id: GUEST,
-        target: HOST,
-        action: ModerationAction::StopScreen,
-    });
-    assert!(scene.got(GUEST, |m| matches!(
-        m,
-        ServerMessage::Error {
-            code: sprechstunde_shared::ErrorCode::NotHost,
-            ..
-        }
-    )));
+    assert!(scene.guest_refused(ModerationAction::StopScreen));
     scene.moderate(GUEST, ModerationAction::StopScreen);
     assert!(scene.got(GUEST, |m| matches!(
         m,
