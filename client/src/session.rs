@@ -42,6 +42,8 @@ const ICE_RESTART_EVERY_MS: f64 = 4_000.0;
 pub enum EndReason {
     ConnectionLost,
     MediaFailed,
+    /// No media path could be made from this network.
+    MediaUnreachable,
     NewVersion,
     Refused,
     Full,
@@ -63,6 +65,7 @@ impl EndReason {
         match self {
             EndReason::ConnectionLost => Key::ConnectionLost,
             EndReason::MediaFailed => Key::MediaFailed,
+            EndReason::MediaUnreachable => Key::MediaUnreachable,
             EndReason::NewVersion => Key::NewVersion,
             EndReason::Refused => Key::RoomRefused,
             EndReason::Full => Key::RoomFull,
@@ -116,6 +119,8 @@ pub enum SessionEvent {
     MediaState(RtcPeerConnectionState),
     /// The media path in use, once connected.
     MediaTransport(crate::media::peer::MediaTransport),
+    /// To hosts: no media path could be made for this participant (named); they left.
+    MediaUnreachable(ParticipantId, String),
     /// The signaling connection dropped; reconnecting (media may still flow).
     Reconnecting,
     /// Back: the session continued where it was.
@@ -370,6 +375,7 @@ fn final_reason(closed: Closed) -> Option<EndReason> {
     };
     match code {
         close_code::MEDIA_FAILED => Some(EndReason::MediaFailed),
+        close_code::MEDIA_UNREACHABLE => Some(EndReason::MediaUnreachable),
         close_code::UNSUPPORTED_VERSION => Some(EndReason::NewVersion),
         close_code::PROTOCOL_ABUSE => Some(EndReason::Refused),
         close_code::FULL => Some(EndReason::Full),
@@ -627,12 +633,18 @@ async fn handle(
                 return Err(EndReason::Refused)
             }
             ErrorCode::MediaFailed => return Err(EndReason::MediaFailed),
+            ErrorCode::MediaUnreachable => return Err(EndReason::MediaUnreachable),
             ErrorCode::RoomFull | ErrorCode::ServerFull => return Err(EndReason::Full),
             // Refusals of single messages (a chat message too long, a candidate the relay
             // cannot use) are not fatal.
             code => on_event.emit(SessionEvent::Refused(code)),
         },
-        ServerMessage::Pong => {}
+        ServerMessage::MediaUnreachable {
+            participant_id,
+            name,
+        } => on_event.emit(SessionEvent::MediaUnreachable(participant_id, name)),
+        // Only the connection check gets one, on a connection of its own.
+        ServerMessage::ProbeAnswer { .. } | ServerMessage::Pong => {}
     }
     Ok(())
 }

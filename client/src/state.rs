@@ -43,6 +43,8 @@ pub struct RoomView {
     pub media_state: Option<RtcPeerConnectionState>,
     /// How media travels (UDP, or TCP to the web port), once known.
     pub media_transport: Option<crate::media::peer::MediaTransport>,
+    /// To hosts: those for whom no media path could be made, until dismissed.
+    pub unreachable: Vec<(ParticipantId, String)>,
     /// The signaling connection dropped and is being restored.
     pub reconnecting: bool,
     pub ended: Option<EndReason>,
@@ -152,6 +154,10 @@ impl Reducible for RoomView {
             }
             SessionEvent::MediaState(state) => next.media_state = Some(state),
             SessionEvent::MediaTransport(transport) => next.media_transport = Some(transport),
+            SessionEvent::MediaUnreachable(id, name) => {
+                next.unreachable.retain(|(known, _)| *known != id);
+                next.unreachable.push((id, name));
+            }
             SessionEvent::Reconnecting => next.reconnecting = true,
             SessionEvent::Reconnected => next.reconnecting = false,
             SessionEvent::Ended(reason) => {

@@ -95,6 +95,11 @@ pub enum ClientMessage {
     /// `welcome` names (same participant, media kept). Refused with `resume_failed` once the
     /// relay has let it go; then the client joins afresh.
     Resume { version: u32, token: String },
+    /// Before joining, the connection check: an offer with one receive-only audio line. The
+    /// relay answers with `probe_answer`; whether ICE and DTLS come up, and over which
+    /// transport, tells what will work in the call. Once per connection; it ends with the
+    /// connection, or after 20 s.
+    Probe { sdp: String },
     /// The client's media path broke (ICE disconnected or failed): the relay sends an offer
     /// with new ICE credentials.
     IceRestart,
@@ -289,6 +294,16 @@ pub enum ServerMessage {
     Answer {
         sdp: String,
     },
+    /// The relay's answer to a `probe` offer.
+    ProbeAnswer {
+        sdp: String,
+    },
+    /// To hosts: no media path could be made for this participant in time (a network that
+    /// blocks it). They were told and have left; `participant_left` came before.
+    MediaUnreachable {
+        participant_id: ParticipantId,
+        name: String,
+    },
     /// Something the client sent was refused. The connection stays open unless it repeats.
     Error {
         code: ErrorCode,
@@ -356,6 +371,9 @@ pub enum ErrorCode {
     InvalidSdp,
     /// The media connection failed; the client should rejoin.
     MediaFailed,
+    /// No media connection could be made at all (the network blocks it); rejoining from the
+    /// same network will not help.
+    MediaUnreachable,
     /// The message was larger than [`MAX_MESSAGE_BYTES`] ([`MAX_SDP_MESSAGE_BYTES`] for an
     /// offer or answer); the connection then closes with [`close_code::MESSAGE_TOO_BIG`].
     TooLarge,
@@ -392,7 +410,8 @@ pub enum ErrorCode {
     Denied,
     /// A host ended the meeting for everyone.
     MeetingEnded,
-    /// The relay is busy checking passwords; try again in a moment.
+    /// The relay is busy (checking passwords, or running connection checks); try again in a
+    /// moment.
     Busy,
     /// The session to resume is gone (too long away, or the relay restarted): join afresh.
     ResumeFailed,
@@ -423,6 +442,8 @@ pub mod close_code {
     pub const NOT_ALLOWED: u16 = 4008;
     /// The session was resumed on another connection; this one ends.
     pub const TAKEN_OVER: u16 = 4009;
+    /// No media connection could be made in time: the network blocks it.
+    pub const MEDIA_UNREACHABLE: u16 = 4010;
 }
 
 impl ClientMessage {

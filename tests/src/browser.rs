@@ -511,12 +511,34 @@ impl Browser {
         Ok((count(0), count(1)))
     }
 
+    /// The verdict of the pre-join connection check once it has one ("udp", "tcp",
+    /// "blocked", "no-server", "busy"), and the text it shows.
+    pub async fn connection_check(&self) -> Result<(String, String)> {
+        self.until_true(
+            "the connection check to finish",
+            Duration::from_secs(30),
+            "const c = document.getElementById('connection-check'); return !!c && c.dataset.verdict !== 'running';",
+        )
+        .await?;
+        let value = self
+            .eval("const c = document.getElementById('connection-check'); return [c.dataset.verdict, c.textContent.trim()];")
+            .await?;
+        let part = |i: usize| {
+            value
+                .get(i)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Ok((part(0), part(1)))
+    }
+
     /// The transport of the media path in use: "udp" or "tcp" (the local candidate of the
     /// selected pair), `None` while there is none.
     pub async fn media_path(&self) -> Result<Option<String>> {
         let script = "const done = arguments[arguments.length - 1];
              (async () => {
-               const pc = (window.__testPeerConnections || []).find(p => p.connectionState !== 'closed');
+               const pc = (window.__testPeerConnections || []).filter(p => p.connectionState !== 'closed').pop();
                if (!pc) return null;
                const stats = await pc.getStats();
                let pair = null;
@@ -536,7 +558,7 @@ impl Browser {
     pub async fn session(&self) -> Result<Session> {
         let value = self
             .eval(
-                "const pc = (window.__testPeerConnections || []).find(p => p.connectionState !== 'closed');
+                "const pc = (window.__testPeerConnections || []).filter(p => p.connectionState !== 'closed').pop();
                  const remote = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
                  const local = pc && pc.localDescription ? pc.localDescription.sdp : '';
                  return [remote.length, local.length, remote.split('\\r\\nm=').length - 1];",

@@ -195,6 +195,20 @@ impl Host {
         Ok(())
     }
 
+    /// Let only the web through: TCP to `port`, and there nothing that looks like ICE
+    /// (a middlebox that inspects the first bytes: framed STUN, whose magic cookie sits at
+    /// byte 6 of the payload, is dropped). Pages and signaling work; no media path does.
+    pub fn only_web_to(&self, port: u16) -> Result<()> {
+        self.only_tcp_to(port)?;
+        for ip in [RELAY_IP, PROXY_IP] {
+            self.rule(
+                "out",
+                &format!("ip daddr {ip} tcp dport {port} @ih,48,32 0x2112a442 drop"),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Lose `percent` % of the UDP packets arriving from the relay, at random.
     pub fn lose_incoming_udp(&self, percent: u8) -> Result<()> {
         self.rule(

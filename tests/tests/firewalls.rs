@@ -2,9 +2,12 @@
 //! over TCP to the relay's web port (ICE-TCP), and on an open network it stays on UDP. Real
 //! relay, real Chromium on hosts of their own whose paths nftables narrows.
 
+use std::time::Duration;
+
 use anyhow::{ensure, Result};
 use sprechstunde_tests::browser::Browser;
-use sprechstunde_tests::two_hosts::TwoHosts;
+use sprechstunde_tests::netns::RELAY_IP;
+use sprechstunde_tests::two_hosts::{TwoHosts, ROOM};
 
 async fn path_of(browser: &Browser) -> Result<String> {
     let mut last = None;
@@ -116,5 +119,120 @@ async fn garbage_on_the_tcp_media_path_is_dropped_and_closed() -> Result<()> {
     );
     ensure!(relay.get("/healthz")?.0 == 200);
     ensure!(relay.get("/")?.0 == 200, "the web still works");
+    Ok(())
+}
+
+/// Opens the room's pre-join page, agrees, and reads the connection check's verdict.
+async fn check_from(browser: &Browser, call: &TwoHosts) -> Result<(String, String)> {
+    let base = format!("http://{RELAY_IP}:{}", call.http_port);
+    browser
+        .open_prejoin(&format!("{base}/r/{ROOM}"), "Prüfung")
+        .await?;
+    browser.connection_check().await
+}
+
+/// Press "Erneut prüfen" and read the new verdict.
+async fn check_again(browser: &Browser) -> Result<(String, String)> {
+    browser.click("#connection-check-again").await?;
+    browser.connection_check().await
+}
+
+/// The pre-join check tells each network apart, in plain words: an open one (UDP), one that
+/// blocks UDP, one that allows only the web port (TCP on the web port) and one whose
+/// middlebox lets only web traffic through (no media at all, though the page loads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_check_names_what_works_in_each_network() -> Result<()> {
+    let call = TwoHosts::ready(None).await?;
+    call.ben_host.block_udp()?;
+    let (verdict, text) = check_from(&call.anna, &call).await?;
+    ensure!(
+        verdict == "udp" && text.starts_with("Alles bereit"),
+        "open network: {verdict} {text:?}"
+    );
+    let (verdict, text) = check_from(&call.ben, &call).await?;
+    ensure!(
+        verdict == "tcp" && text.contains("Webport"),
+        "UDP blocked: {verdict} {text:?}"
+    );
+    call.anna_host.only_tcp_to(call.http_port)?;
+    let (verdict, _) = check_again(&call.anna).await?;
+    ensure!(verdict == "tcp", "only the web port: {verdict}");
+    call.anna_host.heal()?;
+    call.anna_host.only_web_to(call.http_port)?;
+    let (verdict, text) = check_again(&call.anna).await?;
+    ensure!(
+        verdict == "blocked" && text.starts_with("Keine Verbindung möglich"),
+        "only web traffic: {verdict} {text:?}"
+    );
+    // The check's media connections end with it.
+    for browser in [&call.anna, &call.ben] {
+        let open = browser
+            .eval("return window.__testPeerConnections.filter(pc => pc.connectionState !== 'closed').length")
+            .await?;
+        ensure!(open == 0, "a check left a peer connection open: {open}");
+    }
+    Ok(())
+}
+
+/// A family whose network lets no media through is admitted, then told once, in plain words,
+/// why it cannot work, instead of reconnecting for ever; the counselor is told once, by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_family_whose_network_blocks_media_is_told_and_so_is_the_counselor() -> Result<()> {
+    use anyhow::Context;
+    let call = TwoHosts::ready(None).await?;
+    call.ben_host.only_web_to(call.http_port)?;
+    let base = format!("http://{RELAY_IP}:{}", call.http_port);
+    let line = call.relay.admin(&["room", "host-link", ROOM])?;
+    let (_, fragment) = line.trim().split_once('#').context("no fragment")?;
+    call.anna
+        .open_prejoin(&format!("{base}/r/{ROOM}#{fragment}"), "Frau Berger")
+        .await?;
+    call.anna.press_join().await?;
+    call.ben
+        .open_prejoin(&format!("{base}/r/{ROOM}"), "Ben")
+        .await?;
+    call.ben.button("Beitreten").await?.click().await?;
+    call.anna
+        .until_true(
+            "the counselor to see Ben knock",
+            Duration::from_secs(20),
+            "const n = document.getElementById('waiting-notice'); return !!n && n.textContent.includes('Ben');",
+        )
+        .await?;
+    call.anna.click("#waiting-notice button.admit").await?;
+    // The relay gives a media path 30 s after admission.
+    call.ben
+        .until_true(
+            "Ben to be told his network blocks media",
+            Duration::from_secs(60),
+            "return document.body.innerText.includes('Ihr Netzwerk lässt sie nicht durch');",
+        )
+        .await?;
+    call.anna
+        .until_true(
+            "the counselor to be told, with Ben's name",
+            Duration::from_secs(10),
+            "const n = [...document.querySelectorAll('.notice.unreachable')]; return n.length === 1 && n[0].textContent.includes('Ben') && n[0].textContent.includes('Netzwerk');",
+        )
+        .await?;
+    // Told once: no loop of rejoining and failing afterwards.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let notices = call
+        .anna
+        .eval("return document.querySelectorAll('.notice.unreachable').length")
+        .await?;
+    ensure!(notices == 1, "the counselor was told {notices} times");
+    ensure!(
+        call.ben
+            .eval("return !document.querySelector('main.room')")
+            .await?
+            == serde_json::Value::Bool(true),
+        "Ben's page still tries the room"
+    );
+    let open = call
+        .ben
+        .eval("return window.__testPeerConnections.filter(pc => pc.connectionState !== 'closed').length")
+        .await?;
+    ensure!(open == 0, "Ben's page keeps {open} peer connection(s) open");
     Ok(())
 }

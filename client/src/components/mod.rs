@@ -2,6 +2,7 @@
 
 pub mod blur_toggle;
 pub mod chat_panel;
+pub mod connection_check;
 pub mod device_settings;
 pub mod host_panel;
 pub mod knock_notice;
@@ -9,5 +10,6 @@ pub mod lang_switch;
 pub mod password_prompt;
 pub mod people_panel;
 pub mod speaking_panel;
+pub mod unreachable_notice;
 pub mod video_tile;
 pub mod waiting_view;

@@ -4,5 +4,6 @@
 pub mod blur;
 pub mod local;
 pub mod peer;
+pub mod probe;
 pub mod quality;
 pub mod sending;

@@ -81,10 +81,7 @@ impl Peer {
         camera: Option<&MediaStreamTrack>,
         on_event: impl Fn(PeerEvent) + 'static,
     ) -> Result<Peer, JsValue> {
-        let config = RtcConfiguration::new();
-        // No STUN or TURN server unless the relay configures one: nothing goes to third parties.
-        config.set_ice_servers(&Array::new());
-        let connection = RtcPeerConnection::new_with_configuration(&config)?;
+        let connection = relay_only_connection()?;
         let on_event = std::rc::Rc::new(on_event);
 
         let handler = on_event.clone();
@@ -221,31 +218,9 @@ impl Peer {
         sdp_of(&answer)
     }
 
-    /// How media travels now: over UDP, or over TCP to the relay's web port (a network
-    /// that blocks UDP). From the selected candidate pair; `None` while there is none.
+    /// How media travels now (see [`transport_of`]).
     pub async fn transport(&self) -> Option<MediaTransport> {
-        let report = JsFuture::from(self.connection.get_stats()).await.ok()?;
-        let report: js_sys::Map = report.unchecked_into();
-        let field = |value: &JsValue, name: &str| {
-            js_sys::Reflect::get(value, &JsValue::from_str(name))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
-        let mut pair_id = None;
-        report.for_each(&mut |value, _| {
-            if field(&value, "type").as_deref() == Some("transport") {
-                pair_id = pair_id
-                    .take()
-                    .or_else(|| field(&value, "selectedCandidatePairId"));
-            }
-        });
-        let pair = report.get(&JsValue::from_str(&pair_id?));
-        let local = report.get(&JsValue::from_str(&field(&pair, "localCandidateId")?));
-        match field(&local, "protocol")?.as_str() {
-            "udp" => Some(MediaTransport::Udp),
-            "tcp" => Some(MediaTransport::Tcp),
-            _ => None,
-        }
+        transport_of(&self.connection).await
     }
 
     pub fn state(&self) -> RtcPeerConnectionState {
@@ -258,6 +233,41 @@ impl Peer {
         self.connection.set_onconnectionstatechange(None);
         self.connection.close();
     }
+}
+
+/// How media travels on `connection` now: over UDP, or over TCP to the relay's web port (a
+/// network that blocks UDP). From the selected candidate pair; `None` while there is none.
+pub async fn transport_of(connection: &RtcPeerConnection) -> Option<MediaTransport> {
+    let report = JsFuture::from(connection.get_stats()).await.ok()?;
+    let report: js_sys::Map = report.unchecked_into();
+    let field = |value: &JsValue, name: &str| {
+        js_sys::Reflect::get(value, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let mut pair_id = None;
+    report.for_each(&mut |value, _| {
+        if field(&value, "type").as_deref() == Some("transport") {
+            pair_id = pair_id
+                .take()
+                .or_else(|| field(&value, "selectedCandidatePairId"));
+        }
+    });
+    let pair = report.get(&JsValue::from_str(&pair_id?));
+    let local = report.get(&JsValue::from_str(&field(&pair, "localCandidateId")?));
+    match field(&local, "protocol")?.as_str() {
+        "udp" => Some(MediaTransport::Udp),
+        "tcp" => Some(MediaTransport::Tcp),
+        _ => None,
+    }
+}
+
+/// A peer connection that talks to the relay only: no STUN or TURN server, so nothing goes
+/// to third parties.
+pub fn relay_only_connection() -> Result<RtcPeerConnection, JsValue> {
+    let config = RtcConfiguration::new();
+    config.set_ice_servers(&Array::new());
+    RtcPeerConnection::new_with_configuration(&config)
 }
 
 /// Microphone, camera and screen lines, all present from the first offer so that switching

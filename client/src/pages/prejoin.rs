@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crate::app::use_lang;
 use crate::components::blur_toggle::{BlurState, BlurToggle};
+use crate::components::connection_check::ConnectionCheck;
 use crate::components::device_settings::DeviceSettings;
 use crate::components::video_tile::VideoTile;
 use crate::i18n::{t, Key};
@@ -427,6 +428,10 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                             if *consent_missing { { t(lang, Key::ConsentRequired) } }
                         </p>
                     </section>
+                    // Nothing connects before consent.
+                    if *consent {
+                        <ConnectionCheck />
+                    }
                     <label for="display-name">{ t(lang, Key::NameLabel) }</label>
                     <input id="display-name" ref={name_input} type="text" autocomplete="name"
                         maxlength="64" aria-describedby="display-name-error"

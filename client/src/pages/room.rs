@@ -18,6 +18,7 @@ use yew::prelude::*;
 use crate::app::use_lang;
 use crate::components::knock_notice::KnockNotice;
 use crate::components::password_prompt::PasswordPrompt;
+use crate::components::unreachable_notice::UnreachableNotice;
 use crate::components::waiting_view::WaitingRoomView;
 use crate::i18n::{t, Key, Lang};
 use crate::media::local::DeviceChoice;
@@ -305,6 +306,7 @@ pub fn room_page(props: &RoomProps) -> Html {
                 <KnockNotice guests={state.knocking.clone()}
                     on_admit={on_moderate.reform(|id| (id, ModerationAction::Admit))}
                     on_deny={on_moderate.reform(|id| (id, ModerationAction::Deny))} />
+                <UnreachableNotice people={state.unreachable.clone()} />
             }
             if let Some(key) = view.notice {
                 <div class="notice" role="alert">

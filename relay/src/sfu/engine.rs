@@ -35,10 +35,12 @@ mod media;
 mod member;
 mod places;
 mod presence;
+mod probe;
 #[cfg(test)]
 mod scenarios;
 pub use admission::Gate;
 pub use presence::{fresh_resume_secret, Resumed, PARKED_MAX};
+pub use probe::ProbeRefusal;
 
 /// Keyframe requests for one track closer together than this are sent once: several
 /// receivers starting at the same moment cost the sender one keyframe.
@@ -157,6 +159,9 @@ pub(crate) enum Departure {
     Left,
     /// Their media connection died: they are told, and their connection is closed.
     MediaFailed,
+    /// Their media connection never came up (a network that blocks it): they and the hosts
+    /// are told, once, and their connection is closed.
+    Unreachable,
 }
 
 /// When a room's conference began and the most people it had at once.
@@ -187,6 +192,8 @@ pub struct Sfu {
     metrics: Arc<Metrics>,
     /// Participants with datagrams taken in but not yet polled (see [`Sfu::receive_datagram`]).
     received_by: Vec<ParticipantId>,
+    /// Pre-join connection checks, by the connection that asked.
+    probes: probe::Probes,
 }
 
 /// The in-call state of the room `id` is in.
@@ -211,6 +218,7 @@ impl Sfu {
             members: Members::default(),
             by_source: HashMap::new(),
             received_by: Vec::new(),
+            probes: probe::Probes::default(),
             local_candidates,
             last_keyframe_request: HashMap::new(),
             conferences: HashMap::new(),
@@ -266,6 +274,7 @@ impl Sfu {
             .chain(self.next_stats)
             .chain(self.next_presence_check(now))
             .chain(self.next_media_setup_check())
+            .chain(self.next_probe_timeout())
             .min()
             .unwrap_or(now + IDLE_WAKEUP)
             .min(now + IDLE_WAKEUP)
@@ -403,6 +412,7 @@ impl Sfu {
         self.check_presence(now, &mut gone);
         self.check_media_setup(now, &mut gone);
         self.drive(now, gone);
+        self.probe_timeouts(now);
         let mut due = Vec::new();
         for (id, peer) in self.members.peers_mut() {
             if peer.next_timeout <= now {
@@ -503,12 +513,12 @@ impl Sfu {
     }
 
     /// Out of the room: media connection, tracks and place in the room are dropped (the
-    /// member record stays; [`Sfu::depart`] removes it). `failed`: its media connection died.
+    /// member record stays; [`Sfu::depart`] removes it). `why` says what they are told.
     fn remove(
         &mut self,
         now: Instant,
         id: ParticipantId,
-        failed: bool,
+        why: Departure,
         work: &mut Vec<ParticipantId>,
     ) {
         let Some(member) = self.members.get_mut(id) else {
@@ -548,13 +558,20 @@ impl Sfu {
                 }
             }
         }
-        if failed {
-            self.signal(
+        match why {
+            Departure::Left => {}
+            Departure::MediaFailed => self.refuse_and_close(
                 id,
-                ServerMessage::error(ErrorCode::MediaFailed, "media connection lost"),
-            );
-            self.outputs
-                .push_back(Output::Close(id, close_code::MEDIA_FAILED));
+                ErrorCode::MediaFailed,
+                "media connection lost",
+                close_code::MEDIA_FAILED,
+            ),
+            Departure::Unreachable => self.refuse_and_close(
+                id,
+                ErrorCode::MediaUnreachable,
+                "no media connection could be made from your network",
+                close_code::MEDIA_UNREACHABLE,
+            ),
         }
         self.update_gauges();
     }

@@ -73,6 +73,17 @@ pub enum Inbox {
         room: RoomName,
         reply: oneshot::Sender<Gate>,
     },
+    /// A connection check before joining: the answer to its offer, or why not.
+    Probe {
+        id: ParticipantId,
+        sdp: String,
+        address: std::net::IpAddr,
+        reply: oneshot::Sender<Result<String, crate::sfu::engine::ProbeRefusal>>,
+    },
+    /// The connection that ran a check closed.
+    ProbeEnded {
+        id: ParticipantId,
+    },
     /// Whether `id` is a host now, asked before costly work on a host's behalf.
     IsHost {
         id: ParticipantId,
@@ -249,6 +260,10 @@ pub async fn run(
                 Some(Inbox::Gate { room, reply }) => {
                     let _ = reply.send(sfu.gate(&room));
                 }
+                Some(Inbox::Probe { id, sdp, address, reply }) => {
+                    let _ = reply.send(sfu.start_probe(Instant::now(), id, &sdp, address));
+                }
+                Some(Inbox::ProbeEnded { id }) => sfu.end_probe(id),
                 Some(Inbox::IsHost { id, reply }) => {
                     let _ = reply.send(sfu.is_host(id));
                 }

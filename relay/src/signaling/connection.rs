@@ -90,6 +90,7 @@ pub async fn serve_connection(
         chat_rate: RateLimiter::chat(std::time::Instant::now()),
         password_rate: RateLimiter::password(std::time::Instant::now()),
         doorkeeper,
+        probed: false,
     };
     let mut strikes = 0;
     let mut rate = RateLimiter::new(std::time::Instant::now());
@@ -188,6 +189,8 @@ pub async fn serve_connection(
                     graceful = true;
                     if code == close_code::MEDIA_FAILED {
                         session.event(EventKind::Error, "media connection failed");
+                    } else if code == close_code::MEDIA_UNREACHABLE {
+                        session.event(EventKind::Error, "no media connection possible");
                     }
                     close(&mut sink, code, "").await;
                     break;
@@ -195,6 +198,12 @@ pub async fn serve_connection(
                 None => break,
             },
         }
+    }
+    if session.probed {
+        let _ = session
+            .inbox
+            .send(Inbox::ProbeEnded { id: session.id })
+            .await;
     }
     if session.room.is_some() {
         let id = session.id;

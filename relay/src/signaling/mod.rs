@@ -22,6 +22,7 @@ use crate::sfu::meeting::MeetingInfo;
 
 use crate::accesslog::{self, AuditRecord, AuditSink, EventKind, EventRecord};
 use crate::limits::RateLimiter;
+use crate::sfu::engine::ProbeRefusal;
 use crate::sfu::io::{Inbox, ToClient};
 use crate::sfu::Command;
 
@@ -52,6 +53,8 @@ struct Session {
     /// Setting a password costs a hash: rarely.
     password_rate: RateLimiter,
     doorkeeper: Doorkeeper,
+    /// This connection ran a connection check (its media connection ends with it).
+    probed: bool,
 }
 
 impl Session {
@@ -124,6 +127,13 @@ impl Session {
                 Err(verdict) => return verdict,
             },
             ClientMessage::Resume { token, .. } => return self.resume(token, outbox).await,
+            ClientMessage::Probe { .. } if self.room.is_some() => {
+                return Verdict::Refuse(
+                    ErrorCode::OutOfOrder,
+                    "a check comes before joining".into(),
+                )
+            }
+            ClientMessage::Probe { sdp } => return self.probe(sdp).await,
             _ if self.room.is_none() => {
                 return Verdict::Refuse(ErrorCode::OutOfOrder, "join first".into())
             }
@@ -376,6 +386,43 @@ impl Session {
             resume: crate::sfu::fresh_resume_secret(),
             address: self.ip,
         })
+    }
+
+    /// The pre-join connection check: the relay's answer to the check's offer.
+    async fn probe(&mut self, sdp: String) -> Verdict {
+        let (reply, answer) = oneshot::channel();
+        let asked = self
+            .inbox
+            .send(Inbox::Probe {
+                id: self.id,
+                sdp,
+                address: self.ip,
+                reply,
+            })
+            .await;
+        let Ok(Ok(answer)) = (match asked {
+            Ok(()) => Ok(answer.await),
+            Err(_) => Err(()),
+        }) else {
+            return Verdict::CloseWith(None, close_code::SHUTTING_DOWN);
+        };
+        match answer {
+            Ok(sdp) => {
+                self.probed = true;
+                Verdict::Continue(Some(ServerMessage::ProbeAnswer { sdp }))
+            }
+            Err(ProbeRefusal::Busy) => Verdict::Continue(Some(ServerMessage::error(
+                ErrorCode::Busy,
+                "too many connection checks; try again in a moment",
+            ))),
+            Err(ProbeRefusal::Repeated) => {
+                Verdict::Refuse(ErrorCode::OutOfOrder, "one check per connection".into())
+            }
+            Err(ProbeRefusal::Offer(e)) => Verdict::Refuse(
+                ErrorCode::InvalidSdp,
+                format!("check offer not accepted: {e:?}"),
+            ),
+        }
     }
 
     /// The meeting's password, if it has one, checked off the media loop. Returns the digest

@@ -173,7 +173,19 @@ impl Sfu {
         }
         let room = self.rooms.room_name(id).cloned();
         let was_host = self.rooms.participant(id).is_some_and(|p| p.host);
-        self.remove(now, id, why == Departure::MediaFailed, work);
+        let name = self.rooms.participant(id).map(|p| p.name.clone());
+        self.remove(now, id, why, work);
+        if let (Some(room), Some(name), Departure::Unreachable) = (&room, name, why) {
+            // Told once, so the counselor knows why the family is gone and can call them.
+            let hosts = self.rooms.hosts_of(room);
+            self.tell_all(
+                &hosts,
+                ServerMessage::MediaUnreachable {
+                    participant_id: id,
+                    name,
+                },
+            );
+        }
         let had_email = self
             .members
             .remove(id)
@@ -381,7 +393,7 @@ impl Sfu {
                 // token; only a host's admission lets them in again, an invitation skips
                 // knocking only) and the same e-mail address. The resume secret is new: the
                 // one given before does not lead back into the room.
-                self.remove(now, target, false, work);
+                self.remove(now, target, Departure::Left, work);
                 if let Some(member) = self.members.get_mut(target) {
                     member.resume = super::fresh_resume_secret();
                 }

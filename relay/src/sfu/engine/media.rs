@@ -72,7 +72,9 @@ impl Sfu {
                 .map(|(id, _)| id)
         });
         let Some(id) = owner else {
-            metrics::add(&self.metrics.datagrams_dropped, 1);
+            if !self.probe_receives(input) {
+                metrics::add(&self.metrics.datagrams_dropped, 1);
+            }
             return;
         };
         self.by_source.insert(source, id);

@@ -130,7 +130,7 @@ impl Sfu {
             .collect();
         for id in stalled {
             tracing::info!(participant = %id, "no media connection in time; leaves");
-            self.depart(now, id, Departure::MediaFailed, work);
+            self.depart(now, id, Departure::Unreachable, work);
         }
     }
 

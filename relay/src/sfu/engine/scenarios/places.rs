@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use sprechstunde_shared::ErrorCode;
+
 use super::*;
 use crate::sfu::engine::places::{
     GUESTS_PER_ADDRESS_IN_ROOM, MEDIA_SETUP_GRACE, REMOVAL_BAN, WAITING_PER_ADDRESS,
@@ -113,12 +115,56 @@ fn a_place_without_media_is_given_up_and_one_with_media_kept() {
     scene.now += Duration::from_secs(2);
     scene.sfu.handle_timeout(scene.now);
     scene.collect();
-    assert_eq!(scene.closed.get(&GUEST), Some(&close_code::MEDIA_FAILED));
+    assert_eq!(
+        scene.closed.get(&GUEST),
+        Some(&close_code::MEDIA_UNREACHABLE)
+    );
     assert!(!scene.closed.contains_key(&HOST));
-    assert!(scene.take(HOST).iter().any(
+    let to_guest = scene.take(GUEST);
+    assert!(
+        to_guest.iter().any(|m| matches!(
+            m,
+            ServerMessage::Error {
+                code: ErrorCode::MediaUnreachable,
+                ..
+            }
+        )),
+        "the family is told why: {to_guest:?}"
+    );
+    let to_host = scene.take(HOST);
+    assert!(to_host.iter().any(
         |m| matches!(m, ServerMessage::ParticipantLeft { participant_id } if *participant_id == GUEST)
     ));
+    let told: Vec<&ServerMessage> = to_host
+        .iter()
+        .filter(|m| matches!(m, ServerMessage::MediaUnreachable { .. }))
+        .collect();
+    assert!(
+        matches!(told.as_slice(), [ServerMessage::MediaUnreachable { participant_id, name }]
+            if *participant_id == GUEST && !name.is_empty()),
+        "the host is told once, with the name: {told:?}"
+    );
     scene.only_known(&[HOST]).expect("the idle place is freed");
+}
+
+#[test]
+fn a_guest_sees_nothing_of_another_guests_unreachable_media() {
+    let mut scene = Scene::host_and_guest(None);
+    scene.join(THIRD, false, None);
+    scene.moderate(THIRD, ModerationAction::Admit);
+    scene.media_up(HOST);
+    scene.media_up(THIRD);
+    scene.now += MEDIA_SETUP_GRACE + Duration::from_secs(1);
+    scene.sfu.handle_timeout(scene.now);
+    scene.collect();
+    assert_eq!(
+        scene.closed.get(&GUEST),
+        Some(&close_code::MEDIA_UNREACHABLE)
+    );
+    assert!(!scene
+        .take(THIRD)
+        .iter()
+        .any(|m| matches!(m, ServerMessage::MediaUnreachable { .. })));
 }
 
 #[test]
