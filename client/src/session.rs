@@ -9,9 +9,9 @@ use futures_channel::mpsc;
 use futures_util::StreamExt;
 use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
-    close_code, ChatMessage, ClientMessage, Contact, ErrorCode, MediaState, MeetingSettings,
-    ModerationAction, Participant, ParticipantId, RoomName, ServerMessage, SpeakingTime,
-    TrackSource, WaitingGuest, PROTOCOL_VERSION,
+    close_code, ChatMessage, ClientMessage, Contact, ErrorCode, IceServer, MediaState,
+    MeetingSettings, ModerationAction, Participant, ParticipantId, RoomName, ServerMessage,
+    SpeakingTime, TrackSource, WaitingGuest, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -445,6 +445,7 @@ async fn run(
 async fn welcomed(
     welcome: SessionEvent,
     resume: String,
+    ice_servers: &[IceServer],
     links: &Rc<RefCell<Links>>,
     joining: &Joining,
     on_event: &Callback<SessionEvent>,
@@ -472,6 +473,7 @@ async fn welcomed(
     let peer = Peer::new(
         microphone.as_ref(),
         camera.as_ref(),
+        ice_servers,
         move |event| match event {
             PeerEvent::Candidate(candidate) => {
                 send(&candidate_links, &ClientMessage::Candidate { candidate })
@@ -539,6 +541,7 @@ async fn handle(
             state,
             chat,
             resume,
+            ice_servers,
             ..
         } => {
             let welcome = SessionEvent::Welcome {
@@ -548,7 +551,7 @@ async fn handle(
                 state,
                 chat,
             };
-            welcomed(welcome, resume, links, joining, on_event).await?;
+            welcomed(welcome, resume, &ice_servers, links, joining, on_event).await?;
         }
         ServerMessage::Answer { sdp } => {
             if let Some(peer) = peer {

@@ -120,6 +120,26 @@ pub struct ConfigArgs {
     /// that terminates TLS, or on a closed test network [default: false].
     #[arg(long, global = true, env = "SPRECHSTUNDE_ALLOW_PLAIN_HTTP")]
     pub allow_plain_http: Option<bool>,
+    /// An external TURN server's URLs (`turn:` / `turns:`, comma-separated), for networks
+    /// that let neither UDP nor ICE-TCP through; needs `turn-secret` [default: none].
+    #[arg(
+        long,
+        global = true,
+        env = "SPRECHSTUNDE_TURN_URLS",
+        value_delimiter = ','
+    )]
+    pub turn_urls: Option<Vec<String>>,
+    /// The TURN server's shared secret (coturn's `static-auth-secret`) [default: none].
+    #[arg(
+        long,
+        global = true,
+        env = "SPRECHSTUNDE_TURN_SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// How long a TURN credential minted for a participant lasts, in seconds [default: 10800].
+    #[arg(long, global = true, env = "SPRECHSTUNDE_TURN_TTL_SECONDS")]
+    pub turn_ttl_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +167,9 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     https: Option<SocketAddr>,
     allow_plain_http: Option<bool>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<String>,
+    turn_ttl_seconds: Option<u64>,
     /// Topic and description per room, shown in the room's header.
     rooms: Option<BTreeMap<String, RoomFile>>,
 }
@@ -213,6 +236,8 @@ pub struct Config {
     /// come from its origin.
     pub public_url_configured: bool,
     pub tls: Option<TlsFiles>,
+    /// An external TURN server admitted participants get credentials for.
+    pub turn: Option<crate::turn::TurnServers>,
 }
 
 /// HTTPS on `https` with this certificate and key; the HTTP address then only redirects.
@@ -243,6 +268,7 @@ impl std::fmt::Debug for Config {
             .field("token_secret", &self.token_secret.as_ref().map(|_| "(set)"))
             .field("public_url", &self.public_url)
             .field("tls", &self.tls)
+            .field("turn", &self.turn)
             .finish()
     }
 }
@@ -401,6 +427,22 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("public-url {public_url}: give it with http:// or https://");
         }
+        let turn = match (
+            args.turn_urls.or(file.turn_urls),
+            args.turn_secret.or(file.turn_secret),
+        ) {
+            (Some(urls), Some(secret)) => Some(crate::turn::TurnServers::new(
+                urls,
+                secret,
+                std::time::Duration::from_secs(
+                    args.turn_ttl_seconds
+                        .or(file.turn_ttl_seconds)
+                        .unwrap_or(crate::turn::DEFAULT_TTL.as_secs()),
+                ),
+            )?),
+            (None, None) => None,
+            _ => bail!("turn-urls and turn-secret: give both, or neither"),
+        };
         let defaults = AccessPolicy::default();
         let access = AccessPolicy {
             open_rooms: args
@@ -413,6 +455,7 @@ impl Config {
                 .unwrap_or(defaults.guests_wait_for_host),
         };
         Ok(Config {
+            turn,
             access,
             access_log_jsonl: args
                 .access_log_jsonl

@@ -16,4 +16,5 @@ pub mod sfu;
 pub mod signaling;
 pub mod store;
 pub mod tls;
+pub mod turn;
 pub mod web;

@@ -136,13 +136,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let candidates = media_candidates(&media, &tcp_candidates)?;
 
     let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
-    let sfu = Sfu::new(
+    let mut sfu = Sfu::new(
         candidates,
         config.room_capacity,
         config.room_infos.clone(),
         config.access,
         metrics.clone(),
     );
+    sfu.set_turn(config.turn.clone());
     let advertised: Vec<String> = media.iter().map(|m| m.advertised.to_string()).collect();
     let liveness = sprechstunde_relay::health::Liveness::default();
     let sfu_task = tokio::spawn(sfu::io::run(

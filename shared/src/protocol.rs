@@ -223,6 +223,10 @@ pub enum ServerMessage {
         chat: Vec<ChatMessage>,
         /// Secret for `resume` after a dropped connection (valid about 20 s after the drop).
         resume: String,
+        /// TURN servers the operator runs, with credentials for this participant (empty:
+        /// none configured; media goes to the relay directly).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
     },
     /// Answer to `Resume`: the session continues. What the relay sent meanwhile follows.
     Resumed {
@@ -297,6 +301,10 @@ pub enum ServerMessage {
     /// The relay's answer to a `probe` offer.
     ProbeAnswer {
         sdp: String,
+        /// The operator runs a TURN server that admitted participants may use: a network
+        /// that the check finds blocked may still work in the call.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        turn: bool,
     },
     /// To hosts: no media path could be made for this participant in time (a network that
     /// blocks it). They were told and have left; `participant_left` came before.
@@ -310,6 +318,16 @@ pub enum ServerMessage {
         message: String,
     },
     Pong,
+}
+
+/// A TURN server for the browser's `iceServers`, with short-lived credentials the relay made
+/// for one admitted participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

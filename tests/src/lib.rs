@@ -11,6 +11,7 @@ pub mod netns;
 pub mod raw_ws;
 pub mod relay;
 pub mod synthetic;
+pub mod turn;
 pub mod two_hosts;
 pub mod vp8;
 pub mod ws;

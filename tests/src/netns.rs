@@ -209,6 +209,21 @@ impl Host {
         Ok(())
     }
 
+    /// Web traffic only to the relay (as [`Host::only_web_to`]), and TCP to the TURN server
+    /// on the proxy address's `turn_port`: only TURN over TCP can carry media.
+    pub fn only_web_and_turn_over_tcp(&self, port: u16, turn_port: u16) -> Result<()> {
+        for (ip, allowed) in [(RELAY_IP, port), (PROXY_IP, turn_port)] {
+            self.rule("out", &format!("ip daddr {ip} meta l4proto != tcp drop"))?;
+            self.rule("out", &format!("ip daddr {ip} tcp dport != {allowed} drop"))?;
+            self.rule("in", &format!("ip saddr {ip} meta l4proto != tcp drop"))?;
+            self.rule("in", &format!("ip saddr {ip} tcp sport != {allowed} drop"))?;
+        }
+        self.rule(
+            "out",
+            &format!("ip daddr {RELAY_IP} tcp dport {port} @ih,48,32 0x2112a442 drop"),
+        )
+    }
+
     /// Lose `percent` % of the UDP packets arriving from the relay, at random.
     pub fn lose_incoming_udp(&self, percent: u8) -> Result<()> {
         self.rule(

@@ -60,6 +60,14 @@ impl TwoHosts {
 
     /// Everything up, the browsers not yet in the room (to narrow the paths first).
     pub async fn ready(one_way_delay: Option<Duration>) -> Result<TwoHosts> {
+        TwoHosts::ready_with(one_way_delay, &[]).await
+    }
+
+    /// As [`TwoHosts::ready`], the relay started with `relay_args` besides.
+    pub async fn ready_with(
+        one_way_delay: Option<Duration>,
+        relay_args: &[&str],
+    ) -> Result<TwoHosts> {
         let network = Network::new()?;
         let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
         let http_port = free_port()?;
@@ -95,6 +103,7 @@ impl TwoHosts {
         if delay.is_some() {
             args.extend(["--media-advertise", proxy_ip.as_str()]);
         }
+        args.extend_from_slice(relay_args);
         let relay = Relay::start_with(&args)?;
         let base = format!("http://{http}");
         let drivers = (

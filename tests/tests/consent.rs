@@ -60,15 +60,23 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
     );
     ensure!(relay.metric("participants")? == 0.0);
 
-    // Consent given: now the same click captures, connects and joins.
+    // Consent given: the connection check connects (its own signaling connection and a
+    // peer connection) but captures nothing.
     browser.agree_to_privacy_notice().await?;
+    browser.connection_check().await?;
+    let calls = client.execute("return window.__calls;", vec![]).await?;
+    ensure!(
+        calls == serde_json::json!({ "getUserMedia": 0, "webSocket": 1, "peerConnection": 1 }),
+        "the connection check: {calls}"
+    );
+    // Now the same click captures, connects and joins.
     browser.press_join().await?;
     let calls = eventually(
         "the peer connection after joining",
         Duration::from_secs(20),
         || async {
             let calls = client.execute("return window.__calls;", vec![]).await?;
-            Ok(if calls["peerConnection"] == 1 {
+            Ok(if calls["peerConnection"] == 2 {
                 Ok(calls)
             } else {
                 Err(calls)
@@ -77,7 +85,7 @@ async fn nothing_is_captured_or_connected_before_consent() -> Result<()> {
     )
     .await?;
     ensure!(calls["getUserMedia"].as_u64() >= Some(1), "{calls}");
-    ensure!(calls["webSocket"] == 1, "{calls}");
+    ensure!(calls["webSocket"] == 2, "{calls}");
     browser.close().await?;
     Ok(())
 }

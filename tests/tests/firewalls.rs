@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{ensure, Result};
 use sprechstunde_tests::browser::Browser;
 use sprechstunde_tests::netns::RELAY_IP;
-use sprechstunde_tests::two_hosts::{TwoHosts, ROOM};
+use sprechstunde_tests::two_hosts::{camera_of, TwoHosts, MEDIA_TIMEOUT, ROOM};
 
 async fn path_of(browser: &Browser) -> Result<String> {
     let mut last = None;
@@ -234,5 +234,116 @@ async fn a_family_whose_network_blocks_media_is_told_and_so_is_the_counselor() -
         .eval("return window.__testPeerConnections.filter(pc => pc.connectionState !== 'closed').length")
         .await?;
     ensure!(open == 0, "Ben's page keeps {open} peer connection(s) open");
+    Ok(())
+}
+
+/// Frames shown of `name`'s camera and the tile's participant, once there are some.
+async fn camera_now(browser: &Browser, name: &str) -> Result<(String, u64)> {
+    use anyhow::Context;
+    camera_of(&browser.stats().await?, name).with_context(|| format!("no camera tile of {name}"))
+}
+
+/// With UDP blocked, the call over the web port survives a path flap (the web port silent
+/// for 10 s: the client asks for an ICE restart) and a relay restart (everyone joins afresh,
+/// again over TCP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_web_port_a_path_flap_and_a_relay_restart_are_survived() -> Result<()> {
+    let mut call = TwoHosts::ready(None).await?;
+    call.anna_host.block_udp()?;
+    call.ben_host.block_udp()?;
+    call.join().await?;
+
+    let (anna_id, stalled) = camera_now(&call.ben, "Anna").await?;
+    call.anna_host.cut_tcp(call.http_port)?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    call.anna_host.heal()?;
+    call.anna_host.block_udp()?;
+    let healed = std::time::Instant::now();
+    call.ben
+        .until_stats("Anna's video to move again at Ben", MEDIA_TIMEOUT, |s| {
+            camera_of(s, "Anna").is_some_and(|(id, frames)| id == anna_id && frames > stalled + 30)
+        })
+        .await?;
+    println!(
+        "media back {:?} after the web port healed",
+        healed.elapsed()
+    );
+    ensure!(
+        path_of(&call.anna).await? == "tcp",
+        "Anna left the web port"
+    );
+    ensure!(
+        call.relay.log().contains("ICE restart requested"),
+        "Anna's client never asked for an ICE restart"
+    );
+
+    let (ben_id, _) = camera_now(&call.anna, "Ben").await?;
+    call.relay.restart()?;
+    let restarted = std::time::Instant::now();
+    call.ben
+        .until_stats(
+            "Ben to see Anna again after the restart",
+            MEDIA_TIMEOUT,
+            |s| camera_of(s, "Anna").is_some_and(|(id, frames)| id != anna_id && frames > 10),
+        )
+        .await?;
+    call.anna
+        .until_stats(
+            "Anna to see Ben again after the restart",
+            MEDIA_TIMEOUT,
+            |s| camera_of(s, "Ben").is_some_and(|(id, frames)| id != ben_id && frames > 10),
+        )
+        .await?;
+    println!(
+        "both back {:?} after the relay restarted",
+        restarted.elapsed()
+    );
+    for browser in [&call.anna, &call.ben] {
+        let path = path_of(browser).await?;
+        ensure!(path == "tcp", "after the restart media went over {path}");
+    }
+    Ok(())
+}
+
+/// A network that lets media reach neither the relay's UDP port nor its web port, but allows
+/// TCP to the operator's TURN server (coturn, with the relay's shared secret): admitted
+/// participants get credentials in `welcome`, and the call goes through the TURN server. The
+/// pre-join check, which gets no credentials, says a detour will be tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_only_the_operators_turn_server_is_reachable_the_call_goes_through_it() -> Result<()>
+{
+    use sprechstunde_tests::turn::{Coturn, SECRET, TURN_PORT};
+    sprechstunde_tests::ensure_isolated_network()?;
+    let turn_url = format!(
+        "turn:{}:{TURN_PORT}?transport=tcp",
+        sprechstunde_tests::netns::PROXY_IP
+    );
+    let call =
+        TwoHosts::ready_with(None, &["--turn-urls", &turn_url, "--turn-secret", SECRET]).await?;
+    let coturn = Coturn::start()?;
+    call.ben_host
+        .only_web_and_turn_over_tcp(call.http_port, TURN_PORT)?;
+    let (verdict, text) = check_from(&call.ben, &call).await?;
+    ensure!(
+        verdict == "blocked-turn" && text.contains("Umweg"),
+        "the check behind the TURN-only network: {verdict} {text:?}"
+    );
+    let base = format!("http://{RELAY_IP}:{}", call.http_port);
+    call.anna.join(&base, ROOM, "Anna").await?;
+    call.ben.press_join().await?;
+    sprechstunde_tests::two_hosts::both_see_each_other(&call.anna, &call.ben, MEDIA_TIMEOUT)
+        .await
+        .map_err(|e| e.context(format!("coturn's log: {}", coturn.log())))?;
+    call.ben
+        .until_true(
+            "Ben's status line to name the TURN server",
+            Duration::from_secs(10),
+            "const p = document.getElementById('media-path'); return !!p && p.dataset.transport === 'turn';",
+        )
+        .await?;
+    ensure!(
+        path_of(&call.anna).await? == "udp",
+        "Anna's open network left UDP"
+    );
     Ok(())
 }

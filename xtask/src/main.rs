@@ -192,13 +192,19 @@ const NFT: &str = "/usr/sbin/nft";
 
 const JANUS: &str = "/usr/bin/janus";
 
+/// coturn stands in for an operator's own TURN server in the firewall tests.
+const TURNSERVER: &str = "/usr/bin/turnserver";
+
 fn ensure_browser() -> Result<()> {
-    step("checking chromium, chromedriver and nftables");
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() && Path::new(NFT).exists() {
+    step("checking chromium, chromedriver, nftables and coturn");
+    if [CHROMIUM, CHROMEDRIVER, NFT, TURNSERVER]
+        .iter()
+        .all(|path| Path::new(path).exists())
+    {
         return Ok(());
     }
-    step("installing Debian's chromium, chromium-driver and nftables");
-    apt_install(&["chromium", "chromium-driver", "nftables", "iproute2"])
+    step("installing Debian's chromium, chromium-driver, nftables and coturn");
+    apt_install(&["chromium", "chromium-driver", "nftables", "iproute2", "coturn"])
 }
 
 /// The comparison server of the load bench: Debian's Janus with its VideoRoom plugin.

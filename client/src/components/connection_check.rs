@@ -22,6 +22,7 @@ fn verdict_text(verdict: Verdict) -> Key {
         Verdict::Udp => Key::CheckUdp,
         Verdict::Tcp => Key::CheckTcp,
         Verdict::Blocked => Key::CheckBlocked,
+        Verdict::BlockedTryTurn => Key::CheckBlockedTurn,
         Verdict::NoServer => Key::CheckNoServer,
         Verdict::Busy => Key::CheckBusy,
     }

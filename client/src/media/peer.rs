@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use sprechstunde_shared::{ForwardedStream, ParticipantId, TrackSource};
+use sprechstunde_shared::{ForwardedStream, IceServer, ParticipantId, TrackSource};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -57,6 +57,8 @@ pub enum MediaTransport {
     Udp,
     /// ICE over TCP to the relay's web port: works where UDP is blocked, with more delay.
     Tcp,
+    /// Through the operator's TURN server: where nothing else reaches the relay.
+    Turn,
 }
 
 pub struct Peer {
@@ -79,9 +81,10 @@ impl Peer {
     pub fn new(
         microphone: Option<&MediaStreamTrack>,
         camera: Option<&MediaStreamTrack>,
+        ice_servers: &[IceServer],
         on_event: impl Fn(PeerEvent) + 'static,
     ) -> Result<Peer, JsValue> {
-        let connection = relay_only_connection()?;
+        let connection = relay_connection(ice_servers)?;
         let on_event = std::rc::Rc::new(on_event);
 
         let handler = on_event.clone();
@@ -255,6 +258,9 @@ pub async fn transport_of(connection: &RtcPeerConnection) -> Option<MediaTranspo
     });
     let pair = report.get(&JsValue::from_str(&pair_id?));
     let local = report.get(&JsValue::from_str(&field(&pair, "localCandidateId")?));
+    if field(&local, "candidateType").as_deref() == Some("relay") {
+        return Some(MediaTransport::Turn);
+    }
     match field(&local, "protocol")?.as_str() {
         "udp" => Some(MediaTransport::Udp),
         "tcp" => Some(MediaTransport::Tcp),
@@ -262,11 +268,28 @@ pub async fn transport_of(connection: &RtcPeerConnection) -> Option<MediaTranspo
     }
 }
 
-/// A peer connection that talks to the relay only: no STUN or TURN server, so nothing goes
-/// to third parties.
-pub fn relay_only_connection() -> Result<RtcPeerConnection, JsValue> {
+/// A peer connection to the relay: no STUN server, and a TURN server only where the
+/// operator runs one (`ice_servers` from `welcome`), so nothing goes to third parties.
+pub fn relay_connection(ice_servers: &[IceServer]) -> Result<RtcPeerConnection, JsValue> {
     let config = RtcConfiguration::new();
-    config.set_ice_servers(&Array::new());
+    let servers = Array::new();
+    for server in ice_servers {
+        let entry = js_sys::Object::new();
+        let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        Reflect::set(&entry, &JsValue::from_str("urls"), &urls)?;
+        Reflect::set(
+            &entry,
+            &JsValue::from_str("username"),
+            &JsValue::from_str(&server.username),
+        )?;
+        Reflect::set(
+            &entry,
+            &JsValue::from_str("credential"),
+            &JsValue::from_str(&server.credential),
+        )?;
+        servers.push(&entry);
+    }
+    config.set_ice_servers(&servers);
     RtcPeerConnection::new_with_configuration(&config)
 }
 

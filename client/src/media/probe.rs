@@ -17,7 +17,7 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use super::peer::{relay_only_connection, transport_of, MediaTransport};
+use super::peer::{relay_connection, transport_of, MediaTransport};
 use crate::signaling::{Signaling, SignalingEvent};
 
 /// How long the signaling connection and the relay's answer may take.
@@ -36,6 +36,8 @@ pub enum Verdict {
     Tcp,
     /// The relay answered, but no media path came up: the network blocks it.
     Blocked,
+    /// No direct path, but the operator runs a TURN server the call will try.
+    BlockedTryTurn,
     /// The relay could not be reached at all.
     NoServer,
     /// The relay runs too many checks just now; joining still works.
@@ -49,6 +51,7 @@ impl Verdict {
             Verdict::Udp => "udp",
             Verdict::Tcp => "tcp",
             Verdict::Blocked => "blocked",
+            Verdict::BlockedTryTurn => "blocked-turn",
             Verdict::NoServer => "no-server",
             Verdict::Busy => "busy",
         }
@@ -64,7 +67,8 @@ pub async fn check(stop: Rc<Cell<bool>>) -> Verdict {
     }) else {
         return Verdict::NoServer;
     };
-    let connection = match relay_only_connection() {
+    // No TURN server for the check: its credentials are for admitted participants only.
+    let connection = match relay_connection(&[]) {
         Ok(connection) => connection,
         Err(_) => {
             signaling.close();
@@ -90,9 +94,11 @@ async fn run(
         return Verdict::NoServer;
     };
     signaling.send(&ClientMessage::Probe { sdp });
-    let answer = loop {
+    let (answer, turn) = loop {
         match next(incoming).await {
-            Some(SignalingEvent::Message(ServerMessage::ProbeAnswer { sdp })) => break sdp,
+            Some(SignalingEvent::Message(ServerMessage::ProbeAnswer { sdp, turn })) => {
+                break (sdp, turn)
+            }
             Some(SignalingEvent::Message(ServerMessage::Error {
                 code: ErrorCode::Busy,
                 ..
@@ -114,7 +120,7 @@ async fn run(
         match connection.connection_state() {
             RtcPeerConnectionState::Connected => {
                 return match transport_of(connection).await {
-                    Some(MediaTransport::Tcp) => Verdict::Tcp,
+                    Some(MediaTransport::Tcp | MediaTransport::Turn) => Verdict::Tcp,
                     _ => Verdict::Udp,
                 };
             }
@@ -124,7 +130,11 @@ async fn run(
         TimeoutFuture::new(POLL_MS).await;
         waited += POLL_MS;
     }
-    Verdict::Blocked
+    if turn {
+        Verdict::BlockedTryTurn
+    } else {
+        Verdict::Blocked
+    }
 }
 
 /// The check's offer: one receive-only audio line, so that nothing is captured.

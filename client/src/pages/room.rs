@@ -143,6 +143,7 @@ fn transport_key(transport: MediaTransport) -> Key {
     match transport {
         MediaTransport::Udp => Key::MediaPathUdp,
         MediaTransport::Tcp => Key::MediaPathTcp,
+        MediaTransport::Turn => Key::MediaPathTurn,
     }
 }
 
@@ -150,6 +151,7 @@ fn transport_name(transport: MediaTransport) -> &'static str {
     match transport {
         MediaTransport::Udp => "udp",
         MediaTransport::Tcp => "tcp",
+        MediaTransport::Turn => "turn",
     }
 }
 

@@ -194,6 +194,8 @@ pub struct Sfu {
     received_by: Vec<ParticipantId>,
     /// Pre-join connection checks, by the connection that asked.
     probes: probe::Probes,
+    /// An external TURN server admitted participants get credentials for.
+    turn: Option<crate::turn::TurnServers>,
 }
 
 /// The in-call state of the room `id` is in.
@@ -219,6 +221,7 @@ impl Sfu {
             by_source: HashMap::new(),
             received_by: Vec::new(),
             probes: probe::Probes::default(),
+            turn: None,
             local_candidates,
             last_keyframe_request: HashMap::new(),
             conferences: HashMap::new(),
@@ -232,6 +235,11 @@ impl Sfu {
             outputs: VecDeque::new(),
             metrics,
         }
+    }
+
+    /// Admitted participants get credentials for this TURN server (none: they get none).
+    pub fn set_turn(&mut self, turn: Option<crate::turn::TurnServers>) {
+        self.turn = turn;
     }
 
     /// An engine with one loopback media address and default rules, for the property test,
@@ -502,6 +510,12 @@ impl Sfu {
                 state,
                 chat,
                 resume,
+                // Minted at admission: only those let in may use the TURN server.
+                ice_servers: self
+                    .turn
+                    .iter()
+                    .map(|turn| turn.mint(crate::turn::now_unix(), id))
+                    .collect(),
             },
         );
         if host {

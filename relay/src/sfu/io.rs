@@ -37,6 +37,9 @@ pub const OVERFLOW_MAX: usize = super::engine::PARKED_MAX;
 pub const INBOX_CAPACITY: usize = 1024;
 
 /// What a signaling connection receives from the SFU.
+// Nearly everything is a message; boxing each would cost an allocation to save one on the
+// rare close.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ToClient {
     Message(ServerMessage),
@@ -78,7 +81,7 @@ pub enum Inbox {
         id: ParticipantId,
         sdp: String,
         address: std::net::IpAddr,
-        reply: oneshot::Sender<Result<String, crate::sfu::engine::ProbeRefusal>>,
+        reply: oneshot::Sender<Result<(String, bool), crate::sfu::engine::ProbeRefusal>>,
     },
     /// The connection that ran a check closed.
     ProbeEnded {

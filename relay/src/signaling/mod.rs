@@ -407,9 +407,9 @@ impl Session {
             return Verdict::CloseWith(None, close_code::SHUTTING_DOWN);
         };
         match answer {
-            Ok(sdp) => {
+            Ok((sdp, turn)) => {
                 self.probed = true;
-                Verdict::Continue(Some(ServerMessage::ProbeAnswer { sdp }))
+                Verdict::Continue(Some(ServerMessage::ProbeAnswer { sdp, turn }))
             }
             Err(ProbeRefusal::Busy) => Verdict::Continue(Some(ServerMessage::error(
                 ErrorCode::Busy,

@@ -46,14 +46,15 @@ impl Probes {
 }
 
 impl Sfu {
-    /// Start a check for connection `id`; returns the relay's answer to the client's offer.
+    /// Start a check for connection `id`; returns the relay's answer to the client's offer,
+    /// and whether admitted participants get a TURN server (which the check does not get).
     pub fn start_probe(
         &mut self,
         now: Instant,
         id: ParticipantId,
         sdp: &str,
         address: IpAddr,
-    ) -> Result<String, ProbeRefusal> {
+    ) -> Result<(String, bool), ProbeRefusal> {
         let address = crate::limits::address_key(address);
         if self.probes.0.contains_key(&id) {
             return Err(ProbeRefusal::Repeated);
@@ -78,7 +79,7 @@ impl Sfu {
             },
         );
         self.drive_probe(id);
-        Ok(answer)
+        Ok((answer, self.turn.is_some()))
     }
 
     /// The check's connection closed: its media connection goes with it.
@@ -201,9 +202,10 @@ a=fmtp:111 minptime=10;useinbandfec=1\r\n";
     fn a_check_is_answered_and_ends_by_itself() {
         let mut sfu = Sfu::for_tests();
         let now = Instant::now();
-        let answer = sfu
+        let (answer, turn) = sfu
             .start_probe(now, ParticipantId(1), CHECK_OFFER, ip(1))
             .expect("an answer");
+        assert!(!turn);
         assert!(answer.contains("a=candidate"), "{answer}");
         assert_eq!(sfu.probes.len(), 1);
         assert!(sfu.next_timeout(now) <= now + PROBE_LIFETIME);
