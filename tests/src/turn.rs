@@ -67,27 +67,14 @@ impl Coturn {
         let start = Instant::now();
         while std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
             if start.elapsed() > Duration::from_secs(10) {
-                bail!("coturn did not listen on {address}: {}", coturn.log());
+                bail!(
+                    "coturn did not listen on {address} (its log: {})",
+                    coturn.log.display()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(coturn)
-    }
-
-    /// What coturn logged so far (allocations, refused peers).
-    pub fn log(&self) -> String {
-        std::fs::read_dir(std::env::temp_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("coturn-{}", std::process::id()))
-            })
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 }
 

@@ -204,7 +204,13 @@ fn ensure_browser() -> Result<()> {
         return Ok(());
     }
     step("installing Debian's chromium, chromium-driver, nftables and coturn");
-    apt_install(&["chromium", "chromium-driver", "nftables", "iproute2", "coturn"])
+    apt_install(&[
+        "chromium",
+        "chromium-driver",
+        "nftables",
+        "iproute2",
+        "coturn",
+    ])
 }
 
 /// The comparison server of the load bench: Debian's Janus with its VideoRoom plugin.

@@ -262,7 +262,9 @@ const JOIN_PROGRESS: &str = r#"
 const done = arguments[arguments.length - 1];
 (async () => {
   let frames = 0, connected = false;
-  for (const pc of (window.__testPeerConnections || [])) {
+  // The newest peer connection is the call's (the pre-join check's came before).
+  const pc = (window.__testPeerConnections || []).filter(p => p.connectionState !== 'closed').pop();
+  if (pc) {
     if (pc.connectionState === 'connected') connected = true;
     const report = await pc.getStats();
     report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
@@ -298,6 +300,8 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
         .send_keys("Messung")
         .await?;
     browser.agree_to_privacy_notice().await?;
+    // A person reads the connection check's verdict before joining; it is not timed here.
+    browser.connection_check().await?;
     let button = browser.button("Beitreten").await?;
     let clicked = Instant::now();
     button.click().await?;
@@ -372,6 +376,38 @@ async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<(
     Ok(())
 }
 
+/// A call over UDP and one over TCP on the web port (UDP blocked), `runs` times each.
+async fn media_path(runs: usize, report: &mut String) -> Result<()> {
+    writeln!(report, "## Media over the web port (TCP) and over UDP\n")?;
+    writeln!(
+        report,
+        "Two headless Chromium browsers on hosts of their own (network namespaces joined by veth pairs), {runs} calls each: on an open network (UDP), and with UDP blocked by nftables, so that media goes over ICE-TCP to the relay's web port. Join time from the click on \"Beitreten\" to the first decoded frame (the pre-join check done before); the relay's CPU over {} s of the call, per packet it sends. The release relay; the browsers share the machine.\n",
+        sprechstunde_tests::bench::media_path::COUNTED_SECONDS
+    )?;
+    writeln!(
+        report,
+        "| path | click → first frame, median | relay CPU per packet sent, median | packets sent per second |\n|---|---:|---:|---:|"
+    )?;
+    for (name, blocked) in [("UDP", false), ("TCP on the web port", true)] {
+        let mut runs_done = Vec::new();
+        for _ in 0..runs {
+            runs_done.push(sprechstunde_tests::bench::media_path::one_call(blocked).await?);
+        }
+        let median = |f: fn(&sprechstunde_tests::bench::media_path::PathRun) -> f64| {
+            stats::median(&runs_done.iter().map(f).collect::<Vec<_>>()).unwrap_or_default()
+        };
+        writeln!(
+            report,
+            "| {name} | {:.0} ms | {:.1} µs | {:.0} |",
+            median(|r| r.first_frame_ms),
+            median(|r| r.microseconds_per_packet),
+            median(|r| r.packets_per_second)
+        )?;
+    }
+    writeln!(report)?;
+    Ok(())
+}
+
 /// Our relay, then Janus, under the same sweep; the plot goes beside the report.
 async fn sfu_under_load(options: &Options, report: &mut String) -> Result<()> {
     let plan = if options.quick {
@@ -440,6 +476,7 @@ async fn main() -> Result<()> {
     blur_speed(&relay, if options.quick { 10 } else { 30 }, &mut report).await?;
     churn(&relay, if options.quick { 100 } else { 500 }, &mut report).await?;
     drop(relay);
+    media_path(if options.quick { 1 } else { 3 }, &mut report).await?;
     sfu_under_load(&options, &mut report).await?;
     std::fs::write(&options.out, merge(&options.out, &report))?;
     println!("{report}");
