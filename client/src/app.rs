@@ -9,6 +9,7 @@ use crate::i18n::{t, Key, Lang};
 use crate::pages::{
     kiosk::KioskResetPage, left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage,
     privacy::PrivacyPage, room::JoinChoice, room::RoomPage, start::StartPage,
+    unsupported::UnsupportedBrowserPage,
 };
 use crate::route::{self, Route};
 use crate::session::EndReason;
@@ -121,7 +122,11 @@ pub fn app() -> Html {
                     })
                 })
             };
-            html! { <PrejoinPage {room} {on_join} /> }
+            if crate::media::support::can_call() {
+                html! { <PrejoinPage {room} {on_join} /> }
+            } else {
+                html! { <UnsupportedBrowserPage /> }
+            }
         }
         Phase::InRoom { room, choice } => {
             let on_leave = {

@@ -88,6 +88,18 @@ pub fn link_token_from_location() -> Option<String> {
     Some(token)
 }
 
+/// This page's link to open in another browser: with the link token this tab holds, so an
+/// invitation still lets the family in there.
+pub fn shareable_link() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let base = format!("{}{}", location.origin().ok()?, location.pathname().ok()?);
+    Some(match link_token_from_location() {
+        // The relay reads the role from the token itself, whichever name it goes under.
+        Some(token) => format!("{base}#invite={token}"),
+        None => base,
+    })
+}
+
 pub fn room_path(room: &RoomName) -> String {
     format!("/r/{}", room.as_str())
 }

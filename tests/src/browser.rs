@@ -14,11 +14,24 @@ use serde_json::{json, Value};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's Firefox ESR.
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// From crates.io (`cargo install geckodriver`), on PATH.
+pub const GECKODRIVER: &str = "geckodriver";
 
-/// One chromedriver; each [`Browser`] is a separate Chromium with its own profile.
+/// Which browser a driver starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
+/// One chromedriver (each [`Browser`] a separate Chromium with its own profile), or one
+/// geckodriver (one Firefox at a time).
 pub struct Driver {
     child: Child,
     url: String,
+    engine: Engine,
     /// The relay's origin when it is not on loopback: treated as secure, as HTTPS would be
     /// in production (camera and microphone need a secure context).
     relay_origin: Option<String>,
@@ -46,6 +59,23 @@ impl Driver {
         Ok(driver)
     }
 
+    /// A geckodriver (and the Firefox it starts) inside a test network host. Firefox offers
+    /// the address of its default route for ICE, whatever its settings say: on a host of its
+    /// own that is the test network's, never the machine's LAN.
+    pub async fn start_firefox_in(host: &crate::netns::Host, relay_origin: &str) -> Result<Driver> {
+        let port = crate::free_port()?;
+        let address = host.address.to_string();
+        let mut command = host.command(GECKODRIVER);
+        command
+            .args(["--host", &address, "--allow-hosts", &address])
+            .args(["--port", &port.to_string()])
+            .args(["--binary", FIREFOX]);
+        let mut driver = Driver::spawn(command, host.address, port).await?;
+        driver.engine = Engine::Firefox;
+        driver.relay_origin = Some(relay_origin.to_string());
+        Ok(driver)
+    }
+
     async fn spawn(mut command: Command, ip: std::net::Ipv4Addr, port: u16) -> Result<Driver> {
         // A process group of its own: dropping the driver ends every Chromium it started,
         // also when a test fails before closing its browsers.
@@ -54,18 +84,19 @@ impl Driver {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("cannot start chromedriver (cargo xtask test installs it)")?;
+            .context("cannot start the WebDriver (cargo xtask test installs chromedriver and geckodriver)")?;
         let url = format!("http://{ip}:{port}");
         let start = Instant::now();
         while std::net::TcpStream::connect((ip, port)).is_err() {
             if start.elapsed() > Duration::from_secs(10) {
-                bail!("chromedriver did not start");
+                bail!("the WebDriver did not start");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(Driver {
             child,
             url,
+            engine: Engine::Chromium,
             relay_origin: None,
         })
     }
@@ -92,6 +123,9 @@ impl Driver {
         downloads: Option<&std::path::Path>,
         camera_file: Option<&std::path::Path>,
     ) -> Result<Browser> {
+        if self.engine == Engine::Firefox {
+            return self.launch_firefox().await;
+        }
         let args = [
             "--headless",
             "--no-sandbox",
@@ -136,6 +170,65 @@ impl Driver {
             .connect(&self.url)
             .await
             .context("cannot open a Chromium session")?;
+        Ok(Browser { client })
+    }
+}
+
+impl Driver {
+    /// Headless Firefox with fake camera and microphone, camera and microphone allowed
+    /// without asking, host candidates not hidden behind mDNS names, and nothing of its own
+    /// phoning home.
+    async fn launch_firefox(&self) -> Result<Browser> {
+        let relay_host = self
+            .relay_origin
+            .as_deref()
+            .and_then(|origin| origin.split("://").nth(1))
+            .and_then(|rest| rest.split(':').next())
+            .unwrap_or("127.0.0.1");
+        let prefs = json!({
+            "media.navigator.streams.fake": true,
+            "media.navigator.permission.disabled": true,
+            "permissions.default.camera": 1,
+            "permissions.default.microphone": 1,
+            "media.peerconnection.ice.loopback": true,
+            "media.peerconnection.ice.obfuscate_host_addresses": false,
+            "media.autoplay.default": 0,
+            // The test relay is plain HTTP on the test network, as HTTPS is in production.
+            "dom.securecontext.allowlist": relay_host,
+            "media.devices.insecure.enabled": true,
+            "media.getusermedia.insecure.enabled": true,
+            "app.update.enabled": false,
+            "app.normandy.enabled": false,
+            "browser.safebrowsing.malware.enabled": false,
+            "browser.safebrowsing.phishing.enabled": false,
+            "datareporting.policy.dataSubmissionEnabled": false,
+            "extensions.update.enabled": false,
+            "network.captive-portal-service.enabled": false,
+            "network.connectivity-service.enabled": false,
+            "toolkit.telemetry.enabled": false,
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("firefox"));
+        caps.insert(
+            "moz:firefoxOptions".into(),
+            json!({
+                "binary": FIREFOX,
+                "args": ["-headless", "--width=1280", "--height=800"],
+                "prefs": prefs,
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .context("cannot open a Firefox session")?;
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(5)),
+                None,
+                None,
+            ))
+            .await?;
         Ok(Browser { client })
     }
 }
@@ -294,7 +387,8 @@ const done = arguments[arguments.length - 1];
       name: caption ? caption.textContent : '',
       source: tile.dataset.source || '',
       cameraOff: tile.dataset.cameraOff === 'true',
-      framesShown: video && video.getVideoPlaybackQuality ? video.getVideoPlaybackQuality().totalVideoFrames : 0,
+      // Firefox counts no playback quality for a MediaStream: its painted frames instead.
+      framesShown: video ? ((video.getVideoPlaybackQuality && video.getVideoPlaybackQuality().totalVideoFrames) || video.mozPaintedFrames || 0) : 0,
       videoWidth: video ? video.videoWidth : 0,
       videoHeight: video ? video.videoHeight : 0,
     });
@@ -473,7 +567,17 @@ impl Browser {
     }
 
     pub async fn stats(&self) -> Result<MediaStats> {
-        let value: Value = self.client.execute_async(READ_STATS, vec![]).await?;
+        let value: Value = match self.client.execute_async(READ_STATS, vec![]).await {
+            Ok(value) => value,
+            // Firefox's getStats now and then never settles while a connection is being set
+            // up; the script times out (5 s there) and the next reading is taken.
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::ScriptTimeout =>
+            {
+                return Ok(MediaStats::default());
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(error) = value.get("error") {
             bail!("getStats failed: {error}");
         }

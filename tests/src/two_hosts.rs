@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::browser::{Browser, Driver, MediaStats};
+use crate::browser::{Browser, Driver, Engine, MediaStats};
 use crate::delay::DelayProxy;
 use crate::netns::{Host, Network, PROXY_IP, RELAY_IP};
 use crate::relay::Relay;
@@ -68,6 +68,19 @@ impl TwoHosts {
         one_way_delay: Option<Duration>,
         relay_args: &[&str],
     ) -> Result<TwoHosts> {
+        TwoHosts::start(one_way_delay, relay_args, Engine::Chromium).await
+    }
+
+    /// Anna in Chromium, Ben in Firefox; nothing narrowed, not yet in the room.
+    pub async fn chromium_and_firefox() -> Result<TwoHosts> {
+        TwoHosts::start(None, &[], Engine::Firefox).await
+    }
+
+    async fn start(
+        one_way_delay: Option<Duration>,
+        relay_args: &[&str],
+        ben_engine: Engine,
+    ) -> Result<TwoHosts> {
         let network = Network::new()?;
         let (anna_host, ben_host) = (network.host(1)?, network.host(2)?);
         let http_port = free_port()?;
@@ -106,10 +119,11 @@ impl TwoHosts {
         args.extend_from_slice(relay_args);
         let relay = Relay::start_with(&args)?;
         let base = format!("http://{http}");
-        let drivers = (
-            Driver::start_in(&anna_host, &base).await?,
-            Driver::start_in(&ben_host, &base).await?,
-        );
+        let ben_driver = match ben_engine {
+            Engine::Chromium => Driver::start_in(&ben_host, &base).await?,
+            Engine::Firefox => Driver::start_firefox_in(&ben_host, &base).await?,
+        };
+        let drivers = (Driver::start_in(&anna_host, &base).await?, ben_driver);
         let anna = drivers.0.browser().await?;
         let ben = drivers.1.browser().await?;
         Ok(TwoHosts {

@@ -13,6 +13,8 @@ mod precompress;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const CARGO_DENY_VERSION: &str = "0.20.2";
+/// Drives Firefox in the end-to-end tests (WebDriver; the version its tests pass with).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const FUZZ_TARGETS: [&str; 4] = [
     "protocol_decode",
@@ -195,22 +197,42 @@ const JANUS: &str = "/usr/bin/janus";
 /// coturn stands in for an operator's own TURN server in the firewall tests.
 const TURNSERVER: &str = "/usr/bin/turnserver";
 
+/// The second browser of the end-to-end tests.
+const FIREFOX: &str = "/usr/bin/firefox-esr";
+
 fn ensure_browser() -> Result<()> {
-    step("checking chromium, chromedriver, nftables and coturn");
-    if [CHROMIUM, CHROMEDRIVER, NFT, TURNSERVER]
+    step("checking chromium, chromedriver, firefox-esr, nftables and coturn");
+    if ![CHROMIUM, CHROMEDRIVER, FIREFOX, NFT, TURNSERVER]
         .iter()
         .all(|path| Path::new(path).exists())
     {
-        return Ok(());
+        step("installing Debian's chromium, chromium-driver, firefox-esr, nftables and coturn");
+        apt_install(&[
+            "chromium",
+            "chromium-driver",
+            "firefox-esr",
+            "nftables",
+            "iproute2",
+            "coturn",
+        ])?;
     }
-    step("installing Debian's chromium, chromium-driver, nftables and coturn");
-    apt_install(&[
-        "chromium",
-        "chromium-driver",
-        "nftables",
-        "iproute2",
-        "coturn",
-    ])
+    let installed = output_of("geckodriver", &["--version"]).unwrap_or_default();
+    if !installed.starts_with(&format!("geckodriver {GECKODRIVER_VERSION}")) {
+        step(&format!(
+            "installing geckodriver {GECKODRIVER_VERSION} (takes a few minutes once)"
+        ));
+        sh(
+            &cargo(),
+            &[
+                "install",
+                "geckodriver",
+                "--version",
+                GECKODRIVER_VERSION,
+                "--locked",
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// The comparison server of the load bench: Debian's Janus with its VideoRoom plugin.

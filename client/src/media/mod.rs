@@ -7,3 +7,4 @@ pub mod peer;
 pub mod probe;
 pub mod quality;
 pub mod sending;
+pub mod support;

@@ -7,3 +7,4 @@ pub mod prejoin;
 pub mod privacy;
 pub mod room;
 pub mod start;
+pub mod unsupported;

@@ -1,0 +1,19 @@
+//! Whether this browser can make a call at all. Some in-app browsers of messengers and old
+//! versions have no WebRTC or no camera access; the family must learn that before typing
+//! anything, with a way out.
+
+use wasm_bindgen::JsValue;
+
+fn has(target: &JsValue, name: &str) -> bool {
+    js_sys::Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|v| !v.is_undefined())
+}
+
+/// `RTCPeerConnection` and `navigator.mediaDevices.getUserMedia` both exist.
+pub fn can_call() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let devices = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("mediaDevices"))
+        .unwrap_or(JsValue::UNDEFINED);
+    has(&window, "RTCPeerConnection") && !devices.is_undefined() && has(&devices, "getUserMedia")
+}
