@@ -232,6 +232,7 @@ pub enum Key {
     CopyLink,
     LinkCopied,
     CopyByHand,
+    EnableSound,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -248,6 +249,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CheckNoServer => "Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.",
             CheckBusy => "Die Prüfung ist gerade nicht möglich. Sie können trotzdem beitreten.",
             CheckAgain => "Erneut prüfen",
+            EnableSound => "Ton einschalten",
             BrowserCannotCall => "Dieser Browser kann keine Videogespräche führen",
             BrowserCannotCallHelp => "Bitte öffnen Sie den Link in Safari, Chrome oder Firefox: Link kopieren, den anderen Browser öffnen und den Link oben in die Adresszeile einfügen.",
             RoomLink => "Link zu diesem Gespräch",
@@ -449,6 +451,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CheckNoServer => "No connection to the server. Please check your internet connection.",
             CheckBusy => "The check is not possible right now. You can still join.",
             CheckAgain => "Check again",
+            EnableSound => "Turn sound on",
             BrowserCannotCall => "This browser cannot make video calls",
             BrowserCannotCallHelp => "Please open the link in Safari, Chrome or Firefox: copy the link, open the other browser and paste the link into the address bar at the top.",
             RoomLink => "Link to this conversation",

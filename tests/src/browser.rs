@@ -105,6 +105,13 @@ impl Driver {
         self.browser_with_downloads(None).await
     }
 
+    /// A Chromium that plays sound only after a tap on the page (as Safari on an iPhone
+    /// that captures nothing): trusted clicks and key presses count, script clicks do not.
+    pub async fn browser_needing_a_tap(&self) -> Result<Browser> {
+        self.launch_with(None, None, "document-user-activation-required")
+            .await
+    }
+
     /// A browser that saves downloads into `downloads` without asking.
     pub async fn browser_with_downloads(
         &self,
@@ -123,6 +130,16 @@ impl Driver {
         downloads: Option<&std::path::Path>,
         camera_file: Option<&std::path::Path>,
     ) -> Result<Browser> {
+        self.launch_with(downloads, camera_file, "no-user-gesture-required")
+            .await
+    }
+
+    async fn launch_with(
+        &self,
+        downloads: Option<&std::path::Path>,
+        camera_file: Option<&std::path::Path>,
+        autoplay_policy: &str,
+    ) -> Result<Browser> {
         if self.engine == Engine::Firefox {
             return self.launch_firefox().await;
         }
@@ -136,7 +153,6 @@ impl Driver {
             // encode), 2 is MJPEG. Switching is tested from 0 to 2.
             "--use-fake-device-for-media-stream=device-count=3",
             "--allow-loopback-in-peer-connection",
-            "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
@@ -145,6 +161,7 @@ impl Driver {
             "--window-size=1280,800",
         ];
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.push(format!("--autoplay-policy={autoplay_policy}"));
         if let Some(file) = camera_file {
             args.push(format!(
                 "--use-file-for-fake-video-capture={}",

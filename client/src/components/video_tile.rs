@@ -41,6 +41,18 @@ pub struct VideoTileProps {
     pub sink_id: Option<String>,
 }
 
+/// Start playback; `refused` tells whether the browser wants a tap first.
+fn start_playing(element: &HtmlVideoElement, refused: UseStateHandle<bool>) {
+    let Ok(promise) = element.play() else {
+        refused.set(true);
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let started = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+        refused.set(!started);
+    });
+}
+
 /// Play through the chosen speaker, if this browser supports choosing.
 fn apply_sink(element: &HtmlVideoElement, sink_id: &str) {
     let Ok(set_sink) = js_sys::Reflect::get(element, &JsValue::from_str("setSinkId")) else {
@@ -57,20 +69,32 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
     let video = use_node_ref();
     let figure = use_node_ref();
     let show_video = props.stream.is_some() && !props.camera_off;
+    // The browser refused to start playback without a tap (Safari on iPhones when the page
+    // captures nothing, autoplay policies): a button starts it.
+    let refused = use_state(|| false);
     {
         let video = video.clone();
         let own = props.own;
+        let refused = refused.clone();
         use_effect_with((props.stream.clone(), show_video), move |(stream, _)| {
             if let Some(element) = video.cast::<HtmlVideoElement>() {
                 // `muted` must be the property, not only the attribute, to stop playback.
                 element.set_muted(own);
                 element.set_src_object(stream.as_ref());
                 if stream.is_some() {
-                    let _ = element.play();
+                    start_playing(&element, refused);
                 }
             }
         });
     }
+    let play_after_tap = {
+        let (video, refused) = (video.clone(), refused.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(element) = video.cast::<HtmlVideoElement>() {
+                start_playing(&element, refused.clone());
+            }
+        })
+    };
     {
         let video = video.clone();
         use_effect_with((props.sink_id.clone(), show_video), move |(sink_id, _)| {
@@ -114,6 +138,11 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                     <span class="placeholder-name">{ props.label.clone() }</span>
                     <span class="visually-hidden">{ t(lang, Key::CameraOff) }</span>
                 </div>
+            }
+            if *refused && !props.own {
+                <button type="button" class="primary enable-sound" onclick={play_after_tap}>
+                    { t(lang, Key::EnableSound) }
+                </button>
             }
             <figcaption>
                 if props.hand {

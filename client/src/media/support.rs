@@ -8,6 +8,13 @@ fn has(target: &JsValue, name: &str) -> bool {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|v| !v.is_undefined())
 }
 
+/// `navigator.mediaDevices.getDisplayMedia` exists (not on phones).
+pub fn can_share_screen() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("mediaDevices")).ok())
+        .is_some_and(|devices| !devices.is_undefined() && has(&devices, "getDisplayMedia"))
+}
+
 /// `RTCPeerConnection` and `navigator.mediaDevices.getUserMedia` both exist.
 pub fn can_call() -> bool {
     let Some(window) = web_sys::window() else {

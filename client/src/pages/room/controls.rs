@@ -73,9 +73,12 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
                 disabled={props.busy}>
                 { if media.camera { t(lang, Key::CameraOffAction) } else { t(lang, Key::CameraOnAction) } }
             </button>
-            <button type="button" id="toggle-screen" aria-pressed={pressed(media.screen)} onclick={props.toggle_screen.clone()}>
-                { if media.screen { t(lang, Key::StopSharing) } else { t(lang, Key::ShareScreen) } }
-            </button>
+            // Phones cannot share their screen: no button that could only fail.
+            if crate::media::support::can_share_screen() {
+                <button type="button" id="toggle-screen" aria-pressed={pressed(media.screen)} onclick={props.toggle_screen.clone()}>
+                    { if media.screen { t(lang, Key::StopSharing) } else { t(lang, Key::ShareScreen) } }
+                </button>
+            }
             <button type="button" id="toggle-hand" aria-pressed={pressed(props.hand_raised)} onclick={props.toggle_hand.clone()}>
                 { if props.hand_raised { t(lang, Key::LowerHand) } else { t(lang, Key::RaiseHand) } }
             </button>

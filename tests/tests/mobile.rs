@@ -1,0 +1,100 @@
+//! What phones do differently. A browser that starts sound only after a tap (Safari on an
+//! iPhone when the page captures nothing; Chromium with a gesture-requiring autoplay policy
+//! stands in) shows "Ton einschalten" on the counselor's picture, and one tap starts it. A
+//! browser without screen sharing shows no button for it.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use fantoccini::Locator;
+use serde_json::Value;
+use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::relay::Relay;
+
+const ROOM: &str = "telefon";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_autoplay_gets_a_button_and_one_tap_starts_the_sound() -> Result<()> {
+    let relay = Relay::start()?;
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    counselor.join(&base, ROOM, "Frau Berger").await?;
+
+    let family = driver.browser_needing_a_tap().await?;
+    family
+        .client
+        .goto(&relay.url(&format!("/r/{ROOM}")))
+        .await?;
+    family.wait_for(Locator::Id("display-name")).await?;
+    // Everything by script, as a page a family opened and never touched: no activation yet.
+    // Camera and microphone off: a page that captures may autoplay (Safari and Chromium).
+    family
+        .eval(
+            "document.getElementById('display-name').value = 'Familie Demir';
+             document.getElementById('join-mic').click();
+             document.getElementById('join-camera').click();
+             document.getElementById('consent').click();
+             [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Beitreten').click();",
+        )
+        .await?;
+    family.wait_for(Locator::Css("main.room")).await?;
+    let button = family
+        .client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(
+            "figure.tile[data-participant]:not(.own) button.enable-sound",
+        ))
+        .await?;
+    ensure!(button.text().await?.trim() == "Ton einschalten");
+    let paused = family
+        .eval("const v = document.querySelector('figure.tile[data-participant]:not(.own) video'); return !!v && v.paused;")
+        .await?;
+    ensure!(
+        paused == Value::Bool(true),
+        "the picture played without a tap"
+    );
+
+    // One tap (a real click) starts picture and sound, and the button goes.
+    button.click().await?;
+    family
+        .until_true(
+            "the counselor's picture and sound to play",
+            Duration::from_secs(10),
+            "const t = document.querySelector('figure.tile[data-participant]:not(.own)');
+             const v = t && t.querySelector('video');
+             return !!v && !v.paused && !v.muted && v.currentTime > 0 && !t.querySelector('button.enable-sound');",
+        )
+        .await?;
+    Ok(())
+}
+
+/// A browser without screen sharing (every phone) shows no "Bildschirm teilen" button, and
+/// the rest of the control bar is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_screen_sharing_there_is_no_share_button() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let phone = driver.browser().await?;
+    phone
+        .open_prejoin(&relay.url(&format!("/r/{ROOM}")), "Familie Demir")
+        .await?;
+    phone
+        .eval("delete MediaDevices.prototype.getDisplayMedia; return typeof navigator.mediaDevices.getDisplayMedia;")
+        .await?;
+    phone.press_join().await?;
+    phone.wait_for(Locator::Id("toggle-mic")).await?;
+    let buttons = phone
+        .eval("return [!!document.getElementById('toggle-screen'), !!document.getElementById('toggle-camera'), !!document.getElementById('toggle-hand')];")
+        .await?;
+    ensure!(
+        buttons == serde_json::json!([false, true, true]),
+        "share, camera, hand buttons present: {buttons}"
+    );
+    // On the desktop the button is there.
+    let desktop = driver.browser().await?;
+    desktop.join(&relay.url(""), ROOM, "Frau Berger").await?;
+    desktop.wait_for(Locator::Id("toggle-screen")).await?;
+    Ok(())
+}
