@@ -98,3 +98,54 @@ async fn without_screen_sharing_there_is_no_share_button() -> Result<()> {
     desktop.wait_for(Locator::Id("toggle-screen")).await?;
     Ok(())
 }
+
+/// A Y4M video of `frames` frames, `width` x `height`, a moving bar on grey.
+fn y4m(width: usize, height: usize, frames: usize) -> Vec<u8> {
+    let mut out = format!("YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for frame in 0..frames {
+        out.extend(b"FRAME\n");
+        let bar = (frame * 8) % height;
+        for row in 0..height {
+            let luma = if row / 16 == bar / 16 { 235 } else { 100 };
+            out.extend(std::iter::repeat_n(luma, width));
+        }
+        out.extend(std::iter::repeat_n(128u8, width * height / 2));
+    }
+    out
+}
+
+/// A phone held upright sends portrait video; the counselor sees all of it (the tile
+/// letterboxes instead of cropping to 16:9), at "standard" 360 pixels wide, not 202.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portrait_video_is_shown_whole_and_not_shrunk() -> Result<()> {
+    let camera = std::env::temp_dir().join(format!("portrait-{}.y4m", std::process::id()));
+    std::fs::write(&camera, y4m(720, 1280, 10))?;
+    let relay = Relay::start()?;
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    counselor.join(&base, ROOM, "Frau Berger").await?;
+    let phone = driver.browser_with_camera_file(&camera).await?;
+    phone.join(&base, ROOM, "Familie Demir").await?;
+    // The encoder may start smaller while the bandwidth estimate ramps up.
+    counselor
+        .until_stats(
+            "the counselor to see the upright picture at 360x640",
+            Duration::from_secs(30),
+            |s| {
+                s.tile("Familie Demir", "camera").is_some_and(|t| {
+                    (t.video_width, t.video_height) == (360, 640) && t.frames_shown > 10
+                })
+            },
+        )
+        .await?;
+    let fit = counselor
+        .eval("const v = document.querySelector('figure.tile[data-participant]:not(.own) video'); return getComputedStyle(v).objectFit;")
+        .await?;
+    ensure!(
+        fit == "contain",
+        "the upright picture is cropped: object-fit {fit}"
+    );
+    let _ = std::fs::remove_file(&camera);
+    Ok(())
+}

@@ -87,6 +87,16 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
             }
         });
     }
+    // Taller than wide (a phone held upright): shown whole instead of cropped to 16:9.
+    let portrait = use_state(|| false);
+    let on_size = {
+        let portrait = portrait.clone();
+        Callback::from(move |event: Event| {
+            if let Some(element) = event.target_dyn_into::<HtmlVideoElement>() {
+                portrait.set(element.video_height() > element.video_width());
+            }
+        })
+    };
     let play_after_tap = {
         let (video, refused) = (video.clone(), refused.clone());
         Callback::from(move |_: MouseEvent| {
@@ -128,7 +138,9 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
         <figure {class} ref={figure} data-participant={participant} data-source={source}
             data-camera-off={props.camera_off.to_string()}>
             if show_video {
-                <video ref={video} autoplay=true playsinline=true aria-label={video_label} />
+                <video ref={video} autoplay=true playsinline=true aria-label={video_label}
+                    class={classes!((*portrait).then_some("portrait"))}
+                    onresize={on_size.clone()} onloadedmetadata={on_size} />
             } else {
                 // Audio still plays while the camera is off.
                 if !props.own && props.stream.is_some() {

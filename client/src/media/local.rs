@@ -56,11 +56,16 @@ fn constraint(wanted: bool, device: Option<&str>, video: bool) -> JsValue {
     }
     let mut value = serde_json::Map::new();
     if let Some(device) = device {
-        value.insert("deviceId".into(), serde_json::json!({ "exact": device }));
+        // `ideal`, not `exact`: a remembered device whose id rotated or that is unplugged
+        // gives way to what is there instead of failing as "no camera".
+        value.insert("deviceId".into(), serde_json::json!({ "ideal": device }));
     }
     if video {
         value.insert("width".into(), serde_json::json!({ "ideal": 1280 }));
         value.insert("height".into(), serde_json::json!({ "ideal": 720 }));
+        // The camera's own picture, not cropped to 16:9: a phone held upright sends
+        // portrait video (the quality setting scales it down, never crops).
+        value.insert("resizeMode".into(), serde_json::json!("none"));
     }
     js_sys::JSON::parse(&serde_json::Value::Object(value).to_string()).unwrap_or(JsValue::TRUE)
 }

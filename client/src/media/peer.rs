@@ -148,13 +148,18 @@ impl Peer {
         let Some(sender) = self.sender(Line::Camera) else {
             return Ok(());
         };
-        let source_height = sender
-            .track()
-            .and_then(|track| {
-                Reflect::get(&track.get_settings(), &JsValue::from_str("height")).ok()
-            })
-            .and_then(|h| h.as_f64())
-            .unwrap_or(720.0);
+        let setting = |name: &str| {
+            sender
+                .track()
+                .and_then(|track| {
+                    Reflect::get(&track.get_settings(), &JsValue::from_str(name)).ok()
+                })
+                .and_then(|v| v.as_f64())
+        };
+        let (width, height) = (
+            setting("width").unwrap_or(1280.0),
+            setting("height").unwrap_or(720.0),
+        );
         let parameters: JsValue = sender.get_parameters().into();
         let encodings = Reflect::get(&parameters, &JsValue::from_str("encodings"))?;
         for encoding in Array::from(&encodings).iter() {
@@ -166,7 +171,7 @@ impl Peer {
             Reflect::set(
                 &encoding,
                 &JsValue::from_str("scaleResolutionDownBy"),
-                &JsValue::from_f64(quality.scale_down_from(source_height)),
+                &JsValue::from_f64(quality.scale_down_from(width, height)),
             )?;
         }
         JsFuture::from(sender.set_parameters_with_parameters(parameters.unchecked_ref())).await?;
