@@ -233,6 +233,8 @@ pub enum Key {
     LinkCopied,
     CopyByHand,
     EnableSound,
+    CameraLost,
+    MicrophoneLost,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -250,6 +252,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CheckBusy => "Die Prüfung ist gerade nicht möglich. Sie können trotzdem beitreten.",
             CheckAgain => "Erneut prüfen",
             EnableSound => "Ton einschalten",
+            CameraLost => "Die Kamera ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht ohne Ihr Bild weiter.",
+            MicrophoneLost => "Das Mikrofon ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht weiter; die anderen hören Sie nicht.",
             BrowserCannotCall => "Dieser Browser kann keine Videogespräche führen",
             BrowserCannotCallHelp => "Bitte öffnen Sie den Link in Safari, Chrome oder Firefox: Link kopieren, den anderen Browser öffnen und den Link oben in die Adresszeile einfügen.",
             RoomLink => "Link zu diesem Gespräch",
@@ -452,6 +456,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             CheckBusy => "The check is not possible right now. You can still join.",
             CheckAgain => "Check again",
             EnableSound => "Turn sound on",
+            CameraLost => "The camera is no longer available (unplugged or taken by another program). The call goes on without your picture.",
+            MicrophoneLost => "The microphone is no longer available (unplugged or taken by another program). The call goes on; the others cannot hear you.",
             BrowserCannotCall => "This browser cannot make video calls",
             BrowserCannotCallHelp => "Please open the link in Safari, Chrome or Firefox: copy the link, open the other browser and paste the link into the address bar at the top.",
             RoomLink => "Link to this conversation",

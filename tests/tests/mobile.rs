@@ -1,7 +1,8 @@
 //! What phones do differently. A browser that starts sound only after a tap (Safari on an
 //! iPhone when the page captures nothing; Chromium with a gesture-requiring autoplay policy
 //! stands in) shows "Ton einschalten" on the counselor's picture, and one tap starts it. A
-//! browser without screen sharing shows no button for it.
+//! browser without screen sharing shows no button for it. Portrait video is shown whole; a
+//! camera that goes away mid-call is noticed and the call goes on.
 
 use std::time::Duration;
 
@@ -70,8 +71,8 @@ async fn refused_autoplay_gets_a_button_and_one_tap_starts_the_sound() -> Result
     Ok(())
 }
 
-/// A browser without screen sharing (every phone) shows no "Bildschirm teilen" button, and
-/// the rest of the control bar is there.
+/// A browser without screen sharing (every phone) shows no "Bildschirm teilen" button, one
+/// without any full screen no "Vollbild" button, and the rest of the control bar is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_screen_sharing_there_is_no_share_button() -> Result<()> {
     let relay = Relay::start()?;
@@ -81,21 +82,30 @@ async fn without_screen_sharing_there_is_no_share_button() -> Result<()> {
         .open_prejoin(&relay.url(&format!("/r/{ROOM}")), "Familie Demir")
         .await?;
     phone
-        .eval("delete MediaDevices.prototype.getDisplayMedia; return typeof navigator.mediaDevices.getDisplayMedia;")
+        .eval(
+            "delete MediaDevices.prototype.getDisplayMedia;
+             delete Element.prototype.requestFullscreen;
+             delete HTMLVideoElement.prototype.webkitEnterFullscreen;",
+        )
         .await?;
     phone.press_join().await?;
     phone.wait_for(Locator::Id("toggle-mic")).await?;
+    phone
+        .wait_for(Locator::Css("figure.tile.own video"))
+        .await?;
     let buttons = phone
-        .eval("return [!!document.getElementById('toggle-screen'), !!document.getElementById('toggle-camera'), !!document.getElementById('toggle-hand')];")
+        .eval("return [!!document.getElementById('toggle-screen'), !!document.getElementById('toggle-camera'), !!document.getElementById('toggle-hand'),
+                       [...document.querySelectorAll('button')].some(b => b.textContent.trim() === 'Vollbild')];")
         .await?;
     ensure!(
-        buttons == serde_json::json!([false, true, true]),
-        "share, camera, hand buttons present: {buttons}"
+        buttons == serde_json::json!([false, true, true, false]),
+        "share, camera, hand, full-screen buttons present: {buttons}"
     );
     // On the desktop the button is there.
     let desktop = driver.browser().await?;
     desktop.join(&relay.url(""), ROOM, "Frau Berger").await?;
     desktop.wait_for(Locator::Id("toggle-screen")).await?;
+    desktop.button("Vollbild").await?;
     Ok(())
 }
 
@@ -147,5 +157,88 @@ async fn portrait_video_is_shown_whole_and_not_shrunk() -> Result<()> {
         "the upright picture is cropped: object-fit {fit}"
     );
     let _ = std::fs::remove_file(&camera);
+    Ok(())
+}
+
+/// A camera that goes away mid-call (unplugged, taken by another app; here its track ends)
+/// is noticed: the family is told, the camera shows as off for everyone, and the call goes
+/// on with sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_that_goes_away_mid_call_is_noticed_and_the_call_goes_on() -> Result<()> {
+    let relay = Relay::start()?;
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    counselor.join(&base, ROOM, "Frau Berger").await?;
+    let family = driver.browser().await?;
+    family.join(&base, ROOM, "Familie Demir").await?;
+    counselor
+        .until_sees_and_hears("Familie Demir", Duration::from_secs(30))
+        .await?;
+    family
+        .eval(
+            "for (const pc of window.__testPeerConnections)
+               for (const s of pc.getSenders())
+                 if (s.track && s.track.kind === 'video') s.track.stop();",
+        )
+        .await?;
+    family
+        .until_true(
+            "the family to be told",
+            Duration::from_secs(10),
+            "return document.body.innerText.includes('Die Kamera ist nicht mehr verfügbar')
+                && document.getElementById('toggle-camera').getAttribute('aria-pressed') === 'true';",
+        )
+        .await?;
+    counselor
+        .until_stats(
+            "the counselor to see the camera off",
+            Duration::from_secs(10),
+            |s| {
+                s.tile("Familie Demir", "camera")
+                    .is_some_and(|t| t.camera_off)
+            },
+        )
+        .await?;
+    let heard = counselor.stats().await?.audio_packets();
+    counselor
+        .until_stats(
+            "the family's sound to go on",
+            Duration::from_secs(10),
+            |s| s.audio_packets() > heard + 50,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A remembered camera and microphone that are gone (unplugged, or their ids rotated, as
+/// Safari does) give way to what is there: the family still joins with picture and sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_device_that_is_gone_gives_way_to_what_is_there() -> Result<()> {
+    let relay = Relay::start()?;
+    let base = relay.url("");
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    counselor.join(&base, ROOM, "Frau Berger").await?;
+    let family = driver.browser().await?;
+    family.client.goto(&relay.url("/")).await?;
+    family.wait_for(Locator::Id("room-name")).await?;
+    family
+        .eval(
+            "localStorage.setItem('sprechstunde.camera_device', 'eine-kamera-die-es-nicht-mehr-gibt');
+             localStorage.setItem('sprechstunde.microphone_device', 'ein-mikrofon-das-es-nicht-mehr-gibt');",
+        )
+        .await?;
+    family.join(&base, ROOM, "Familie Demir").await?;
+    counselor
+        .until_sees_and_hears("Familie Demir", Duration::from_secs(30))
+        .await?;
+    let told = family
+        .eval("return document.body.innerText.includes('Keine Kamera')")
+        .await?;
+    ensure!(
+        told == Value::Bool(false),
+        "the family was told there is no camera"
+    );
     Ok(())
 }

@@ -16,11 +16,30 @@ pub struct KnockNoticeProps {
     pub on_deny: Callback<ParticipantId>,
 }
 
+thread_local! {
+    /// One audio context for every knock: a new one each time may start suspended and stay
+    /// silent, and browsers allow only a few.
+    static TONE_CONTEXT: std::cell::RefCell<Option<web_sys::AudioContext>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn tone_context() -> Option<web_sys::AudioContext> {
+    TONE_CONTEXT.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = web_sys::AudioContext::new().ok();
+        }
+        cell.clone()
+    })
+}
+
 /// Two short rising beeps, made in the page (no sound file to load).
 fn knock_sound() {
-    let Ok(context) = web_sys::AudioContext::new() else {
+    let Some(context) = tone_context() else {
         return;
     };
+    // A context starts suspended until the page was used; the host has clicked by now.
+    let _ = context.resume();
     let now = context.current_time();
     for (offset, frequency) in [(0.0, 660.0), (0.18, 880.0)] {
         let (Ok(oscillator), Ok(gain)) = (context.create_oscillator(), context.create_gain())

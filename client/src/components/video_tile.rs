@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::app::use_lang;
 use crate::i18n::{t, Key};
+use crate::media::support::{full_screen_support, FullScreen};
 
 #[derive(Properties, PartialEq)]
 pub struct VideoTileProps {
@@ -39,6 +40,14 @@ pub struct VideoTileProps {
     /// The chosen speaker (`setSinkId`), where the browser can choose.
     #[prop_or_default]
     pub sink_id: Option<String>,
+}
+
+fn call_method(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    let method = js_sys::Reflect::get(target, &JsValue::from_str(name))?;
+    match wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&method) {
+        Some(method) => method.call0(target),
+        None => Err(JsValue::from_str("no such method")),
+    }
 }
 
 /// Start playback; `refused` tells whether the browser wants a tap first.
@@ -114,13 +123,23 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
         });
     }
     let fullscreen = {
-        let figure = figure.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(element) = figure.cast::<Element>() {
-                let _ = element.request_fullscreen();
+        let (figure, video) = (figure.clone(), video.clone());
+        Callback::from(move |_: MouseEvent| match full_screen_support() {
+            FullScreen::Element => {
+                if let Some(element) = figure.cast::<Element>() {
+                    let _ = element.request_fullscreen();
+                }
             }
+            // iPhone Safari: only a video element can go full screen, in its own player.
+            FullScreen::VideoOnly => {
+                if let Some(element) = video.cast::<HtmlVideoElement>() {
+                    let _ = call_method(&element, "webkitEnterFullscreen");
+                }
+            }
+            FullScreen::None => {}
         })
     };
+    let can_full_screen = full_screen_support() != FullScreen::None;
     let screen = props.source == TrackSource::Screen;
     let class = classes!(
         "tile",
@@ -178,7 +197,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                         { if props.pinned { t(lang, Key::Unpin) } else { t(lang, Key::Pin) } }
                     </button>
                 }
-                if show_video {
+                if show_video && can_full_screen {
                     <button type="button" class="icon" onclick={fullscreen}>{ t(lang, Key::Fullscreen) }</button>
                 }
             </div>

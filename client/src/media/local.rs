@@ -56,9 +56,7 @@ fn constraint(wanted: bool, device: Option<&str>, video: bool) -> JsValue {
     }
     let mut value = serde_json::Map::new();
     if let Some(device) = device {
-        // `ideal`, not `exact`: a remembered device whose id rotated or that is unplugged
-        // gives way to what is there instead of failing as "no camera".
-        value.insert("deviceId".into(), serde_json::json!({ "ideal": device }));
+        value.insert("deviceId".into(), serde_json::json!({ "exact": device }));
     }
     if video {
         value.insert("width".into(), serde_json::json!({ "ideal": 1280 }));
@@ -79,6 +77,26 @@ pub struct DeviceChoice {
 }
 
 async fn request_with(
+    audio: bool,
+    video: bool,
+    choice: &DeviceChoice,
+) -> Result<MediaStream, MediaError> {
+    let chosen = choice.camera.is_some() || choice.microphone.is_some();
+    match request_from(audio, video, choice).await {
+        // A remembered device that is gone (unplugged, or its id rotated) gives way to
+        // what is there, instead of failing as "no camera".
+        Err(e) if chosen && e != MediaError::Denied => {
+            let any = DeviceChoice {
+                speaker: choice.speaker.clone(),
+                ..DeviceChoice::default()
+            };
+            request_from(audio, video, &any).await.map_err(|_| e)
+        }
+        result => result,
+    }
+}
+
+async fn request_from(
     audio: bool,
     video: bool,
     choice: &DeviceChoice,

@@ -24,3 +24,31 @@ pub fn can_call() -> bool {
         .unwrap_or(JsValue::UNDEFINED);
     has(&window, "RTCPeerConnection") && !devices.is_undefined() && has(&devices, "getUserMedia")
 }
+
+/// How this browser shows something full screen.
+#[derive(Clone, Copy, PartialEq)]
+pub enum FullScreen {
+    /// `Element.requestFullscreen`: the whole tile, with its name.
+    Element,
+    /// Only a video element, in the system player (`webkitEnterFullscreen`).
+    VideoOnly,
+    None,
+}
+
+pub fn full_screen_support() -> FullScreen {
+    let prototype = |name: &str| {
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name))
+            .and_then(|class| js_sys::Reflect::get(&class, &JsValue::from_str("prototype")))
+            .unwrap_or(JsValue::UNDEFINED)
+    };
+    let has = |target: &JsValue, name: &str| {
+        js_sys::Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|v| v.is_function())
+    };
+    if has(&prototype("Element"), "requestFullscreen") {
+        FullScreen::Element
+    } else if has(&prototype("HTMLVideoElement"), "webkitEnterFullscreen") {
+        FullScreen::VideoOnly
+    } else {
+        FullScreen::None
+    }
+}

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::local::{Layout, Panel};
 use crate::app::use_lang;
 use crate::i18n::{t, Key};
+use crate::media::support::{full_screen_support, FullScreen};
 use crate::settings::{self, SettingKey};
 
 #[derive(Properties, PartialEq)]
@@ -88,9 +89,12 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
             <button type="button" id="toggle-layout" onclick={props.toggle_layout.clone()}>
                 { match props.layout { Layout::Tiles => t(lang, Key::LayoutSpeaker), Layout::Speaker => t(lang, Key::LayoutTiles) } }
             </button>
-            <button type="button" id="toggle-fullscreen" onclick={Callback::from(|_: MouseEvent| toggle_fullscreen())}>
-                { t(lang, Key::Fullscreen) }
-            </button>
+            // The whole page goes full screen only where elements can (not on iPhones).
+            if full_screen_support() == FullScreen::Element {
+                <button type="button" id="toggle-fullscreen" onclick={Callback::from(|_: MouseEvent| toggle_fullscreen())}>
+                    { t(lang, Key::Fullscreen) }
+                </button>
+            }
             { panel_button("open-settings", Panel::Settings, t(lang, Key::Settings).to_string()) }
             if props.host {
                 { panel_button("open-host", Panel::Host, t(lang, Key::RoomPanel).to_string()) }

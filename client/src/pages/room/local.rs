@@ -206,6 +206,7 @@ pub fn use_local_media(
     use_tell_the_relay(session, state.media);
     use_start_with_the_room(choice, session, &sending, &dispatch);
     use_follow_the_host(session, &sending, &dispatch, moderated);
+    use_notice_lost_devices(session, &sending, &dispatch);
     let controls = media_controls(session, &sending, &dispatch, state.media);
     LocalMedia {
         state,
@@ -267,6 +268,49 @@ fn use_start_with_the_room(
                 own_stream(&dispatch, &sending);
             });
         }
+    });
+}
+
+/// How often a lost camera or microphone is looked for.
+const DEVICE_CHECK_MS: u32 = 1_000;
+
+/// A camera or microphone that went away mid-call (unplugged, taken by another program):
+/// say so, switch it off, and let the call go on with what is left.
+#[hook]
+fn use_notice_lost_devices(session: &SessionRef, sending: &SharedSending, dispatch: &Dispatcher) {
+    let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer_of(session));
+    use_effect_with((), move |_| {
+        let check = gloo_timers::callback::Interval::new(DEVICE_CHECK_MS, move || {
+            let ended = |track: &Option<web_sys::MediaStreamTrack>| {
+                track
+                    .as_ref()
+                    .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
+            };
+            let (camera_lost, mic_lost) = {
+                let sending = sending.borrow();
+                (ended(&sending.camera), ended(&sending.microphone))
+            };
+            if camera_lost {
+                let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+                spawn_local(async move {
+                    let _ = sending::set_camera(&sending, peer, false).await;
+                    own_stream(&dispatch, &sending);
+                    dispatch.dispatch(LocalAction::Camera(false));
+                    dispatch.dispatch(LocalAction::Notice(Some(Key::CameraLost)));
+                });
+            }
+            if mic_lost {
+                // Forgotten, so that switching it on again captures afresh.
+                sending.borrow_mut().microphone = None;
+                let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
+                spawn_local(async move {
+                    let _ = sending::set_mic(&sending, peer, false).await;
+                    dispatch.dispatch(LocalAction::Mic(false));
+                    dispatch.dispatch(LocalAction::Notice(Some(Key::MicrophoneLost)));
+                });
+            }
+        });
+        move || drop(check)
     });
 }
 
