@@ -93,6 +93,30 @@ fn server_samples() -> Vec<ServerMessage> {
             },
             chat: vec![chat.clone()],
             resume: "3f9a".into(),
+            ice_servers: Vec::new(),
+        },
+        ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            participant_id: ParticipantId(4),
+            room: "beratung-1".into(),
+            host: false,
+            participants: Vec::new(),
+            state: MeetingSettings::default(),
+            chat: Vec::new(),
+            resume: "3f9b".into(),
+            ice_servers: vec![IceServer {
+                urls: vec!["turn:turn.example.org:3478?transport=tcp".into()],
+                username: "1700003600:4".into(),
+                credential: "6H8aOFgX3Swa+NL0VcU4cgzmYfU=".into(),
+            }],
+        },
+        ServerMessage::ProbeAnswer {
+            sdp: "v=0".into(),
+            turn: true,
+        },
+        ServerMessage::MediaUnreachable {
+            participant_id: ParticipantId(4),
+            name: "Ben".into(),
         },
         ServerMessage::Resumed {
             participant_id: ParticipantId(3),
