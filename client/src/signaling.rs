@@ -5,6 +5,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+// Nearly every event is a message, and signaling is a few messages a second: boxing each
+// would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum SignalingEvent {
     Open,
     Message(ServerMessage),

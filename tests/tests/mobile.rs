@@ -9,19 +9,24 @@ use std::time::Duration;
 use anyhow::{ensure, Result};
 use fantoccini::Locator;
 use serde_json::Value;
-use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::browser::{Browser, Driver};
 use sprechstunde_tests::relay::Relay;
 
 const ROOM: &str = "telefon";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_autoplay_gets_a_button_and_one_tap_starts_the_sound() -> Result<()> {
+/// A relay, a driver, and the counselor in the room.
+async fn counselor_in_the_room() -> Result<(Relay, Driver, Browser)> {
     let relay = Relay::start()?;
-    let base = relay.url("");
     let driver = Driver::start().await?;
     let counselor = driver.browser().await?;
-    counselor.join(&base, ROOM, "Frau Berger").await?;
+    counselor.join(&relay.url(""), ROOM, "Frau Berger").await?;
+    Ok((relay, driver, counselor))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_autoplay_gets_a_button_and_one_tap_starts_the_sound() -> Result<()> {
+    // The counselor sends picture and sound; the family's page must start them.
+    let (relay, driver, _counselor) = counselor_in_the_room().await?;
     let family = driver.browser_needing_a_tap().await?;
     family
         .client
@@ -130,11 +135,8 @@ fn y4m(width: usize, height: usize, frames: usize) -> Vec<u8> {
 async fn portrait_video_is_shown_whole_and_not_shrunk() -> Result<()> {
     let camera = std::env::temp_dir().join(format!("portrait-{}.y4m", std::process::id()));
     std::fs::write(&camera, y4m(720, 1280, 10))?;
-    let relay = Relay::start()?;
+    let (relay, driver, counselor) = counselor_in_the_room().await?;
     let base = relay.url("");
-    let driver = Driver::start().await?;
-    let counselor = driver.browser().await?;
-    counselor.join(&base, ROOM, "Frau Berger").await?;
     let phone = driver.browser_with_camera_file(&camera).await?;
     phone.join(&base, ROOM, "Familie Demir").await?;
     // The encoder may start smaller while the bandwidth estimate ramps up.
@@ -165,11 +167,8 @@ async fn portrait_video_is_shown_whole_and_not_shrunk() -> Result<()> {
 /// on with sound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_camera_that_goes_away_mid_call_is_noticed_and_the_call_goes_on() -> Result<()> {
-    let relay = Relay::start()?;
+    let (relay, driver, counselor) = counselor_in_the_room().await?;
     let base = relay.url("");
-    let driver = Driver::start().await?;
-    let counselor = driver.browser().await?;
-    counselor.join(&base, ROOM, "Frau Berger").await?;
     let family = driver.browser().await?;
     family.join(&base, ROOM, "Familie Demir").await?;
     counselor
@@ -215,11 +214,8 @@ async fn a_camera_that_goes_away_mid_call_is_noticed_and_the_call_goes_on() -> R
 /// Safari does) give way to what is there: the family still joins with picture and sound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remembered_device_that_is_gone_gives_way_to_what_is_there() -> Result<()> {
-    let relay = Relay::start()?;
+    let (relay, driver, counselor) = counselor_in_the_room().await?;
     let base = relay.url("");
-    let driver = Driver::start().await?;
-    let counselor = driver.browser().await?;
-    counselor.join(&base, ROOM, "Frau Berger").await?;
     let family = driver.browser().await?;
     family.client.goto(&relay.url("/")).await?;
     family.wait_for(Locator::Id("room-name")).await?;

@@ -10,5 +10,7 @@ pub mod peer;
 pub mod rooms;
 pub mod speaking;
 pub mod tcp_media;
+#[cfg(test)]
+pub mod test_offer;
 
 pub use engine::{fresh_resume_secret, Command, Sfu};

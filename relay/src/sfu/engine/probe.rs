@@ -175,24 +175,9 @@ mod tests {
     use super::*;
 
     /// What a browser offers for the check: one receive-only audio line.
-    const CHECK_OFFER: &str = "v=0\r\n\
-o=- 1 2 IN IP4 127.0.0.1\r\n\
-s=-\r\n\
-t=0 0\r\n\
-a=group:BUNDLE 0\r\n\
-a=msid-semantic: WMS\r\n\
-m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
-c=IN IP4 0.0.0.0\r\n\
-a=rtcp:9 IN IP4 0.0.0.0\r\n\
-a=ice-ufrag:abcd\r\n\
-a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
-a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n\
-a=setup:actpass\r\n\
-a=mid:0\r\n\
-a=recvonly\r\n\
-a=rtcp-mux\r\n\
-a=rtpmap:111 opus/48000/2\r\n\
-a=fmtp:111 minptime=10;useinbandfec=1\r\n";
+    fn check_offer() -> String {
+        crate::sfu::test_offer::audio_offer("recvonly")
+    }
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([10, 0, 0, last])
@@ -203,7 +188,7 @@ a=fmtp:111 minptime=10;useinbandfec=1\r\n";
         let mut sfu = Sfu::for_tests();
         let now = Instant::now();
         let (answer, turn) = sfu
-            .start_probe(now, ParticipantId(1), CHECK_OFFER, ip(1))
+            .start_probe(now, ParticipantId(1), &check_offer(), ip(1))
             .expect("an answer");
         assert!(!turn);
         assert!(answer.contains("a=candidate"), "{answer}");
@@ -220,13 +205,13 @@ a=fmtp:111 minptime=10;useinbandfec=1\r\n";
         let mut next = 0;
         let mut start = |sfu: &mut Sfu, from: IpAddr| {
             next += 1;
-            sfu.start_probe(now, ParticipantId(next), CHECK_OFFER, from)
+            sfu.start_probe(now, ParticipantId(next), &check_offer(), from)
         };
         assert!(start(&mut sfu, ip(1)).is_ok());
         assert!(start(&mut sfu, ip(1)).is_ok());
         assert!(matches!(start(&mut sfu, ip(1)), Err(ProbeRefusal::Busy)));
         assert!(matches!(
-            sfu.start_probe(now, ParticipantId(1), CHECK_OFFER, ip(2)),
+            sfu.start_probe(now, ParticipantId(1), &check_offer(), ip(2)),
             Err(ProbeRefusal::Repeated)
         ));
         for n in 2..=(PROBES_MAX / 2) as u8 {
@@ -243,7 +228,7 @@ a=fmtp:111 minptime=10;useinbandfec=1\r\n";
     #[test]
     fn an_offer_with_a_data_channel_is_refused() {
         let mut sfu = Sfu::for_tests();
-        let offer = CHECK_OFFER.replace(
+        let offer = check_offer().replace(
             "m=audio 9 UDP/TLS/RTP/SAVPF 111",
             "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
         );
