@@ -173,9 +173,10 @@ pub fn app() -> Html {
     };
 
     let kiosk = settings::kiosk_mode().then_some("kiosk");
+    let in_call = matches!(*phase, Phase::InRoom { .. }).then_some("in-call");
     html! {
         <ContextProvider<LangContext> context={context}>
-            <div class={classes!(kiosk)}>
+            <div class={classes!("app", kiosk, in_call)}>
             <header class="topbar">
                 <span class="brand">{ t(*lang, Key::AppName) }</span>
                 <nav class="topnav">

@@ -102,14 +102,17 @@ impl Driver {
     }
 
     pub async fn browser(&self) -> Result<Browser> {
-        self.browser_with_downloads(None).await
+        self.launch(Launch::default()).await
     }
 
     /// A Chromium that plays sound only after a tap on the page (as Safari on an iPhone
     /// that captures nothing): trusted clicks and key presses count, script clicks do not.
     pub async fn browser_needing_a_tap(&self) -> Result<Browser> {
-        self.launch_with(None, None, "document-user-activation-required")
-            .await
+        self.launch(Launch {
+            autoplay_policy: "document-user-activation-required",
+            ..Launch::default()
+        })
+        .await
     }
 
     /// A browser that saves downloads into `downloads` without asking.
@@ -117,29 +120,39 @@ impl Driver {
         &self,
         downloads: Option<&std::path::Path>,
     ) -> Result<Browser> {
-        self.launch(downloads, None).await
+        self.launch(Launch {
+            downloads,
+            ..Launch::default()
+        })
+        .await
     }
 
     /// A browser whose fake camera plays this Y4M file (looped) instead of the test pattern.
     pub async fn browser_with_camera_file(&self, y4m: &std::path::Path) -> Result<Browser> {
-        self.launch(None, Some(y4m)).await
+        self.launch(Launch {
+            camera_file: Some(y4m),
+            ..Launch::default()
+        })
+        .await
     }
 
-    async fn launch(
-        &self,
-        downloads: Option<&std::path::Path>,
-        camera_file: Option<&std::path::Path>,
-    ) -> Result<Browser> {
-        self.launch_with(downloads, camera_file, "no-user-gesture-required")
-            .await
+    /// A Chromium emulating a phone or tablet: its screen size, touch, and a mobile
+    /// browser's User-Agent.
+    pub async fn browser_on(&self, device: Device) -> Result<Browser> {
+        self.launch(Launch {
+            device: Some(device),
+            ..Launch::default()
+        })
+        .await
     }
 
-    async fn launch_with(
-        &self,
-        downloads: Option<&std::path::Path>,
-        camera_file: Option<&std::path::Path>,
-        autoplay_policy: &str,
-    ) -> Result<Browser> {
+    async fn launch(&self, launch: Launch<'_>) -> Result<Browser> {
+        let Launch {
+            downloads,
+            camera_file,
+            autoplay_policy,
+            device,
+        } = launch;
         if self.engine == Engine::Firefox {
             return self.launch_firefox().await;
         }
@@ -148,7 +161,6 @@ impl Driver {
             "--no-sandbox",
             "--disable-gpu",
             "--use-fake-ui-for-media-stream",
-            // Three fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC does not encode), 2 is MJPEG. Switching is tested from 0 to 2.
             // Three fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC does not
             // encode), 2 is MJPEG. Switching is tested from 0 to 2.
             "--use-fake-device-for-media-stream=device-count=3",
@@ -179,6 +191,18 @@ impl Driver {
             options["prefs"] = json!({
                 "download.default_directory": dir,
                 "download.prompt_for_download": false,
+            });
+        }
+        if let Some(device) = device {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {
+                    "width": device.width,
+                    "height": device.height,
+                    "pixelRatio": device.pixel_ratio,
+                    "touch": true,
+                    "mobile": true,
+                },
+                "userAgent": device.user_agent,
             });
         }
         caps.insert("goog:chromeOptions".into(), options);
@@ -260,6 +284,51 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How a Chromium is started.
+struct Launch<'a> {
+    downloads: Option<&'a std::path::Path>,
+    camera_file: Option<&'a std::path::Path>,
+    autoplay_policy: &'static str,
+    device: Option<Device>,
+}
+
+impl Default for Launch<'_> {
+    fn default() -> Self {
+        Launch {
+            downloads: None,
+            camera_file: None,
+            autoplay_policy: "no-user-gesture-required",
+            device: None,
+        }
+    }
+}
+
+/// A phone or tablet for Chromium's device emulation.
+#[derive(Debug, Clone, Copy)]
+pub struct Device {
+    pub width: u32,
+    pub height: u32,
+    pub pixel_ratio: f64,
+    pub user_agent: &'static str,
+}
+
+impl Device {
+    /// A 390x844 phone held upright (the size of today's common iPhones and Androids).
+    pub const PHONE: Device = Device {
+        width: 390,
+        height: 844,
+        pixel_ratio: 3.0,
+        user_agent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+    };
+    /// A 1024x768 tablet held sideways, as the office's kiosks are.
+    pub const TABLET: Device = Device {
+        width: 1024,
+        height: 768,
+        pixel_ratio: 2.0,
+        user_agent: "Mozilla/5.0 (Linux; Android 14; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    };
 }
 
 pub struct Browser {
@@ -691,6 +760,17 @@ impl Browser {
             answer_bytes: count(1),
             media_lines: count(2),
         })
+    }
+
+    /// Saves a screenshot as `<name>.png` into the folder `SPRECHSTUNDE_SCREENSHOTS` names,
+    /// if it is set: for a person to look at what a test saw.
+    pub async fn screenshot_if_asked(&self, name: &str) -> Result<()> {
+        let Some(dir) = std::env::var_os("SPRECHSTUNDE_SCREENSHOTS") else {
+            return Ok(());
+        };
+        let png = self.client.screenshot().await?;
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)?;
+        Ok(())
     }
 
     pub async fn eval(&self, script: &str) -> Result<Value> {

@@ -200,17 +200,32 @@ const TURNSERVER: &str = "/usr/bin/turnserver";
 /// The second browser of the end-to-end tests.
 const FIREFOX: &str = "/usr/bin/firefox-esr";
 
+/// WebKitGTK's WebDriver and the X server its MiniBrowser needs (it has no headless mode);
+/// Debian builds it without WebRTC, so it stands in for a browser that cannot call.
+const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+const XVFB: &str = "/usr/bin/Xvfb";
+
 fn ensure_browser() -> Result<()> {
-    step("checking chromium, chromedriver, firefox-esr, nftables and coturn");
-    if ![CHROMIUM, CHROMEDRIVER, FIREFOX, NFT, TURNSERVER]
-        .iter()
-        .all(|path| Path::new(path).exists())
+    step("checking chromium, chromedriver, firefox-esr, webkit2gtk-driver, xvfb, nftables and coturn");
+    if ![
+        CHROMIUM,
+        CHROMEDRIVER,
+        FIREFOX,
+        WEBKIT_DRIVER,
+        XVFB,
+        NFT,
+        TURNSERVER,
+    ]
+    .iter()
+    .all(|path| Path::new(path).exists())
     {
-        step("installing Debian's chromium, chromium-driver, firefox-esr, nftables and coturn");
+        step("installing Debian's chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, nftables and coturn");
         apt_install(&[
             "chromium",
             "chromium-driver",
             "firefox-esr",
+            "webkit2gtk-driver",
+            "xvfb",
             "nftables",
             "iproute2",
             "coturn",

@@ -16,42 +16,14 @@ pub struct KnockNoticeProps {
     pub on_deny: Callback<ParticipantId>,
 }
 
-thread_local! {
-    /// One audio context for every knock: a new one each time may start suspended and stay
-    /// silent, and browsers allow only a few.
-    static TONE_CONTEXT: std::cell::RefCell<Option<web_sys::AudioContext>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-fn tone_context() -> Option<web_sys::AudioContext> {
-    TONE_CONTEXT.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if cell.is_none() {
-            *cell = web_sys::AudioContext::new().ok();
-        }
-        cell.clone()
-    })
-}
-
-/// Two short rising beeps, made in the page (no sound file to load).
+/// Two short rising beeps.
 fn knock_sound() {
-    let Some(context) = tone_context() else {
-        return;
-    };
-    // A context starts suspended until the page was used; the host has clicked by now.
-    let _ = context.resume();
-    let now = context.current_time();
-    for (offset, frequency) in [(0.0, 660.0), (0.18, 880.0)] {
-        let (Ok(oscillator), Ok(gain)) = (context.create_oscillator(), context.create_gain())
-        else {
-            return;
-        };
-        oscillator.frequency().set_value(frequency);
-        gain.gain().set_value(0.15);
-        let _ = oscillator.connect_with_audio_node(&gain);
-        let _ = gain.connect_with_audio_node(&context.destination());
-        let _ = oscillator.start_with_when(now + offset);
-        let _ = oscillator.stop_with_when(now + offset + 0.12);
+    if let Some(context) = crate::media::audio::context() {
+        crate::media::audio::beeps(
+            &context,
+            &context.destination(),
+            &[(0.0, 660.0), (0.18, 880.0)],
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! Reusable pieces of the view.
 
+pub mod audio_check;
 pub mod blur_toggle;
 pub mod chat_panel;
 pub mod connection_check;

@@ -40,6 +40,12 @@ pub struct VideoTileProps {
     /// The chosen speaker (`setSinkId`), where the browser can choose.
     #[prop_or_default]
     pub sink_id: Option<String>,
+    /// Oneself while others are here: a small picture in the stage's corner.
+    #[prop_or_default]
+    pub self_view: bool,
+    /// Another camera to switch to (a phone's front and back): offers the button.
+    #[prop_or_default]
+    pub on_switch_camera: Option<Callback<()>>,
 }
 
 fn call_method(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
@@ -60,16 +66,6 @@ fn start_playing(element: &HtmlVideoElement, refused: UseStateHandle<bool>) {
         let started = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
         refused.set(!started);
     });
-}
-
-/// Play through the chosen speaker, if this browser supports choosing.
-fn apply_sink(element: &HtmlVideoElement, sink_id: &str) {
-    let Ok(set_sink) = js_sys::Reflect::get(element, &JsValue::from_str("setSinkId")) else {
-        return;
-    };
-    if let Some(set_sink) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&set_sink) {
-        let _ = set_sink.call1(element, &JsValue::from_str(sink_id));
-    }
 }
 
 #[function_component(VideoTile)]
@@ -118,7 +114,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
         let video = video.clone();
         use_effect_with((props.sink_id.clone(), show_video), move |(sink_id, _)| {
             if let (Some(element), Some(sink_id)) = (video.cast::<HtmlVideoElement>(), sink_id) {
-                apply_sink(&element, sink_id);
+                crate::media::audio::play_through(&element, sink_id);
             }
         });
     }
@@ -148,6 +144,8 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
         props.speaking.then_some("speaking"),
         props.large.then_some("large"),
         props.pinned.then_some("pinned"),
+        props.self_view.then_some("self-view"),
+        (show_video && *portrait).then_some("upright"),
     );
     let participant = props.participant.map(|id| id.to_string());
     let what = if screen { Key::ScreenOf } else { Key::VideoOf };
@@ -190,6 +188,15 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                 }
                 { props.label.clone() }
             </figcaption>
+            if let (true, Some(on_switch)) = (show_video, props.on_switch_camera.clone()) {
+                <button type="button" class="switch-camera" id="switch-camera" title={t(lang, Key::SwitchCamera)}
+                    onclick={Callback::from(move |_: MouseEvent| on_switch.emit(()))}>
+                    <span aria-hidden="true">{ "⟲" }</span>
+                    <span class="switch-label">{ t(lang, Key::SwitchCamera) }</span>
+                </button>
+            }
+            // The small own picture keeps only what fits on it.
+            if !props.self_view {
             <div class="tile-actions">
                 if let Some(on_pin) = props.on_pin.clone() {
                     <button type="button" class="icon" aria-pressed={props.pinned.to_string()}
@@ -201,6 +208,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                     <button type="button" class="icon" onclick={fullscreen}>{ t(lang, Key::Fullscreen) }</button>
                 }
             </div>
+            }
         </figure>
     }
 }

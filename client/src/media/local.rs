@@ -236,3 +236,43 @@ pub fn stop(stream: &MediaStream) {
         }
     }
 }
+
+/// The device a track captures from (`getSettings().deviceId`), where the browser says.
+pub fn device_of(track: &MediaStreamTrack) -> Option<String> {
+    js_sys::Reflect::get(&track.get_settings(), &JsValue::from_str("deviceId"))
+        .ok()
+        .and_then(|id| id.as_string())
+        .filter(|id| !id.is_empty())
+}
+
+/// The camera after `current` in the list, round again at the end: on a phone, front and
+/// back in turn. `None` when there is nothing else to switch to.
+pub fn next_camera(cameras: &[String], current: Option<&str>) -> Option<String> {
+    if cameras.len() < 2 {
+        return None;
+    }
+    let at = current.and_then(|current| cameras.iter().position(|id| id == current));
+    let next = at.map_or(1, |at| (at + 1) % cameras.len());
+    cameras.get(next).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_camera;
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|id| id.to_string()).collect()
+    }
+
+    #[test]
+    fn the_next_camera_goes_round_and_needs_a_second_one() {
+        let phone = ids(&["front", "back"]);
+        assert_eq!(next_camera(&phone, Some("front")).as_deref(), Some("back"));
+        assert_eq!(next_camera(&phone, Some("back")).as_deref(), Some("front"));
+        // The default camera is the first one listed.
+        assert_eq!(next_camera(&phone, None).as_deref(), Some("back"));
+        assert_eq!(next_camera(&phone, Some("gone")).as_deref(), Some("back"));
+        assert_eq!(next_camera(&ids(&["only"]), Some("only")), None);
+        assert_eq!(next_camera(&[], None), None);
+    }
+}

@@ -8,6 +8,7 @@ use yew::prelude::*;
 use std::rc::Rc;
 
 use crate::app::use_lang;
+use crate::components::audio_check::AudioCheck;
 use crate::components::blur_toggle::{BlurState, BlurToggle};
 use crate::components::connection_check::ConnectionCheck;
 use crate::components::device_settings::DeviceSettings;
@@ -392,6 +393,9 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     <VideoTile stream={stream.clone()} label={t(lang, Key::You)} own=true />
                     if let Some(status) = status {
                         <p role="status">{ status }</p>
+                    }
+                    if let Preview::On(captured) = &*preview {
+                        <AudioCheck stream={captured.clone()} speaker={devices.speaker.clone()} />
                     }
                     if stream.is_none() {
                         <button type="button" onclick={start_preview}

@@ -323,7 +323,8 @@ pub fn room_page(props: &RoomProps) -> Html {
                     others={state.participants.clone()} streams={state.streams.clone()}
                     active_speaker={state.active_speaker} layout={view.layout} pinned={view.pinned}
                     on_pin={act.reform(LocalAction::TogglePin)}
-                    sink_id={view.devices.speaker.clone()} />
+                    sink_id={view.devices.speaker.clone()}
+                    on_switch_camera={local.controls.switch_camera.clone()} />
                 if let Some(panel) = panel {
                     <aside class="side">
                         <button type="button" class="close-panel"

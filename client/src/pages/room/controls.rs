@@ -1,5 +1,6 @@
 //! The control bar: microphone, camera, screen, hand, the panels, layout, full screen and
-//! leaving. Each button says what it does and, where it toggles, whether it is on.
+//! leaving. Each button says what it does and, where it toggles, whether it is on. On a
+//! phone only what a call needs is shown at first; "Mehr" shows the rest.
 
 use sprechstunde_shared::MediaState;
 use yew::prelude::*;
@@ -49,11 +50,18 @@ fn toggle_fullscreen() {
 pub fn control_bar(props: &ControlBarProps) -> Html {
     let lang = use_lang();
     let media = props.media;
+    let expanded = use_state(|| false);
     let pressed = |on: bool| on.to_string();
+    // Hidden on a phone until "Mehr" (CSS decides; everything is there on wider screens).
+    let secondary = |which: Panel| (which != Panel::Chat).then_some("secondary");
     let panel_button = |id: &'static str, which: Panel, label: String| {
         html! {
-            <button type="button" {id} aria-pressed={pressed(props.panel == Some(which))}
-                onclick={props.open.reform(move |_: MouseEvent| which)}>
+            <button type="button" {id} class={classes!(secondary(which))} aria-pressed={pressed(props.panel == Some(which))}
+                onclick={
+                    let (open, expanded) = (props.open.clone(), expanded.clone());
+                    // The panel covers a phone's stage: fold the extra controls away.
+                    Callback::from(move |_: MouseEvent| { expanded.set(false); open.emit(which) })
+                }>
                 { label }
                 if which == Panel::Chat && props.unread > 0 {
                     <span class="unread" id="chat-unread">
@@ -64,7 +72,7 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
         }
     };
     html! {
-        <nav class="controls" aria-label={t(lang, Key::Settings)}>
+        <nav class={classes!("controls", expanded.then_some("expanded"))} id="controls" aria-label={t(lang, Key::Settings)}>
             <button type="button" id="toggle-mic" aria-pressed={pressed(!media.mic)}
                 class={classes!((!media.mic).then_some("off"))} onclick={props.toggle_mic.clone()}>
                 { if media.mic { t(lang, Key::MuteAction) } else { t(lang, Key::UnmuteAction) } }
@@ -76,7 +84,7 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
             </button>
             // Phones cannot share their screen: no button that could only fail.
             if crate::media::support::can_share_screen() {
-                <button type="button" id="toggle-screen" aria-pressed={pressed(media.screen)} onclick={props.toggle_screen.clone()}>
+                <button type="button" id="toggle-screen" class="secondary" aria-pressed={pressed(media.screen)} onclick={props.toggle_screen.clone()}>
                     { if media.screen { t(lang, Key::StopSharing) } else { t(lang, Key::ShareScreen) } }
                 </button>
             }
@@ -86,12 +94,12 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
             { panel_button("open-chat", Panel::Chat, t(lang, Key::Chat).to_string()) }
             { panel_button("open-people", Panel::People, format!("{} ({})", t(lang, Key::People), props.people)) }
             { panel_button("open-speaking", Panel::Speaking, t(lang, Key::SpeakingTime).to_string()) }
-            <button type="button" id="toggle-layout" onclick={props.toggle_layout.clone()}>
+            <button type="button" id="toggle-layout" class="secondary" onclick={props.toggle_layout.clone()}>
                 { match props.layout { Layout::Tiles => t(lang, Key::LayoutSpeaker), Layout::Speaker => t(lang, Key::LayoutTiles) } }
             </button>
             // The whole page goes full screen only where elements can (not on iPhones).
             if full_screen_support() == FullScreen::Element {
-                <button type="button" id="toggle-fullscreen" onclick={Callback::from(|_: MouseEvent| toggle_fullscreen())}>
+                <button type="button" id="toggle-fullscreen" class="secondary" onclick={Callback::from(|_: MouseEvent| toggle_fullscreen())}>
                     { t(lang, Key::Fullscreen) }
                 </button>
             }
@@ -99,6 +107,13 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
             if props.host {
                 { panel_button("open-host", Panel::Host, t(lang, Key::RoomPanel).to_string()) }
             }
+            <button type="button" class="more" id="more-controls" aria-expanded={expanded.to_string()}
+                aria-controls="controls" onclick={
+                    let expanded = expanded.clone();
+                    Callback::from(move |_: MouseEvent| expanded.set(!*expanded))
+                }>
+                { t(lang, Key::MoreControls) }
+            </button>
             <button type="button" class="leave" onclick={props.leave.clone()}>{ t(lang, Key::Leave) }</button>
         </nav>
     }

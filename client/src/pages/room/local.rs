@@ -63,6 +63,10 @@ pub struct LocalState {
     /// The camera is being switched.
     pub busy: bool,
     pub blur_on: bool,
+    /// The cameras there are (their ids), for switching between them.
+    pub cameras: Vec<String>,
+    /// Counts changes of the device list (plugged in, unplugged), to list them again.
+    pub device_epoch: u32,
 }
 
 pub enum LocalAction {
@@ -86,6 +90,8 @@ pub enum LocalAction {
     Devices(DeviceChoice),
     Quality(Quality),
     Blur(bool),
+    /// The devices changed; these are the cameras now.
+    Cameras(Vec<String>),
 }
 
 impl Reducible for LocalState {
@@ -122,6 +128,10 @@ impl Reducible for LocalState {
             LocalAction::Devices(devices) => next.devices = devices,
             LocalAction::Quality(quality) => next.quality = quality,
             LocalAction::Blur(on) => next.blur_on = on,
+            LocalAction::Cameras(cameras) => {
+                next.cameras = cameras;
+                next.device_epoch = next.device_epoch.wrapping_add(1);
+            }
         }
         Rc::new(next)
     }
@@ -137,6 +147,8 @@ pub struct MediaControls {
     pub blur: Callback<bool>,
     pub quality: Callback<Quality>,
     pub audio_only: Callback<bool>,
+    /// The next camera, where there is more than one.
+    pub switch_camera: Option<Callback<()>>,
 }
 
 pub struct LocalMedia {
@@ -201,13 +213,16 @@ pub fn use_local_media(
         notice: None,
         busy: false,
         blur_on: choice.blur,
+        cameras: Vec::new(),
+        device_epoch: 0,
     });
     let dispatch = state.dispatcher();
     use_tell_the_relay(session, state.media);
     use_start_with_the_room(choice, session, &sending, &dispatch);
     use_follow_the_host(session, &sending, &dispatch, moderated);
     use_notice_lost_devices(session, &sending, &dispatch);
-    let controls = media_controls(session, &sending, &dispatch, state.media);
+    use_watch_devices(&dispatch, state.own_stream.is_some());
+    let controls = media_controls(session, &sending, &dispatch, &state);
     LocalMedia {
         state,
         sending,
@@ -314,6 +329,41 @@ fn use_notice_lost_devices(session: &SessionRef, sending: &SharedSending, dispat
     });
 }
 
+/// The cameras there are, listed again when a device comes or goes (`devicechange`) and
+/// once capture runs (before it, browsers may hide how many there are).
+#[hook]
+fn use_watch_devices(dispatch: &Dispatcher, capturing: bool) {
+    let dispatch = dispatch.clone();
+    use_effect_with(capturing, move |_| {
+        let list = move || {
+            let dispatch = dispatch.clone();
+            spawn_local(async move {
+                let cameras = local::devices()
+                    .await
+                    .into_iter()
+                    .filter(|d| d.kind == local::DeviceKind::Camera)
+                    .map(|d| d.id)
+                    .collect();
+                dispatch.dispatch(LocalAction::Cameras(cameras));
+            });
+        };
+        list();
+        let media = web_sys::window().and_then(|w| w.navigator().media_devices().ok());
+        let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(list);
+        if let Some(media) = &media {
+            media.set_ondevicechange(Some(wasm_bindgen::JsCast::unchecked_ref(
+                on_change.as_ref(),
+            )));
+        }
+        move || {
+            if let Some(media) = media {
+                media.set_ondevicechange(None);
+            }
+            drop(on_change);
+        }
+    });
+}
+
 /// A host switched something of ours off: follow, so our buttons show the truth.
 #[hook]
 fn use_follow_the_host(
@@ -358,8 +408,9 @@ fn media_controls(
     session: &SessionRef,
     sending: &SharedSending,
     dispatch: &Dispatcher,
-    media: MediaState,
+    state: &LocalState,
 ) -> MediaControls {
+    let media = state.media;
     let peer = peer_of(session);
     let toggle_mic = {
         let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
@@ -424,7 +475,7 @@ fn media_controls(
             });
         })
     };
-    let devices = {
+    let devices: Callback<DeviceChoice> = {
         let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer.clone());
         Callback::from(move |next: DeviceChoice| {
             let (sending, dispatch, peer) = (sending.clone(), dispatch.clone(), peer());
@@ -471,7 +522,22 @@ fn media_controls(
             }
         })
     };
+    let switch_camera = (media.camera && state.cameras.len() > 1).then(|| {
+        let (sending, cameras, devices) = (sending.clone(), state.cameras.clone(), devices.clone());
+        Callback::from(move |_: ()| {
+            let choice = sending.borrow().choice.clone();
+            let current = sending.borrow().camera.as_ref().and_then(local::device_of);
+            let current = current.or_else(|| choice.camera.clone());
+            if let Some(camera) = local::next_camera(&cameras, current.as_deref()) {
+                devices.emit(DeviceChoice {
+                    camera: Some(camera),
+                    ..choice
+                });
+            }
+        })
+    });
     MediaControls {
+        switch_camera,
         toggle_mic,
         toggle_camera,
         toggle_screen,

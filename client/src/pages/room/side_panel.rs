@@ -72,7 +72,8 @@ pub fn side_panel(panel: SidePanel<'_>) -> Html {
                 on_change={controls.blur.clone()} holds_camera=true />
             <DeviceSettings choice={local.devices.clone()} on_choice={controls.devices.clone()}
                 quality={local.quality} on_quality={controls.quality.clone()}
-                audio_only={Some(local.audio_only)} on_audio_only={controls.audio_only.clone()} />
+                audio_only={Some(local.audio_only)} on_audio_only={controls.audio_only.clone()}
+                refresh={local.device_epoch} />
             </>
         },
         Panel::Host => html! {

@@ -1,5 +1,6 @@
-//! The stage: oneself first, then everyone else's camera and screen; in the speaker layout
-//! the pinned tile, a screen share or the active speaker is shown large.
+//! The stage: everyone else's camera and screen, and oneself as a small picture in the
+//! corner while others are here; in the speaker layout the pinned tile, a screen share or
+//! the active speaker is shown large.
 
 use std::collections::HashMap;
 
@@ -26,6 +27,9 @@ pub struct StageProps {
     pub on_pin: Callback<TileId>,
     /// The chosen loudspeaker.
     pub sink_id: Option<String>,
+    /// Switch to the next camera, where there is more than one.
+    #[prop_or_default]
+    pub on_switch_camera: Option<Callback<()>>,
 }
 
 struct Tile<'a> {
@@ -106,6 +110,9 @@ pub fn stage(props: &StageProps) -> Html {
         let screen = id.1 == TrackSource::Screen;
         let key = format!("{}-{}", id.0, if screen { "screen" } else { "camera" });
         let p = tile.participant;
+        // Oneself small unless alone or chosen to be shown large.
+        let self_view = tile.own && !props.others.is_empty() && main != Some(id);
+        let on_switch_camera = tile.own.then(|| props.on_switch_camera.clone()).flatten();
         html! {
             <VideoTile {key} stream={tile.stream.clone()} label={tile.label.clone()} own={tile.own}
                 participant={Some(p.id)}
@@ -117,7 +124,8 @@ pub fn stage(props: &StageProps) -> Html {
                 pinned={props.pinned == Some(id)}
                 large={screen || main == Some(id)}
                 on_pin={Some(on_pin)}
-                sink_id={props.sink_id.clone()} />
+                sink_id={props.sink_id.clone()}
+                {self_view} {on_switch_camera} />
         }
     };
     let layout = match props.layout {
