@@ -15,5 +15,12 @@ mod state;
 mod transcript;
 
 fn main() {
+    // Started: the "this browser is too old" text in index.html is not needed.
+    if let Some(fallback) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot-fallback"))
+    {
+        fallback.remove();
+    }
     yew::Renderer::<app::App>::new().render();
 }

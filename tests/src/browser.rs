@@ -18,12 +18,18 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const FIREFOX: &str = "/usr/bin/firefox-esr";
 /// From crates.io (`cargo install geckodriver`), on PATH.
 pub const GECKODRIVER: &str = "geckodriver";
+/// Debian's WebKitGTK (built without WebRTC): its WebDriver, its small browser, and the X
+/// server the browser needs (it has no headless mode).
+pub const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+pub const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+pub const XVFB: &str = "/usr/bin/Xvfb";
 
 /// Which browser a driver starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Chromium,
     Firefox,
+    WebKit,
 }
 
 /// One chromedriver (each [`Browser`] a separate Chromium with its own profile), or one
@@ -35,6 +41,8 @@ pub struct Driver {
     /// The relay's origin when it is not on loopback: treated as secure, as HTTPS would be
     /// in production (camera and microphone need a secure context).
     relay_origin: Option<String>,
+    /// The X server a WebKit browser draws on.
+    display: Option<Child>,
 }
 
 impl Driver {
@@ -76,6 +84,47 @@ impl Driver {
         Ok(driver)
     }
 
+    /// WebKitWebDriver (one MiniBrowser at a time) on an X server of its own, on loopback.
+    pub async fn start_webkit() -> Result<Driver> {
+        crate::ensure_isolated_network()?;
+        // Xvfb picks a free display and writes its number to the pipe.
+        let mut xvfb = Command::new(XVFB)
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x1024x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb (cargo xtask test installs it)")?;
+        let mut number = String::new();
+        if let Some(out) = xvfb.stdout.as_mut() {
+            use std::io::BufRead;
+            std::io::BufReader::new(out).read_line(&mut number)?;
+        }
+        let number = number.trim().to_string();
+        if number.is_empty() {
+            let _ = xvfb.kill();
+            bail!("Xvfb did not say which display it took");
+        }
+        let port = crate::free_port()?;
+        let mut command = Command::new(WEBKIT_DRIVER);
+        command
+            .arg(format!("--port={port}"))
+            .arg("--host=local")
+            .env("DISPLAY", format!(":{number}"));
+        let mut driver = Driver::spawn(command, std::net::Ipv4Addr::LOCALHOST, port).await?;
+        driver.engine = Engine::WebKit;
+        driver.display = Some(xvfb);
+        Ok(driver)
+    }
+
     async fn spawn(mut command: Command, ip: std::net::Ipv4Addr, port: u16) -> Result<Driver> {
         // A process group of its own: dropping the driver ends every Chromium it started,
         // also when a test fails before closing its browsers.
@@ -98,6 +147,7 @@ impl Driver {
             url,
             engine: Engine::Chromium,
             relay_origin: None,
+            display: None,
         })
     }
 
@@ -153,8 +203,10 @@ impl Driver {
             autoplay_policy,
             device,
         } = launch;
-        if self.engine == Engine::Firefox {
-            return self.launch_firefox().await;
+        match self.engine {
+            Engine::Firefox => return self.launch_firefox().await,
+            Engine::WebKit => return self.launch_webkit().await,
+            Engine::Chromium => {}
         }
         let args = [
             "--headless",
@@ -274,8 +326,33 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// MiniBrowser with mock camera and microphone (allowed without asking under automation).
+    async fn launch_webkit(&self) -> Result<Browser> {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("MiniBrowser"));
+        caps.insert(
+            "webkitgtk:browserOptions".into(),
+            json!({
+                "binary": MINIBROWSER,
+                "args": ["--automation", "--enable-mock-capture-devices=true"],
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .context("cannot open a WebKit session")?;
+        Ok(Browser { client })
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Some(mut display) = self.display.take() {
+            let _ = display.kill();
+            let _ = display.wait();
+        }
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
             .args(["-KILL", "--", &group])
@@ -333,6 +410,32 @@ impl Device {
 
 pub struct Browser {
     pub client: Client,
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver
+/// (`/session/{id}/goog/cdp/execute`).
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// Media statistics of one browser, from `getStats()` of its peer connections and from
@@ -770,6 +873,18 @@ impl Browser {
         };
         let png = self.client.screenshot().await?;
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)?;
+        Ok(())
+    }
+
+    /// Runs `script` in every page this Chromium opens from now on, before the page's own
+    /// scripts (to take a feature away, as an older browser lacks it).
+    pub async fn before_every_page(&self, script: &str) -> Result<()> {
+        self.client
+            .issue_cmd(DevTools {
+                command: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": script }),
+            })
+            .await?;
         Ok(())
     }
 

@@ -122,6 +122,7 @@ impl TwoHosts {
         let ben_driver = match ben_engine {
             Engine::Chromium => Driver::start_in(&ben_host, &base).await?,
             Engine::Firefox => Driver::start_firefox_in(&ben_host, &base).await?,
+            Engine::WebKit => anyhow::bail!("WebKit here has no WebRTC: it cannot be in a call"),
         };
         let drivers = (Driver::start_in(&anna_host, &base).await?, ben_driver);
         let anna = drivers.0.browser().await?;

@@ -15,14 +15,16 @@ pub fn can_share_screen() -> bool {
         .is_some_and(|devices| !devices.is_undefined() && has(&devices, "getDisplayMedia"))
 }
 
+/// `navigator.mediaDevices.getUserMedia` exists: the camera can be shown, if not sent.
+pub fn can_capture() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("mediaDevices")).ok())
+        .is_some_and(|devices| !devices.is_undefined() && has(&devices, "getUserMedia"))
+}
+
 /// `RTCPeerConnection` and `navigator.mediaDevices.getUserMedia` both exist.
 pub fn can_call() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let devices = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("mediaDevices"))
-        .unwrap_or(JsValue::UNDEFINED);
-    has(&window, "RTCPeerConnection") && !devices.is_undefined() && has(&devices, "getUserMedia")
+    web_sys::window().is_some_and(|window| has(&window, "RTCPeerConnection")) && can_capture()
 }
 
 /// How this browser shows something full screen.

@@ -1,11 +1,17 @@
 //! Shown instead of the pre-join page when this browser cannot make calls: what to do, in
-//! plain words, and the link to copy into another browser.
+//! plain words, and the link to copy into another browser. Where the browser can use the
+//! camera (WebKit builds without WebRTC, some in-app browsers), the family may still check
+//! their camera and microphone here; the picture stays on the device.
 
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use crate::app::use_lang;
+use crate::components::audio_check::AudioCheck;
+use crate::components::video_tile::VideoTile;
 use crate::i18n::{t, Key};
+use crate::media::local::{self, DeviceChoice, MediaError};
+use crate::media::support;
 use crate::route;
 
 /// Copy `text` with the asynchronous clipboard API; whether the browser confirmed it.
@@ -34,6 +40,69 @@ enum Copy {
     Done,
     /// No clipboard here: the link is selected to copy by hand.
     ByHand,
+}
+
+/// The device check: off until asked for, then the camera and microphone, or why not.
+#[derive(Clone, PartialEq)]
+enum Check {
+    Off,
+    Loading,
+    On(web_sys::MediaStream),
+    Failed(MediaError),
+}
+
+/// "Kamera und Mikrofon testen", for a browser that can capture but not call.
+#[function_component(DeviceCheck)]
+fn device_check() -> Html {
+    let lang = use_lang();
+    let check = use_state(|| Check::Off);
+    // Leaving the page ends the capture.
+    let captured = use_mut_ref(|| None::<web_sys::MediaStream>);
+    {
+        let captured = captured.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(stream) = captured.borrow_mut().take() {
+                    local::stop(&stream);
+                }
+            }
+        });
+    }
+    let on_start = {
+        let check = check.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (check, captured) = (check.clone(), captured.clone());
+            check.set(Check::Loading);
+            wasm_bindgen_futures::spawn_local(async move {
+                check.set(
+                    match local::capture_chosen(true, true, &DeviceChoice::default()).await {
+                        Ok(stream) => {
+                            *captured.borrow_mut() = Some(stream.clone());
+                            Check::On(stream)
+                        }
+                        Err(e) => Check::Failed(e),
+                    },
+                );
+            });
+        })
+    };
+    html! {
+        <section class="preview stack" aria-labelledby="device-check-heading" id="device-check">
+            <h2 id="device-check-heading">{ t(lang, Key::DeviceCheckHeading) }</h2>
+            <p>{ t(lang, Key::DeviceCheckHelp) }</p>
+            if let Check::On(stream) = &*check {
+                <VideoTile stream={Some(stream.clone())} label={t(lang, Key::You)} own=true />
+                <AudioCheck stream={stream.clone()} speaker={None::<String>} />
+            } else {
+                <button type="button" onclick={on_start} disabled={*check == Check::Loading}>
+                    { t(lang, Key::PreviewStart) }
+                </button>
+            }
+            if let Check::Failed(e) = &*check {
+                <p role="status">{ t(lang, e.message()) }</p>
+            }
+        </section>
+    }
 }
 
 #[function_component(UnsupportedBrowserPage)]
@@ -80,6 +149,9 @@ pub fn unsupported_browser_page() -> Html {
                     Copy::ByHand => t(lang, Key::CopyByHand),
                 } }
             </p>
+            if support::can_capture() {
+                <DeviceCheck />
+            }
         </main>
     }
 }
