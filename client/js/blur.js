@@ -14,6 +14,10 @@ const EDGE_SOFTNESS_PX = 3;
 // A mask rate below this means a slow device: the user is told, and segmentation is paced so
 // that it leaves two thirds of the time to drawing.
 const SLOW_MASK_FPS = 15;
+// Safari before 18 has no canvas `filter`: there the background takes one more, smaller
+// step, since scaling down and up again with smoothing blurs about as much.
+const CANVAS_FILTER = "filter" in CanvasRenderingContext2D.prototype;
+const NO_FILTER_EXTRA_SCALE = 3;
 
 let runtimeLoading = null;
 
@@ -81,6 +85,13 @@ export async function startBlur(inputTrack, base) {
   background.height = Math.max(1, Math.round(height / BACKGROUND_SCALE));
   const backgroundContext = background.getContext("2d");
   backgroundContext.filter = `blur(${SMALL_BLUR_PX}px)`;
+  let tiny = null;
+  if (!CANVAS_FILTER) {
+    tiny = document.createElement("canvas");
+    tiny.width = Math.max(1, Math.round(background.width / NO_FILTER_EXTRA_SCALE));
+    tiny.height = Math.max(1, Math.round(background.height / NO_FILTER_EXTRA_SCALE));
+  }
+  const tinyContext = tiny && tiny.getContext("2d");
   const mask = document.createElement("canvas");
   mask.width = width;
   mask.height = height;
@@ -113,7 +124,13 @@ export async function startBlur(inputTrack, base) {
       context.globalCompositeOperation = "destination-over";
     }
     // Until the first mask arrives everything is blurred: nothing of the room shows early.
-    backgroundContext.drawImage(video, 0, 0, background.width, background.height);
+    if (tiny) {
+      tinyContext.drawImage(video, 0, 0, tiny.width, tiny.height);
+      backgroundContext.imageSmoothingQuality = "high";
+      backgroundContext.drawImage(tiny, 0, 0, background.width, background.height);
+    } else {
+      backgroundContext.drawImage(video, 0, 0, background.width, background.height);
+    }
     context.imageSmoothingQuality = "high";
     context.drawImage(background, 0, 0, width, height);
     context.restore();

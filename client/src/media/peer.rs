@@ -12,9 +12,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection, RtcRtpTransceiverInit,
-    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceConnectionState, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 use super::quality::Quality;
@@ -113,11 +113,13 @@ impl Peer {
         let handler = on_event;
         let state_source = connection.clone();
         let on_state = Closure::<dyn FnMut()>::new(move || {
-            handler(PeerEvent::State(state_source.connection_state()));
+            handler(PeerEvent::State(connection_state(&state_source)));
         });
         connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        // Older browsers (Firefox before 113) only tell the ICE state.
+        connection.set_oniceconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
         let senders = add_sending_lines(&connection, microphone, camera);
         Ok(Peer {
@@ -232,13 +234,14 @@ impl Peer {
     }
 
     pub fn state(&self) -> RtcPeerConnectionState {
-        self.connection.connection_state()
+        connection_state(&self.connection)
     }
 
     pub fn close(&self) {
         self.connection.set_onicecandidate(None);
         self.connection.set_ontrack(None);
         self.connection.set_onconnectionstatechange(None);
+        self.connection.set_oniceconnectionstatechange(None);
         self.connection.close();
     }
 }
@@ -324,4 +327,52 @@ fn add_sending_lines(
         senders.push((line, transceiver.sender()));
     }
     senders
+}
+
+/// The connection's state; where the browser has no `connectionState` (older Firefox and
+/// Safari), the one its ICE state implies.
+pub fn connection_state(connection: &RtcPeerConnection) -> RtcPeerConnectionState {
+    let known = Reflect::get(connection, &JsValue::from_str("connectionState"))
+        .is_ok_and(|state| state.is_string());
+    if known {
+        connection.connection_state()
+    } else {
+        state_from_ice(connection.ice_connection_state())
+    }
+}
+
+fn state_from_ice(ice: RtcIceConnectionState) -> RtcPeerConnectionState {
+    match ice {
+        RtcIceConnectionState::Checking => RtcPeerConnectionState::Connecting,
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+            RtcPeerConnectionState::Connected
+        }
+        RtcIceConnectionState::Disconnected => RtcPeerConnectionState::Disconnected,
+        RtcIceConnectionState::Failed => RtcPeerConnectionState::Failed,
+        RtcIceConnectionState::Closed => RtcPeerConnectionState::Closed,
+        _ => RtcPeerConnectionState::New,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ice_state_stands_in_for_the_connection_state() {
+        use RtcIceConnectionState as Ice;
+        use RtcPeerConnectionState as Peer;
+        let cases = [
+            (Ice::New, Peer::New),
+            (Ice::Checking, Peer::Connecting),
+            (Ice::Connected, Peer::Connected),
+            (Ice::Completed, Peer::Connected),
+            (Ice::Disconnected, Peer::Disconnected),
+            (Ice::Failed, Peer::Failed),
+            (Ice::Closed, Peer::Closed),
+        ];
+        for (ice, expected) in cases {
+            assert_eq!(state_from_ice(ice), expected, "{ice:?}");
+        }
+    }
 }

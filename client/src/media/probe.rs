@@ -117,7 +117,7 @@ async fn run(
     }
     let mut waited = 0;
     while waited < MEDIA_TIMEOUT_MS && !stop.get() {
-        match connection.connection_state() {
+        match crate::media::peer::connection_state(connection) {
             RtcPeerConnectionState::Connected => {
                 return match transport_of(connection).await {
                     Some(MediaTransport::Tcp | MediaTransport::Turn) => Verdict::Tcp,
