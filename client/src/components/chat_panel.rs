@@ -118,12 +118,12 @@ pub fn chat_panel(props: &ChatPanelProps) -> Html {
                             data-from={m.from.to_string()}>
                             <span class="meta">
                                 <time>{ transcript::clock_time(m.time_ms) }</time>
-                                { " " }<b class="sender">{ m.from_name.clone() }</b>
+                                { " " }<b class="sender"><bdi>{ m.from_name.clone() }</bdi></b>
                                 if let Some(to) = &m.to_name {
-                                    { format!(" → {to} ({})", t(lang, Key::Private)) }
+                                    { " → " }<bdi>{ to.clone() }</bdi>{ format!(" ({})", t(lang, Key::Private)) }
                                 }
                             </span>
-                            <span class="text">{ render_text(&m.text) }</span>
+                            <span class="text" dir="auto">{ render_text(&m.text) }</span>
                         </li>
                     }
                 }) }

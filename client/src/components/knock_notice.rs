@@ -54,7 +54,7 @@ pub fn knock_notice(props: &KnockNoticeProps) -> Html {
                     let deny = { let cb = props.on_deny.clone(); Callback::from(move |_: MouseEvent| cb.emit(id)) };
                     html! {
                         <li key={id.0} data-participant={id.to_string()}>
-                            <span class="person">{ guest.name.clone() }</span>
+                            <span class="person"><bdi>{ guest.name.clone() }</bdi></span>
                             if let Some(email) = &guest.email {
                                 <span class="email">{ email.clone() }</span>
                             }

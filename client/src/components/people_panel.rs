@@ -88,7 +88,7 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                         <li key={p.id.0} data-participant={p.id.to_string()}
                             data-mic={p.media.mic.to_string()} data-camera={p.media.camera.to_string()}
                             data-hand={p.hand.is_some().to_string()} data-host={p.host.to_string()}>
-                            <span class="person">{ name }</span>
+                            <span class="person"><bdi>{ name }</bdi></span>
                             if p.host { <span class="badge host-badge">{ t(lang, Key::HostBadge) }</span> }
                             if let Some(email) = props.contacts.get(&p.id) {
                                 <span class="email" data-email="true">{ email.clone() }</span>
@@ -108,7 +108,7 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                 <h3>{ t(lang, Key::RaisedHands) }</h3>
                 <ol id="raised-hands">
                     { for hands.iter().map(|p| html! {
-                        <li key={p.id.0} data-participant={p.id.to_string()}>{ p.name.clone() }</li>
+                        <li key={p.id.0} data-participant={p.id.to_string()}><bdi>{ p.name.clone() }</bdi></li>
                     }) }
                 </ol>
             }

@@ -40,7 +40,7 @@ pub fn speaking_panel(props: &SpeakingPanelProps) -> Html {
                             <tr key={s.id.0} data-participant={s.id.to_string()} data-ms={s.ms.to_string()}
                                 class={classes!(active.then_some("active"))}>
                                 <th scope="row">
-                                    { s.name.clone() }
+                                    <bdi>{ s.name.clone() }</bdi>
                                     if !s.present { { format!(" ({})", t(lang, Key::HasLeft)) } }
                                     if active { { format!(" – {}", t(lang, Key::SpeakingNow)) } }
                                 </th>

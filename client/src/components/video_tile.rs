@@ -164,7 +164,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                     <video ref={video} class="audio-only" autoplay=true playsinline=true aria-hidden="true" />
                 }
                 <div class="placeholder">
-                    <span class="placeholder-name">{ props.label.clone() }</span>
+                    <span class="placeholder-name"><bdi>{ props.label.clone() }</bdi></span>
                     <span class="visually-hidden">{ t(lang, Key::CameraOff) }</span>
                 </div>
             }
@@ -186,7 +186,8 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                         <span class="visually-hidden">{ t(lang, Key::MicOff) }</span>
                     </span>
                 }
-                { props.label.clone() }
+                // Names in any script read right in either direction.
+                <bdi>{ props.label.clone() }</bdi>
             </figcaption>
             if let (true, Some(on_switch)) = (show_video, props.on_switch_camera.clone()) {
                 <button type="button" class="switch-camera" id="switch-camera" title={t(lang, Key::SwitchCamera)}

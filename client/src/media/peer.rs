@@ -117,9 +117,13 @@ impl Peer {
         });
         connection.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-        connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
-        // Older browsers (Firefox before 113) only tell the ICE state.
-        connection.set_oniceconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        // Older browsers (Firefox before 113, Safari before 16) only tell the ICE state.
+        // One source only: the same change reported twice would ask for two ICE restarts.
+        if knows_connection_state(&connection) {
+            connection.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        } else {
+            connection.set_oniceconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        }
 
         let senders = add_sending_lines(&connection, microphone, camera);
         Ok(Peer {
@@ -332,13 +336,15 @@ fn add_sending_lines(
 /// The connection's state; where the browser has no `connectionState` (older Firefox and
 /// Safari), the one its ICE state implies.
 pub fn connection_state(connection: &RtcPeerConnection) -> RtcPeerConnectionState {
-    let known = Reflect::get(connection, &JsValue::from_str("connectionState"))
-        .is_ok_and(|state| state.is_string());
-    if known {
+    if knows_connection_state(connection) {
         connection.connection_state()
     } else {
         state_from_ice(connection.ice_connection_state())
     }
+}
+
+fn knows_connection_state(connection: &RtcPeerConnection) -> bool {
+    Reflect::get(connection, &JsValue::from_str("connectionState")).is_ok_and(|s| s.is_string())
 }
 
 fn state_from_ice(ice: RtcIceConnectionState) -> RtcPeerConnectionState {

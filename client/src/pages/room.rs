@@ -170,9 +170,9 @@ fn room_header(lang: Lang, state: &RoomView, room: &RoomName, people: usize) -> 
     html! {
         <header class="room-header">
             <div>
-                <h1 id="room-topic-heading">{ state.meeting.topic.clone().unwrap_or_else(|| room.as_str().to_string()) }</h1>
+                <h1 id="room-topic-heading" dir="auto">{ state.meeting.topic.clone().unwrap_or_else(|| room.as_str().to_string()) }</h1>
                 if let Some(description) = &state.meeting.description {
-                    <p class="description">{ description.clone() }</p>
+                    <p class="description" dir="auto">{ description.clone() }</p>
                 }
             </div>
             <p class="status-line">
