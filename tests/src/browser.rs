@@ -482,6 +482,9 @@ pub struct Tile {
     pub video_height: u64,
     /// Frames the video element has shown so far.
     pub frames_shown: u64,
+    /// The tile's stream was shown when `mark_streams` ran (not a fresh one since).
+    #[serde(default)]
+    pub marked: bool,
 }
 
 /// Sizes of a browser's session with the relay.
@@ -580,6 +583,7 @@ const done = arguments[arguments.length - 1];
       framesShown: video ? ((video.getVideoPlaybackQuality && video.getVideoPlaybackQuality().totalVideoFrames) || video.mozPaintedFrames || 0) : 0,
       videoWidth: video ? video.videoWidth : 0,
       videoHeight: video ? video.videoHeight : 0,
+      marked: !!(video && video.srcObject && video.srcObject.__testMarked),
     });
   }
   return out;
@@ -771,6 +775,17 @@ impl Browser {
             bail!("getStats failed: {error}");
         }
         serde_json::from_value(value).context("unexpected stats shape")
+    }
+
+    /// Mark the streams every remote tile shows now, so that a later reading tells a fresh
+    /// stream (a rejoin) from these by `Tile::marked` — frame counts cannot, as a fresh
+    /// tile may have shown more frames than the old one by the time it is read.
+    pub async fn mark_streams(&self) -> Result<()> {
+        self.eval(
+            "for (const v of document.querySelectorAll('figure.tile video')) { if (v.srcObject) v.srcObject.__testMarked = true; } return null;",
+        )
+        .await?;
+        Ok(())
     }
 
     /// Run a script in the page and return its value.

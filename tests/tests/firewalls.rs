@@ -267,19 +267,24 @@ async fn a_family_whose_network_blocks_media_is_told_and_so_is_the_counselor() -
     Ok(())
 }
 
-/// `name`'s camera moves again in a new tile (a rejoin) after it had shown `before` frames.
-async fn moving_again(browser: &Browser, name: &str, before: u64) -> Result<()> {
+/// `name`'s camera moves again in a fresh stream (a rejoin): one not marked before the restart.
+async fn moving_again(browser: &Browser, name: &str) -> Result<()> {
+    let fresh_frames = |s: &sprechstunde_tests::browser::MediaStats| {
+        s.tile(name, "camera")
+            .filter(|t| !t.marked && t.video_width > 0)
+            .map(|t| t.frames_shown)
+    };
     let fresh = browser
         .until_stats(&format!("a new tile of {name}"), MEDIA_TIMEOUT, |s| {
-            camera_of(s, name).is_some_and(|(_, frames)| frames < before)
+            fresh_frames(s).is_some()
         })
         .await?;
-    let start = camera_of(&fresh, name).map_or(0, |(_, frames)| frames);
+    let start = fresh_frames(&fresh).unwrap_or(0);
     browser
         .until_stats(
             &format!("{name}'s new picture to move"),
             MEDIA_TIMEOUT,
-            |s| camera_of(s, name).is_some_and(|(_, frames)| frames > start + 30),
+            |s| fresh_frames(s).is_some_and(|frames| frames > start + 30),
         )
         .await?;
     Ok(())
@@ -335,16 +340,14 @@ async fn survives_flap_and_restart(narrow: impl Fn(&Host, u16) -> Result<()>) ->
         call.relay.log().contains("ICE restart requested")
     );
 
-    let before = (
-        camera_now(&call.ben, "Anna").await?.1,
-        camera_now(&call.anna, "Ben").await?.1,
-    );
+    // Participant ids start afresh with the relay, so the new session is told by its fresh
+    // stream.
+    call.ben.mark_streams().await?;
+    call.anna.mark_streams().await?;
     call.relay.restart()?;
     let restarted = std::time::Instant::now();
-    // Participant ids start afresh with the relay, so the new session is told by its new
-    // tile: a fresh video element counts its frames from 0.
-    moving_again(&call.ben, "Anna", before.0).await?;
-    moving_again(&call.anna, "Ben", before.1).await?;
+    moving_again(&call.ben, "Anna").await?;
+    moving_again(&call.anna, "Ben").await?;
     println!(
         "both back {:?} after the relay restarted",
         restarted.elapsed()
