@@ -2,10 +2,12 @@
 
 use sprechstunde_shared::RoomName;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::components::lang_switch::LangSwitch;
-use crate::i18n::{t, Key, Lang};
+use crate::i18n::{self, t, Key, Lang};
+use crate::language;
 use crate::pages::{
     kiosk::KioskResetPage, left::LeftPage, my_data::MyDataPage, prejoin::PrejoinPage,
     privacy::PrivacyPage, room::JoinChoice, room::RoomPage, start::StartPage,
@@ -73,27 +75,41 @@ fn show_path(path: &str) {
     }
 }
 
-fn apply_document_language(lang: Lang) {
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root.set_attribute("lang", lang.code());
-    }
-}
-
 #[function_component(App)]
 pub fn app() -> Html {
-    let lang = use_state(settings::language);
+    // main() has loaded the starting language; if that failed, German.
+    let lang = use_state(|| {
+        Some(language::initial())
+            .filter(|l| i18n::is_loaded(*l))
+            .unwrap_or_default()
+    });
+    let lang_failed = use_state(|| false);
     let phase = use_state(initial_phase);
 
-    use_effect_with(*lang, |lang| apply_document_language(*lang));
+    use_effect_with(*lang, |lang| language::apply_to_document(*lang));
 
+    // Only the latest choice counts when a slower load ends after a later choice.
+    let latest_choice = use_mut_ref(|| 0_u32);
     let set_lang = {
         let lang = lang.clone();
+        let lang_failed = lang_failed.clone();
         Callback::from(move |next: Lang| {
-            settings::set(SettingKey::Language, next.code());
-            lang.set(next);
+            let lang = lang.clone();
+            let lang_failed = lang_failed.clone();
+            let latest_choice = latest_choice.clone();
+            *latest_choice.borrow_mut() += 1;
+            let this_choice = *latest_choice.borrow();
+            spawn_local(async move {
+                let loaded = language::load(next).await.is_ok();
+                if *latest_choice.borrow() != this_choice {
+                    return;
+                }
+                lang_failed.set(!loaded);
+                if loaded {
+                    settings::set(SettingKey::Language, next.code());
+                    lang.set(next);
+                }
+            });
         })
     };
     let context = LangContext {
@@ -185,6 +201,9 @@ pub fn app() -> Html {
                     <LangSwitch />
                 </nav>
             </header>
+            if *lang_failed {
+                <p class="error language-failed" role="alert">{ t(*lang, Key::LanguageFailed) }</p>
+            }
             { body }
             </div>
         </ContextProvider<LangContext>>

@@ -1,20 +1,46 @@
-//! Every string the user sees, German first, English second. Components never hold text of
-//! their own; they ask [`t`] (or a formatting helper here) with the current language.
+//! Every string the user sees. German is built in; the other languages are JSON files
+//! (`client/lang/<code>.json`, entries named by [`Key`]) that the relay serves and the app
+//! loads only when someone chooses that language, so the start of the app does not grow with
+//! each language. Components never hold text of their own; they ask [`t`] or [`tf`].
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     De,
     En,
+    Ar,
+    Tr,
+    Uk,
+    Ru,
+    Fa,
+    Pl,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
+    pub const ALL: [Lang; 8] = [
+        Lang::De,
+        Lang::En,
+        Lang::Ar,
+        Lang::Tr,
+        Lang::Uk,
+        Lang::Ru,
+        Lang::Fa,
+        Lang::Pl,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Lang::De => "de",
             Lang::En => "en",
+            Lang::Ar => "ar",
+            Lang::Tr => "tr",
+            Lang::Uk => "uk",
+            Lang::Ru => "ru",
+            Lang::Fa => "fa",
+            Lang::Pl => "pl",
         }
     }
 
@@ -27,11 +53,52 @@ impl Lang {
         match self {
             Lang::De => "Deutsch",
             Lang::En => "English",
+            Lang::Ar => "العربية",
+            Lang::Tr => "Türkçe",
+            Lang::Uk => "Українська",
+            Lang::Ru => "Русский",
+            Lang::Fa => "فارسی",
+            Lang::Pl => "Polski",
         }
+    }
+
+    /// An offer to switch, in the language offered: shown before its strings are loaded.
+    pub fn offer(self) -> &'static str {
+        match self {
+            Lang::De => "Auf Deutsch lesen",
+            Lang::En => "Read in English",
+            Lang::Ar => "اقرأ بالعربية",
+            Lang::Tr => "Türkçe oku",
+            Lang::Uk => "Читати українською",
+            Lang::Ru => "Читать по-русски",
+            Lang::Fa => "به فارسی بخوانید",
+            Lang::Pl => "Czytaj po polsku",
+        }
+    }
+
+    pub fn right_to_left(self) -> bool {
+        matches!(self, Lang::Ar | Lang::Fa)
+    }
+
+    /// The first of the browser's preferred languages (`navigator.languages`, such as
+    /// `ar-SY` or `uk`) that the app speaks.
+    pub fn preferred(browser_languages: &[String]) -> Option<Lang> {
+        browser_languages.iter().find_map(|tag| {
+            let primary = tag.split(['-', '_']).next().unwrap_or_default();
+            // Dari is Farsi as spoken in Afghanistan (`prs`); its speakers read Farsi.
+            let primary = if primary.eq_ignore_ascii_case("prs") {
+                "fa"
+            } else {
+                primary
+            };
+            Lang::from_code(&primary.to_ascii_lowercase())
+        })
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One string of the UI; the language files name their entries by these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum Key {
     AppName,
     Language,
@@ -243,441 +310,325 @@ pub enum Key {
     SpeakerTestPlaying,
     MoreControls,
     MicrophoneLost,
+    Joined,
+    LeftRoom,
+    HandRaisedBy,
+    KnockAnnounce,
+    MessageFrom,
+    PinNamed,
+    UnpinNamed,
+    FullscreenNamed,
+    NoticeInGerman,
+    LanguageFailed,
 }
 
+thread_local! {
+    /// Strings of the languages loaded so far; each is loaded once and kept for the page's
+    /// life, so handing out `&'static str` is sound.
+    static LOADED: RefCell<HashMap<Lang, HashMap<Key, &'static str>>> = RefCell::new(HashMap::new());
+}
+
+/// The string for `key` in `lang`; German where `lang` is not loaded (yet).
 pub fn t(lang: Lang, key: Key) -> &'static str {
+    if lang == Lang::De {
+        return german(key);
+    }
+    LOADED
+        .with(|loaded| {
+            loaded
+                .borrow()
+                .get(&lang)
+                .and_then(|table| table.get(&key).copied())
+        })
+        .unwrap_or_else(|| german(key))
+}
+
+/// [`t`] with its `{name}`-style placeholders filled in.
+pub fn tf(lang: Lang, key: Key, values: &[(&str, &str)]) -> String {
+    let mut text = t(lang, key).to_string();
+    for (name, value) in values {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// The text before and after a placeholder, for markup around the value (a name in bold).
+pub fn around(lang: Lang, key: Key, placeholder: &str) -> (&'static str, &'static str) {
+    let text = t(lang, key);
+    text.split_once(&format!("{{{placeholder}}}"))
+        .unwrap_or((text, ""))
+}
+
+pub fn is_loaded(lang: Lang) -> bool {
+    lang == Lang::De || LOADED.with(|loaded| loaded.borrow().contains_key(&lang))
+}
+
+/// Parse a language file; a file that is not a table of known keys is refused whole.
+pub fn parse_table(json: &str) -> Result<HashMap<Key, String>, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// Keep a parsed language for the rest of the page's life.
+pub fn install(lang: Lang, table: HashMap<Key, String>) {
+    if is_loaded(lang) {
+        return;
+    }
+    let table = table
+        .into_iter()
+        .map(|(key, text)| (key, &*Box::leak(text.into_boxed_str())))
+        .collect();
+    LOADED.with(|loaded| {
+        loaded.borrow_mut().insert(lang, table);
+    });
+}
+
+fn german(key: Key) -> &'static str {
     use Key::*;
-    match lang {
-        Lang::De => match key {
-            MediaUnreachable => "Für Bild und Ton kam keine Verbindung zustande: Ihr Netzwerk lässt sie nicht durch. Versuchen Sie ein anderes WLAN oder mobile Daten und treten Sie dann erneut bei.",
-            MediaUnreachableHost => "konnte keine Verbindung für Bild und Ton herstellen: Das Netzwerk blockiert sie. Die Person wurde gebeten, ein anderes Netz zu versuchen.",
-            CheckHeading => "Verbindung prüfen",
-            CheckRunning => "Die Verbindung wird geprüft …",
-            CheckUdp => "Alles bereit: Bild und Ton kommen direkt durch.",
-            CheckTcp => "Verbindung über den Webport – funktioniert, etwas mehr Verzögerung.",
-            CheckBlocked => "Keine Verbindung möglich: Ihr Netzwerk blockiert Bild und Ton. Versuchen Sie ein anderes WLAN oder mobile Daten.",
-            CheckNoServer => "Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.",
-            CheckBusy => "Die Prüfung ist gerade nicht möglich. Sie können trotzdem beitreten.",
-            CheckAgain => "Erneut prüfen",
-            EnableSound => "Ton einschalten",
-            SwitchCamera => "Kamera wechseln",
-            MicLevel => "Mikrofon",
-            MicLevelHint => "Sprechen Sie: Der Balken bewegt sich mit Ihrer Stimme.",
-            SpeakerTest => "Lautsprecher testen",
-            SpeakerTestPlaying => "Sie hören jetzt drei kurze Töne.",
-            MoreControls => "Mehr",
-            CameraLost => "Die Kamera ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht ohne Ihr Bild weiter.",
-            MicrophoneLost => "Das Mikrofon ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht weiter; die anderen hören Sie nicht.",
-            BrowserCannotCall => "Dieser Browser kann keine Videogespräche führen",
-            DeviceCheckHeading => "Kamera und Mikrofon prüfen",
-            DeviceCheckHelp => "Ihre Kamera und Ihr Mikrofon können Sie hier trotzdem prüfen. Bild und Ton bleiben auf diesem Gerät.",
-            BrowserCannotCallHelp => "Bitte öffnen Sie den Link in Safari, Chrome oder Firefox: Link kopieren, den anderen Browser öffnen und den Link oben in die Adresszeile einfügen.",
-            RoomLink => "Link zu diesem Gespräch",
-            CopyLink => "Link kopieren",
-            LinkCopied => "Der Link ist kopiert.",
-            CopyByHand => "Der Link ist markiert: Halten Sie ihn gedrückt und wählen Sie „Kopieren“.",
-            AppName => "Sprechstunde",
-            Language => "Sprache",
-            StartHeading => "Willkommen zur Video-Beratung",
-            StartIntro => "Geben Sie den Namen des Raums ein, den Sie bekommen haben.",
-            RoomNameLabel => "Name des Raums",
-            RoomNameHint => "Buchstaben ohne Umlaute, Ziffern, - und _",
-            RoomNameInvalid => "Der Raumname darf 1 bis 64 Zeichen haben: Buchstaben ohne Umlaute, Ziffern, - oder _.",
-            Continue => "Weiter",
-            PrejoinHeading => "Bereit zum Beitreten?",
-            NameLabel => "Ihr Name",
-            NameInvalid => "Bitte geben Sie einen Namen mit 1 bis 64 Zeichen ein.",
-            PreviewStart => "Kamera und Mikrofon testen",
-            PreviewOff => "Die Kamera ist noch aus.",
-            PreviewLoading => "Kamera wird gestartet …",
-            MediaDenied => "Kamera und Mikrofon wurden nicht freigegeben. Sie können trotzdem beitreten und die anderen sehen und hören.",
-            MediaNotFound => "Keine Kamera oder kein Mikrofon gefunden. Sie können trotzdem beitreten.",
-            MediaBusy => "Die Kamera wird von einem anderen Programm benutzt. Schließen Sie es und versuchen Sie es erneut.",
-            MediaUnavailable => "Kamera und Mikrofon sind in diesem Browser nicht verfügbar. Sie können trotzdem beitreten.",
-            Join => "Beitreten",
-            Joining => "Verbindung wird aufgebaut …",
-            Leave => "Verlassen",
-            You => "Sie",
-            Alone => "Noch ist niemand sonst im Raum. Bitte warten Sie.",
-            LeftHeading => "Sie haben die Sitzung verlassen.",
-            Rejoin => "Erneut beitreten",
-            BackToStart => "Zur Startseite",
-            ConnectionLost => "Die Verbindung zum Server ist unterbrochen. Bitte treten Sie erneut bei.",
-            MediaFailed => "Die Verbindung für Bild und Ton ist abgebrochen. Bitte treten Sie erneut bei.",
-            NewVersion => "Es gibt eine neue Version. Bitte laden Sie die Seite neu.",
-            RoomRefused => "Der Server hat die Anfrage abgelehnt. Bitte prüfen Sie Raum und Namen.",
-            VideoOf => "Video von",
-            PeopleInRoom => "Personen im Raum",
-            PrivacyLink => "Datenschutz",
-            PrivacyHeading => "Datenschutzhinweise",
-            PrivacyLoading => "Die Datenschutzhinweise werden geladen …",
-            PrivacyUnavailable => "Die Datenschutzhinweise konnten nicht geladen werden. Bitte laden Sie die Seite neu.",
-            ConsentSummary => "Bild und Ton gehen nur über den Server dieser Stelle an die Personen in diesem Raum. Nichts wird aufgezeichnet. Kamera und Mikrofon werden erst nach Ihrer Zustimmung eingeschaltet.",
-            ConsentLabel => "Ich habe die Datenschutzhinweise gelesen und stimme zu.",
-            ConsentRequired => "Bitte stimmen Sie zuerst den Datenschutzhinweisen zu.",
-            ReadNotice => "Datenschutzhinweise lesen (neues Fenster)",
-            MyDataLink => "Meine Daten",
-            MyDataHeading => "Was dieser Browser für Sprechstunde speichert",
-            MyDataLoading => "Wird geprüft …",
-            MyDataEmpty => "Dieser Browser speichert nichts für Sprechstunde.",
-            MyDataDelete => "Alle meine Daten löschen",
-            MyDataConfirm => "Wirklich alles löschen? Das kann nicht rückgängig gemacht werden.",
-            MyDataConfirmYes => "Ja, alles löschen",
-            Cancel => "Abbrechen",
-            MyDataDeleted => "Alle Daten wurden gelöscht.",
-            MyDataLeft => "Einige Daten konnten nicht gelöscht werden. Schließen Sie andere Fenster dieser Seite und versuchen Sie es erneut.",
-            StorageEntries => "Gespeicherte Einstellungen",
-            StorageCookies => "Cookies",
-            StorageDatabases => "Datenbanken (IndexedDB)",
-            StorageCaches => "Zwischenspeicher (Cache Storage)",
-            StorageWorkers => "Service Worker",
-            MediaEncrypted => "Bild und Ton: verschlüsselt zum Server (DTLS-SRTP)",
-            MediaPathUdp => "Direkte Verbindung (UDP)",
-            MediaPathTcp => "Verbindung über den Webport (TCP) – funktioniert, etwas mehr Verzögerung",
-            MediaPathTurn => "Verbindung über einen Vermittlungsserver (TURN) – funktioniert, etwas mehr Verzögerung",
-            CheckBlockedTurn => "Keine direkte Verbindung. Im Gespräch wird ein Umweg über einen Vermittlungsserver versucht – es kann trotzdem klappen.",
-            MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
-            MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
-            RememberName => "Meinen Namen und meine E-Mail auf diesem Gerät merken",
-            KioskResetSoon => "Gleich beginnt alles neu für die nächste Familie. Nichts von Ihnen bleibt auf diesem Gerät.",
-            KioskResetNow => "Jetzt neu beginnen",
-            RoomFull => "Der Raum ist voll. Bitte versuchen Sie es später erneut oder fragen Sie Ihre Beraterin oder Ihren Berater.",
-            MicOn => "Mikrofon an",
-            MicOff => "Mikrofon aus",
-            MuteAction => "Stummschalten",
-            UnmuteAction => "Mikrofon einschalten",
-            CameraOn => "Kamera an",
-            CameraOff => "Kamera aus",
-            CameraOffAction => "Kamera ausschalten",
-            CameraOnAction => "Kamera einschalten",
-            ShareScreen => "Bildschirm teilen",
-            StopSharing => "Teilen beenden",
-            YouAreSharing => "Sie teilen gerade Ihren Bildschirm.",
-            ScreenOf => "Bildschirm von",
-            ScreenShareFailed => "Der Bildschirm konnte nicht geteilt werden.",
-            RaiseHand => "Hand heben",
-            LowerHand => "Hand senken",
-            HandRaised => "Hand gehoben",
-            RaisedHands => "Gehobene Hände",
-            Chat => "Chat",
-            ChatHeading => "Chat",
-            ChatTo => "An",
-            Everyone => "Alle",
-            ChatMessageLabel => "Nachricht",
-            Send => "Senden",
-            ChatDownload => "Chat herunterladen",
-            Private => "privat",
-            UnreadMessages => "ungelesene Nachrichten",
-            ChatEmpty => "Noch keine Nachrichten.",
-            ChatSinceJoining => "Sie sehen die Nachrichten ab Ihrem Eintritt.",
-            ChatTooLong => "Die Nachricht ist zu lang (höchstens 10 000 Zeichen).",
-            ChatEmptyError => "Die Nachricht ist leer.",
-            ChatRateLimited => "Zu viele Nachrichten auf einmal. Bitte warten Sie einen Moment.",
-            ChatUnknownReceiver => "Diese Person ist nicht mehr im Raum.",
-            People => "Teilnehmende",
-            SpeakingTime => "Redezeit",
-            SpeakingTimeHeading => "Redezeit aller Teilnehmenden",
-            ShareOfTime => "Anteil",
-            TimeColumn => "Zeit",
-            NameColumn => "Name",
-            HasLeft => "gegangen",
-            SpeakingNow => "spricht gerade",
-            LayoutTiles => "Kachelansicht",
-            LayoutSpeaker => "Sprecheransicht",
-            Pin => "Anheften",
-            Unpin => "Lösen",
-            Fullscreen => "Vollbild",
-            Settings => "Einstellungen",
-            CameraDevice => "Kamera",
-            MicrophoneDevice => "Mikrofon",
-            SpeakerDevice => "Lautsprecher",
-            DefaultDevice => "Standard",
-            SpeakerNotSupported => "Dieser Browser kann den Lautsprecher nicht wählen.",
-            VideoQuality => "Videoqualität (was Sie senden)",
-            QualityLow => "Niedrig (180p)",
-            QualityStandard => "Standard (360p)",
-            QualityHigh => "Hoch (720p)",
-            AudioOnly => "Nur Ton empfangen (kein Video)",
-            DeviceSwitchFailed => "Das Gerät konnte nicht gewechselt werden.",
-            JoinWithMic => "Mit Mikrofon beitreten",
-            JoinWithCamera => "Mit Kamera beitreten",
-            EndRemoved => "Die Leitung hat Sie aus dieser Beratung entfernt.",
-            EndDenied => "Die Leitung hat Sie nicht hereingelassen. Bitte wenden Sie sich an die Beratungsstelle.",
-            EndMeetingEnded => "Die Leitung hat die Beratung beendet.",
-            EndRoomLocked => "Der Raum ist abgeschlossen. Niemand Neues kann hereinkommen.",
-            EndInvalidLink => "Dieser Link ist ungültig oder abgelaufen. Bitten Sie um einen neuen.",
-            EndUnknownRoom => "Diesen Raum gibt es nicht. Bitte prüfen Sie den Link.",
-            WaitingHeading => "Sie sind im Warteraum",
-            WaitingForAdmission => "Die Beratung weiß, dass Sie da sind, und lässt Sie gleich herein. Bitte bleiben Sie auf dieser Seite.",
-            WaitingForHost => "Die Beratung hat noch nicht begonnen. Sobald die Beraterin oder der Berater da ist, geht es los. Bitte bleiben Sie auf dieser Seite.",
-            MessageFromHost => "Nachricht der Beratung",
-            PasswordHeading => "Diese Beratung ist mit einem Passwort geschützt",
-            PasswordLabel => "Passwort",
-            PasswordWrong => "Das Passwort stimmt nicht. Bitte versuchen Sie es noch einmal.",
-            PasswordTooMany => "Zu viele falsche Versuche. Bitte warten Sie einige Minuten.",
-            PasswordBusy => "Der Server ist gerade beschäftigt. Bitte versuchen Sie es gleich noch einmal.",
-            Enter => "Eintreten",
-            HostBadge => "Leitung",
-            KnockingHeading => "Im Warteraum",
-            Admit => "Hereinlassen",
-            Deny => "Ablehnen",
-            ModMute => "Stummschalten",
-            ModStopCamera => "Kamera ausschalten",
-            ModStopScreen => "Bildschirmfreigabe beenden",
-            ModLowerHand => "Hand senken",
-            ModToWaiting => "In den Warteraum",
-            ModRemove => "Entfernen",
-            ModMakeHost => "Leitung übergeben",
-            RoomPanel => "Raum",
-            TopicLabel => "Thema",
-            DescriptionLabel => "Beschreibung (optional)",
-            Save => "Speichern",
-            WaitingRoomToggle => "Warteraum: Gäste klopfen an und warten",
-            LockToggle => "Raum abschließen: niemand Neues kommt herein",
-            NewPasswordLabel => "Passwort für diese Beratung",
-            SetPassword => "Passwort setzen",
-            RemovePassword => "Passwort entfernen",
-            PasswordIsSet => "Ein Passwort ist gesetzt.",
-            NoPasswordSet => "Kein Passwort gesetzt.",
-            WaitingMessageLabel => "Nachricht an Wartende",
-            EndMeeting => "Beratung für alle beenden",
-            EndMeetingConfirm => "Wirklich für alle beenden?",
-            MutedByHost => "Die Leitung hat Ihr Mikrofon ausgeschaltet. Sie können es selbst wieder einschalten.",
-            CameraStoppedByHost => "Die Leitung hat Ihre Kamera ausgeschaltet. Sie können sie selbst wieder einschalten.",
-            ScreenStoppedByHost => "Die Leitung hat Ihre Bildschirmfreigabe beendet. Sie können sie selbst wieder starten.",
-            BlurLabel => "Hintergrund unscharf",
-            BlurLoading => "Unschärfe wird geladen …",
-            BlurOn => "Hintergrund unscharf",
-            FramesPerSecond => "Bilder pro Sekunde",
-            BlurSlow => "Dieses Gerät ist langsam: Die Unschärfe folgt Bewegungen etwas verzögert.",
-            BlurFailed => "Die Unschärfe ließ sich auf diesem Gerät nicht starten.",
-            BlurHoldsCamera => "Ihr Bild wird erst gesendet, wenn die Unschärfe läuft. Schalten Sie die Unschärfe aus, um ohne sie gesehen zu werden.",
-            HandLoweredByHost => "Die Leitung hat Ihre Hand gesenkt.",
-            NotHostError => "Das darf nur die Leitung.",
-            Reconnecting => "Verbindung wird wiederhergestellt…",
-            EmailLabel => "E-Mail (freiwillig)",
-            EmailHint => "Nur die Beraterin oder der Berater sieht sie, zum Beispiel um Ihnen Unterlagen zu schicken. Sie wird nirgends gespeichert.",
-            EmailInvalid => "Das sieht nicht wie eine E-Mail-Adresse aus. Lassen Sie das Feld leer, wenn Sie keine angeben möchten.",
-            Close => "Schließen",
-        },
-        Lang::En => match key {
-            MediaUnreachable => "No connection for audio and video could be made: your network blocks it. Try another Wi-Fi or mobile data, then join again.",
-            MediaUnreachableHost => "could not connect audio and video: their network blocks it. They were asked to try another network.",
-            CheckHeading => "Check the connection",
-            CheckRunning => "Checking the connection …",
-            CheckUdp => "All set: audio and video get straight through.",
-            CheckTcp => "Connection through the web port – works, with a little more delay.",
-            CheckBlocked => "No connection possible: your network blocks audio and video. Try another Wi-Fi or mobile data.",
-            CheckNoServer => "No connection to the server. Please check your internet connection.",
-            CheckBusy => "The check is not possible right now. You can still join.",
-            CheckAgain => "Check again",
-            EnableSound => "Turn sound on",
-            SwitchCamera => "Switch camera",
-            MicLevel => "Microphone",
-            MicLevelHint => "Speak: the bar moves with your voice.",
-            SpeakerTest => "Test speaker",
-            SpeakerTestPlaying => "You should hear three short tones now.",
-            MoreControls => "More",
-            CameraLost => "The camera is no longer available (unplugged or taken by another program). The call goes on without your picture.",
-            MicrophoneLost => "The microphone is no longer available (unplugged or taken by another program). The call goes on; the others cannot hear you.",
-            BrowserCannotCall => "This browser cannot make video calls",
-            DeviceCheckHeading => "Check camera and microphone",
-            DeviceCheckHelp => "You can still check your camera and microphone here. Picture and sound stay on this device.",
-            BrowserCannotCallHelp => "Please open the link in Safari, Chrome or Firefox: copy the link, open the other browser and paste the link into the address bar at the top.",
-            RoomLink => "Link to this conversation",
-            CopyLink => "Copy link",
-            LinkCopied => "The link is copied.",
-            CopyByHand => "The link is selected: press and hold it and choose “Copy”.",
-            AppName => "Sprechstunde",
-            Language => "Language",
-            StartHeading => "Welcome to video counseling",
-            StartIntro => "Enter the name of the room you were given.",
-            RoomNameLabel => "Room name",
-            RoomNameHint => "Letters a-z, digits, - and _",
-            RoomNameInvalid => "Room names have 1 to 64 characters: letters a-z, digits, - or _.",
-            Continue => "Continue",
-            PrejoinHeading => "Ready to join?",
-            NameLabel => "Your name",
-            NameInvalid => "Please enter a name of 1 to 64 characters.",
-            PreviewStart => "Test camera and microphone",
-            PreviewOff => "The camera is still off.",
-            PreviewLoading => "Starting the camera …",
-            MediaDenied => "Camera and microphone were not allowed. You can still join and see and hear the others.",
-            MediaNotFound => "No camera or microphone found. You can still join.",
-            MediaBusy => "The camera is used by another program. Close it and try again.",
-            MediaUnavailable => "Camera and microphone are not available in this browser. You can still join.",
-            Join => "Join",
-            Joining => "Connecting …",
-            Leave => "Leave",
-            You => "You",
-            Alone => "Nobody else is here yet. Please wait.",
-            LeftHeading => "You have left the session.",
-            Rejoin => "Join again",
-            BackToStart => "Back to start",
-            ConnectionLost => "The connection to the server was lost. Please join again.",
-            MediaFailed => "The audio and video connection was lost. Please join again.",
-            NewVersion => "There is a new version. Please reload the page.",
-            RoomRefused => "The server refused the request. Please check the room and your name.",
-            VideoOf => "Video of",
-            PeopleInRoom => "people in the room",
-            PrivacyLink => "Privacy",
-            PrivacyHeading => "Privacy notice",
-            PrivacyLoading => "Loading the privacy notice …",
-            PrivacyUnavailable => "The privacy notice could not be loaded. Please reload the page.",
-            ConsentSummary => "Picture and sound travel only through this office's server to the people in this room. Nothing is recorded. Camera and microphone are turned on only after you agree.",
-            ConsentLabel => "I have read the privacy notice and agree.",
-            ConsentRequired => "Please agree to the privacy notice first.",
-            ReadNotice => "Read the privacy notice (new window)",
-            MyDataLink => "My data",
-            MyDataHeading => "What this browser stores for Sprechstunde",
-            MyDataLoading => "Checking …",
-            MyDataEmpty => "This browser stores nothing for Sprechstunde.",
-            MyDataDelete => "Delete all my data",
-            MyDataConfirm => "Really delete everything? This cannot be undone.",
-            MyDataConfirmYes => "Yes, delete everything",
-            Cancel => "Cancel",
-            MyDataDeleted => "All data has been deleted.",
-            MyDataLeft => "Some data could not be deleted. Close other windows of this site and try again.",
-            StorageEntries => "Stored settings",
-            StorageCookies => "Cookies",
-            StorageDatabases => "Databases (IndexedDB)",
-            StorageCaches => "Caches (Cache Storage)",
-            StorageWorkers => "Service workers",
-            MediaEncrypted => "Picture and sound: encrypted to the server (DTLS-SRTP)",
-            MediaPathUdp => "Direct connection (UDP)",
-            MediaPathTcp => "Connection over the web port (TCP) – works, with a little more delay",
-            MediaPathTurn => "Connection through a relay server (TURN) – works, with a little more delay",
-            CheckBlockedTurn => "No direct connection. The call will try a detour through a relay server – it may still work.",
-            MediaConnecting => "Picture and sound: connecting …",
-            MediaReconnecting => "Picture and sound: connection interrupted, reconnecting …",
-            RememberName => "Remember my name and e-mail on this device",
-            KioskResetSoon => "Everything starts afresh for the next family in a moment. Nothing of yours stays on this device.",
-            KioskResetNow => "Start afresh now",
-            RoomFull => "The room is full. Please try again later or ask your counselor.",
-            MicOn => "Microphone on",
-            MicOff => "Microphone off",
-            MuteAction => "Mute",
-            UnmuteAction => "Unmute",
-            CameraOn => "Camera on",
-            CameraOff => "Camera off",
-            CameraOffAction => "Turn camera off",
-            CameraOnAction => "Turn camera on",
-            ShareScreen => "Share screen",
-            StopSharing => "Stop sharing",
-            YouAreSharing => "You are sharing your screen.",
-            ScreenOf => "Screen of",
-            ScreenShareFailed => "The screen could not be shared.",
-            RaiseHand => "Raise hand",
-            LowerHand => "Lower hand",
-            HandRaised => "Hand raised",
-            RaisedHands => "Raised hands",
-            Chat => "Chat",
-            ChatHeading => "Chat",
-            ChatTo => "To",
-            Everyone => "Everyone",
-            ChatMessageLabel => "Message",
-            Send => "Send",
-            ChatDownload => "Download chat",
-            Private => "private",
-            UnreadMessages => "unread messages",
-            ChatEmpty => "No messages yet.",
-            ChatSinceJoining => "You see the messages sent since you joined.",
-            ChatTooLong => "The message is too long (at most 10,000 characters).",
-            ChatEmptyError => "The message is empty.",
-            ChatRateLimited => "Too many messages at once. Please wait a moment.",
-            ChatUnknownReceiver => "This person is no longer in the room.",
-            People => "Participants",
-            SpeakingTime => "Speaking time",
-            SpeakingTimeHeading => "Everyone's speaking time",
-            ShareOfTime => "Share",
-            TimeColumn => "Time",
-            NameColumn => "Name",
-            HasLeft => "left",
-            SpeakingNow => "speaking now",
-            LayoutTiles => "Tile view",
-            LayoutSpeaker => "Speaker view",
-            Pin => "Pin",
-            Unpin => "Unpin",
-            Fullscreen => "Full screen",
-            Settings => "Settings",
-            CameraDevice => "Camera",
-            MicrophoneDevice => "Microphone",
-            SpeakerDevice => "Speaker",
-            DefaultDevice => "Default",
-            SpeakerNotSupported => "This browser cannot choose the speaker.",
-            VideoQuality => "Video quality (what you send)",
-            QualityLow => "Low (180p)",
-            QualityStandard => "Standard (360p)",
-            QualityHigh => "High (720p)",
-            AudioOnly => "Receive audio only (no video)",
-            DeviceSwitchFailed => "The device could not be switched.",
-            JoinWithMic => "Join with microphone",
-            JoinWithCamera => "Join with camera",
-            EndRemoved => "The host removed you from this meeting.",
-            EndDenied => "The host did not let you in. Please contact the counseling office.",
-            EndMeetingEnded => "The host ended the meeting.",
-            EndRoomLocked => "The room is locked. Nobody new can come in.",
-            EndInvalidLink => "This link is not valid or has expired. Please ask for a new one.",
-            EndUnknownRoom => "There is no such room. Please check the link.",
-            WaitingHeading => "You are in the waiting room",
-            WaitingForAdmission => "The counselor knows you are here and will let you in shortly. Please stay on this page.",
-            WaitingForHost => "The meeting has not started yet. It begins as soon as the counselor is here. Please stay on this page.",
-            MessageFromHost => "Message from the counselor",
-            PasswordHeading => "This meeting is protected by a password",
-            PasswordLabel => "Password",
-            PasswordWrong => "The password is not correct. Please try again.",
-            PasswordTooMany => "Too many wrong attempts. Please wait a few minutes.",
-            PasswordBusy => "The server is busy. Please try again in a moment.",
-            Enter => "Enter",
-            HostBadge => "Host",
-            KnockingHeading => "In the waiting room",
-            Admit => "Let in",
-            Deny => "Turn away",
-            ModMute => "Mute",
-            ModStopCamera => "Turn camera off",
-            ModStopScreen => "Stop screen sharing",
-            ModLowerHand => "Lower hand",
-            ModToWaiting => "To the waiting room",
-            ModRemove => "Remove",
-            ModMakeHost => "Make host",
-            RoomPanel => "Room",
-            TopicLabel => "Topic",
-            DescriptionLabel => "Description (optional)",
-            Save => "Save",
-            WaitingRoomToggle => "Waiting room: guests knock and wait",
-            LockToggle => "Lock the room: nobody new comes in",
-            NewPasswordLabel => "Password for this meeting",
-            SetPassword => "Set password",
-            RemovePassword => "Remove password",
-            PasswordIsSet => "A password is set.",
-            NoPasswordSet => "No password set.",
-            WaitingMessageLabel => "Message to those waiting",
-            EndMeeting => "End the meeting for everyone",
-            EndMeetingConfirm => "Really end it for everyone?",
-            MutedByHost => "The host switched your microphone off. You can switch it on again yourself.",
-            CameraStoppedByHost => "The host switched your camera off. You can switch it on again yourself.",
-            ScreenStoppedByHost => "The host stopped your screen sharing. You can share again yourself.",
-            BlurLabel => "Blur background",
-            BlurLoading => "Loading blur …",
-            BlurOn => "Background blurred",
-            FramesPerSecond => "frames per second",
-            BlurSlow => "This device is slow: the blur follows movements with a slight delay.",
-            BlurFailed => "Blur could not be started on this device.",
-            BlurHoldsCamera => "Your picture is sent only once blur runs. Switch blur off to be seen without it.",
-            HandLoweredByHost => "The host lowered your hand.",
-            NotHostError => "Only the host may do this.",
-            Reconnecting => "Reconnecting…",
-            EmailLabel => "E-mail (optional)",
-            EmailHint => "Only the counselor sees it, for example to send you documents. It is not stored anywhere.",
-            EmailInvalid => "That does not look like an e-mail address. Leave the field empty if you do not want to give one.",
-            Close => "Close",
-        },
+    match key {
+        MediaUnreachable => "Für Bild und Ton kam keine Verbindung zustande: Ihr Netzwerk lässt sie nicht durch. Versuchen Sie ein anderes WLAN oder mobile Daten und treten Sie dann erneut bei.",
+        MediaUnreachableHost => "{name} konnte keine Verbindung für Bild und Ton herstellen: Das Netzwerk blockiert sie. Die Person wurde gebeten, ein anderes Netz zu versuchen.",
+        CheckHeading => "Verbindung prüfen",
+        CheckRunning => "Die Verbindung wird geprüft …",
+        CheckUdp => "Alles bereit: Bild und Ton kommen direkt durch.",
+        CheckTcp => "Verbindung über den Webport – funktioniert, etwas mehr Verzögerung.",
+        CheckBlocked => "Keine Verbindung möglich: Ihr Netzwerk blockiert Bild und Ton. Versuchen Sie ein anderes WLAN oder mobile Daten.",
+        CheckNoServer => "Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung.",
+        CheckBusy => "Die Prüfung ist gerade nicht möglich. Sie können trotzdem beitreten.",
+        CheckAgain => "Erneut prüfen",
+        EnableSound => "Ton einschalten",
+        SwitchCamera => "Kamera wechseln",
+        MicLevel => "Mikrofon",
+        MicLevelHint => "Sprechen Sie: Der Balken bewegt sich mit Ihrer Stimme.",
+        SpeakerTest => "Lautsprecher testen",
+        SpeakerTestPlaying => "Sie hören jetzt drei kurze Töne.",
+        MoreControls => "Mehr",
+        CameraLost => "Die Kamera ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht ohne Ihr Bild weiter.",
+        MicrophoneLost => "Das Mikrofon ist nicht mehr verfügbar (getrennt oder von einem anderen Programm belegt). Das Gespräch geht weiter; die anderen hören Sie nicht.",
+        BrowserCannotCall => "Dieser Browser kann keine Videogespräche führen",
+        DeviceCheckHeading => "Kamera und Mikrofon prüfen",
+        DeviceCheckHelp => "Ihre Kamera und Ihr Mikrofon können Sie hier trotzdem prüfen. Bild und Ton bleiben auf diesem Gerät.",
+        BrowserCannotCallHelp => "Bitte öffnen Sie den Link in Safari, Chrome oder Firefox: Link kopieren, den anderen Browser öffnen und den Link oben in die Adresszeile einfügen.",
+        RoomLink => "Link zu diesem Gespräch",
+        CopyLink => "Link kopieren",
+        LinkCopied => "Der Link ist kopiert.",
+        CopyByHand => "Der Link ist markiert: Halten Sie ihn gedrückt und wählen Sie „Kopieren“.",
+        AppName => "Sprechstunde",
+        Language => "Sprache",
+        StartHeading => "Willkommen zur Video-Beratung",
+        StartIntro => "Geben Sie den Namen des Raums ein, den Sie bekommen haben.",
+        RoomNameLabel => "Name des Raums",
+        RoomNameHint => "Buchstaben ohne Umlaute, Ziffern, - und _",
+        RoomNameInvalid => "Der Raumname darf 1 bis 64 Zeichen haben: Buchstaben ohne Umlaute, Ziffern, - oder _.",
+        Continue => "Weiter",
+        PrejoinHeading => "Bereit zum Beitreten?",
+        NameLabel => "Ihr Name",
+        NameInvalid => "Bitte geben Sie einen Namen mit 1 bis 64 Zeichen ein.",
+        PreviewStart => "Kamera und Mikrofon testen",
+        PreviewOff => "Die Kamera ist noch aus.",
+        PreviewLoading => "Kamera wird gestartet …",
+        MediaDenied => "Kamera und Mikrofon wurden nicht freigegeben. Sie können trotzdem beitreten und die anderen sehen und hören.",
+        MediaNotFound => "Keine Kamera oder kein Mikrofon gefunden. Sie können trotzdem beitreten.",
+        MediaBusy => "Die Kamera wird von einem anderen Programm benutzt. Schließen Sie es und versuchen Sie es erneut.",
+        MediaUnavailable => "Kamera und Mikrofon sind in diesem Browser nicht verfügbar. Sie können trotzdem beitreten.",
+        Join => "Beitreten",
+        Joining => "Verbindung wird aufgebaut …",
+        Leave => "Verlassen",
+        You => "Sie",
+        Alone => "Noch ist niemand sonst im Raum. Bitte warten Sie.",
+        LeftHeading => "Sie haben die Sitzung verlassen.",
+        Rejoin => "Erneut beitreten",
+        BackToStart => "Zur Startseite",
+        ConnectionLost => "Die Verbindung zum Server ist unterbrochen. Bitte treten Sie erneut bei.",
+        MediaFailed => "Die Verbindung für Bild und Ton ist abgebrochen. Bitte treten Sie erneut bei.",
+        NewVersion => "Es gibt eine neue Version. Bitte laden Sie die Seite neu.",
+        RoomRefused => "Der Server hat die Anfrage abgelehnt. Bitte prüfen Sie Raum und Namen.",
+        VideoOf => "Video von {name}",
+        PeopleInRoom => "{count} Personen im Raum",
+        PrivacyLink => "Datenschutz",
+        PrivacyHeading => "Datenschutzhinweise",
+        PrivacyLoading => "Die Datenschutzhinweise werden geladen …",
+        PrivacyUnavailable => "Die Datenschutzhinweise konnten nicht geladen werden. Bitte laden Sie die Seite neu.",
+        ConsentSummary => "Bild und Ton gehen nur über den Server dieser Stelle an die Personen in diesem Raum. Nichts wird aufgezeichnet. Kamera und Mikrofon werden erst nach Ihrer Zustimmung eingeschaltet.",
+        ConsentLabel => "Ich habe die Datenschutzhinweise gelesen und stimme zu.",
+        ConsentRequired => "Bitte stimmen Sie zuerst den Datenschutzhinweisen zu.",
+        ReadNotice => "Datenschutzhinweise lesen (neues Fenster)",
+        MyDataLink => "Meine Daten",
+        MyDataHeading => "Was dieser Browser für Sprechstunde speichert",
+        MyDataLoading => "Wird geprüft …",
+        MyDataEmpty => "Dieser Browser speichert nichts für Sprechstunde.",
+        MyDataDelete => "Alle meine Daten löschen",
+        MyDataConfirm => "Wirklich alles löschen? Das kann nicht rückgängig gemacht werden.",
+        MyDataConfirmYes => "Ja, alles löschen",
+        Cancel => "Abbrechen",
+        MyDataDeleted => "Alle Daten wurden gelöscht.",
+        MyDataLeft => "Einige Daten konnten nicht gelöscht werden. Schließen Sie andere Fenster dieser Seite und versuchen Sie es erneut.",
+        StorageEntries => "Gespeicherte Einstellungen",
+        StorageCookies => "Cookies",
+        StorageDatabases => "Datenbanken (IndexedDB)",
+        StorageCaches => "Zwischenspeicher (Cache Storage)",
+        StorageWorkers => "Service Worker",
+        MediaEncrypted => "Bild und Ton: verschlüsselt zum Server (DTLS-SRTP)",
+        MediaPathUdp => "Direkte Verbindung (UDP)",
+        MediaPathTcp => "Verbindung über den Webport (TCP) – funktioniert, etwas mehr Verzögerung",
+        MediaPathTurn => "Verbindung über einen Vermittlungsserver (TURN) – funktioniert, etwas mehr Verzögerung",
+        CheckBlockedTurn => "Keine direkte Verbindung. Im Gespräch wird ein Umweg über einen Vermittlungsserver versucht – es kann trotzdem klappen.",
+        MediaConnecting => "Bild und Ton: Verbindung wird aufgebaut …",
+        MediaReconnecting => "Bild und Ton: Verbindung unterbrochen, wird wiederhergestellt …",
+        RememberName => "Meinen Namen und meine E-Mail auf diesem Gerät merken",
+        KioskResetSoon => "Gleich beginnt alles neu für die nächste Familie. Nichts von Ihnen bleibt auf diesem Gerät.",
+        KioskResetNow => "Jetzt neu beginnen",
+        RoomFull => "Der Raum ist voll. Bitte versuchen Sie es später erneut oder fragen Sie Ihre Beraterin oder Ihren Berater.",
+        MicOn => "Mikrofon an",
+        MicOff => "Mikrofon aus",
+        MuteAction => "Stummschalten",
+        UnmuteAction => "Mikrofon einschalten",
+        CameraOn => "Kamera an",
+        CameraOff => "Kamera aus",
+        CameraOffAction => "Kamera ausschalten",
+        CameraOnAction => "Kamera einschalten",
+        ShareScreen => "Bildschirm teilen",
+        StopSharing => "Teilen beenden",
+        YouAreSharing => "Sie teilen gerade Ihren Bildschirm.",
+        ScreenOf => "Bildschirm von {name}",
+        ScreenShareFailed => "Der Bildschirm konnte nicht geteilt werden.",
+        RaiseHand => "Hand heben",
+        LowerHand => "Hand senken",
+        HandRaised => "Hand gehoben",
+        RaisedHands => "Gehobene Hände",
+        Chat => "Chat",
+        ChatHeading => "Chat",
+        ChatTo => "An",
+        Everyone => "Alle",
+        ChatMessageLabel => "Nachricht",
+        Send => "Senden",
+        ChatDownload => "Chat herunterladen",
+        Private => "privat",
+        UnreadMessages => "ungelesene Nachrichten",
+        ChatEmpty => "Noch keine Nachrichten.",
+        ChatSinceJoining => "Sie sehen die Nachrichten ab Ihrem Eintritt.",
+        ChatTooLong => "Die Nachricht ist zu lang (höchstens 10 000 Zeichen).",
+        ChatEmptyError => "Die Nachricht ist leer.",
+        ChatRateLimited => "Zu viele Nachrichten auf einmal. Bitte warten Sie einen Moment.",
+        ChatUnknownReceiver => "Diese Person ist nicht mehr im Raum.",
+        People => "Teilnehmende",
+        SpeakingTime => "Redezeit",
+        SpeakingTimeHeading => "Redezeit aller Teilnehmenden",
+        ShareOfTime => "Anteil",
+        TimeColumn => "Zeit",
+        NameColumn => "Name",
+        HasLeft => "gegangen",
+        SpeakingNow => "spricht gerade",
+        LayoutTiles => "Kachelansicht",
+        LayoutSpeaker => "Sprecheransicht",
+        Pin => "Anheften",
+        Unpin => "Lösen",
+        Fullscreen => "Vollbild",
+        Settings => "Einstellungen",
+        CameraDevice => "Kamera",
+        MicrophoneDevice => "Mikrofon",
+        SpeakerDevice => "Lautsprecher",
+        DefaultDevice => "Standard",
+        SpeakerNotSupported => "Dieser Browser kann den Lautsprecher nicht wählen.",
+        VideoQuality => "Videoqualität (was Sie senden)",
+        QualityLow => "Niedrig (180p)",
+        QualityStandard => "Standard (360p)",
+        QualityHigh => "Hoch (720p)",
+        AudioOnly => "Nur Ton empfangen (kein Video)",
+        DeviceSwitchFailed => "Das Gerät konnte nicht gewechselt werden.",
+        JoinWithMic => "Mit Mikrofon beitreten",
+        JoinWithCamera => "Mit Kamera beitreten",
+        EndRemoved => "Die Leitung hat Sie aus dieser Beratung entfernt.",
+        EndDenied => "Die Leitung hat Sie nicht hereingelassen. Bitte wenden Sie sich an die Beratungsstelle.",
+        EndMeetingEnded => "Die Leitung hat die Beratung beendet.",
+        EndRoomLocked => "Der Raum ist abgeschlossen. Niemand Neues kann hereinkommen.",
+        EndInvalidLink => "Dieser Link ist ungültig oder abgelaufen. Bitten Sie um einen neuen.",
+        EndUnknownRoom => "Diesen Raum gibt es nicht. Bitte prüfen Sie den Link.",
+        WaitingHeading => "Sie sind im Warteraum",
+        WaitingForAdmission => "Die Beratung weiß, dass Sie da sind, und lässt Sie gleich herein. Bitte bleiben Sie auf dieser Seite.",
+        WaitingForHost => "Die Beratung hat noch nicht begonnen. Sobald die Beraterin oder der Berater da ist, geht es los. Bitte bleiben Sie auf dieser Seite.",
+        MessageFromHost => "Nachricht der Beratung",
+        PasswordHeading => "Diese Beratung ist mit einem Passwort geschützt",
+        PasswordLabel => "Passwort",
+        PasswordWrong => "Das Passwort stimmt nicht. Bitte versuchen Sie es noch einmal.",
+        PasswordTooMany => "Zu viele falsche Versuche. Bitte warten Sie einige Minuten.",
+        PasswordBusy => "Der Server ist gerade beschäftigt. Bitte versuchen Sie es gleich noch einmal.",
+        Enter => "Eintreten",
+        HostBadge => "Leitung",
+        KnockingHeading => "Im Warteraum",
+        Admit => "Hereinlassen",
+        Deny => "Ablehnen",
+        ModMute => "Stummschalten",
+        ModStopCamera => "Kamera ausschalten",
+        ModStopScreen => "Bildschirmfreigabe beenden",
+        ModLowerHand => "Hand senken",
+        ModToWaiting => "In den Warteraum",
+        ModRemove => "Entfernen",
+        ModMakeHost => "Leitung übergeben",
+        RoomPanel => "Raum",
+        TopicLabel => "Thema",
+        DescriptionLabel => "Beschreibung (optional)",
+        Save => "Speichern",
+        WaitingRoomToggle => "Warteraum: Gäste klopfen an und warten",
+        LockToggle => "Raum abschließen: niemand Neues kommt herein",
+        NewPasswordLabel => "Passwort für diese Beratung",
+        SetPassword => "Passwort setzen",
+        RemovePassword => "Passwort entfernen",
+        PasswordIsSet => "Ein Passwort ist gesetzt.",
+        NoPasswordSet => "Kein Passwort gesetzt.",
+        WaitingMessageLabel => "Nachricht an Wartende",
+        EndMeeting => "Beratung für alle beenden",
+        EndMeetingConfirm => "Wirklich für alle beenden?",
+        MutedByHost => "Die Leitung hat Ihr Mikrofon ausgeschaltet. Sie können es selbst wieder einschalten.",
+        CameraStoppedByHost => "Die Leitung hat Ihre Kamera ausgeschaltet. Sie können sie selbst wieder einschalten.",
+        ScreenStoppedByHost => "Die Leitung hat Ihre Bildschirmfreigabe beendet. Sie können sie selbst wieder starten.",
+        BlurLabel => "Hintergrund unscharf",
+        BlurLoading => "Unschärfe wird geladen …",
+        BlurOn => "Hintergrund unscharf",
+        FramesPerSecond => "Bilder pro Sekunde",
+        BlurSlow => "Dieses Gerät ist langsam: Die Unschärfe folgt Bewegungen etwas verzögert.",
+        BlurFailed => "Die Unschärfe ließ sich auf diesem Gerät nicht starten.",
+        BlurHoldsCamera => "Ihr Bild wird erst gesendet, wenn die Unschärfe läuft. Schalten Sie die Unschärfe aus, um ohne sie gesehen zu werden.",
+        HandLoweredByHost => "Die Leitung hat Ihre Hand gesenkt.",
+        NotHostError => "Das darf nur die Leitung.",
+        Reconnecting => "Verbindung wird wiederhergestellt…",
+        EmailLabel => "E-Mail (freiwillig)",
+        EmailHint => "Nur die Beraterin oder der Berater sieht sie, zum Beispiel um Ihnen Unterlagen zu schicken. Sie wird nirgends gespeichert.",
+        EmailInvalid => "Das sieht nicht wie eine E-Mail-Adresse aus. Lassen Sie das Feld leer, wenn Sie keine angeben möchten.",
+        Close => "Schließen",
+    Joined => "{name} ist beigetreten",
+    LeftRoom => "{name} hat das Gespräch verlassen",
+    HandRaisedBy => "{name} hat die Hand gehoben",
+    KnockAnnounce => "{name} wartet im Warteraum",
+    MessageFrom => "Nachricht von {name}: {text}",
+    PinNamed => "{name} anheften",
+    UnpinNamed => "{name} lösen",
+    FullscreenNamed => "{name} im Vollbild zeigen",
+    NoticeInGerman => "Die Datenschutzhinweise gibt es nicht in Ihrer Sprache. Verbindlich ist der deutsche Text unten.",
+    LanguageFailed => "Die Sprache konnte nicht geladen werden. Bitte versuchen Sie es erneut.",
+
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use strum::IntoEnumIterator;
+
     use super::*;
+
+    fn file(lang: Lang) -> String {
+        let path = format!("{}/lang/{}.json", env!("CARGO_MANIFEST_DIR"), lang.code());
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Placeholders such as `{name}` in a string.
+    fn placeholders(text: &str) -> HashSet<String> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+            .collect()
+    }
 
     #[test]
     fn language_codes_round_trip() {
@@ -691,5 +642,89 @@ mod tests {
     fn german_is_the_default() {
         assert_eq!(Lang::default(), Lang::De);
         assert_eq!(t(Lang::default(), Key::Join), "Beitreten");
+    }
+
+    #[test]
+    fn every_language_has_every_key_with_the_same_placeholders() {
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::De) {
+            let table = parse_table(&file(lang)).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
+            for key in Key::iter() {
+                let text = table
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("{}: {key:?} is missing", lang.code()));
+                assert!(!text.trim().is_empty(), "{}: {key:?} is empty", lang.code());
+                assert_eq!(
+                    placeholders(text),
+                    placeholders(german(key)),
+                    "{}: {key:?} has other placeholders than German",
+                    lang.code()
+                );
+            }
+            assert_eq!(table.len(), Key::iter().count(), "{}", lang.code());
+        }
+    }
+
+    /// Words that are the same in German and another language by nature: the product's
+    /// name, technical terms, device words shared across languages.
+    fn same_as_german_allowed(lang: Lang, key: Key) -> bool {
+        key == Key::AppName
+            || (lang == Lang::En
+                && matches!(
+                    key,
+                    Key::StorageCookies
+                        | Key::Chat
+                        | Key::ChatHeading
+                        | Key::NameColumn
+                        | Key::QualityStandard
+                ))
+            || (matches!(lang, Lang::Tr | Lang::Pl)
+                && matches!(
+                    key,
+                    Key::CameraDevice | Key::MicrophoneDevice | Key::MicLevel
+                ))
+    }
+
+    #[test]
+    fn no_string_is_left_in_german() {
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::De) {
+            let table = parse_table(&file(lang)).unwrap_or_default();
+            for key in Key::iter() {
+                if same_as_german_allowed(lang, key) {
+                    continue;
+                }
+                assert_ne!(
+                    table.get(&key).map(String::as_str),
+                    Some(german(key)),
+                    "{}: {key:?} is still German",
+                    lang.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn installed_languages_are_used_and_the_rest_falls_back_to_german() {
+        assert_eq!(t(Lang::Tr, Key::Join), "Beitreten");
+        assert!(!is_loaded(Lang::Tr));
+        install(Lang::Tr, parse_table(&file(Lang::Tr)).unwrap_or_default());
+        assert!(is_loaded(Lang::Tr));
+        assert_eq!(t(Lang::Tr, Key::Join), "Katıl");
+        assert_eq!(tf(Lang::Tr, Key::Joined, &[("name", "Ben")]), "Ben katıldı");
+    }
+
+    #[test]
+    fn a_file_with_an_unknown_key_is_refused() {
+        assert!(parse_table(r#"{"Join": "x", "NoSuchKey": "y"}"#).is_err());
+        assert!(parse_table("not json").is_err());
+    }
+
+    #[test]
+    fn the_browser_suggests_a_language_we_speak() {
+        let tags = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Lang::preferred(&tags(&["ar-SY", "de"])), Some(Lang::Ar));
+        assert_eq!(Lang::preferred(&tags(&["es", "uk-UA"])), Some(Lang::Uk));
+        assert_eq!(Lang::preferred(&tags(&["prs-AF"])), Some(Lang::Fa));
+        assert_eq!(Lang::preferred(&tags(&["es", "it"])), None);
+        assert!(Lang::Ar.right_to_left() && Lang::Fa.right_to_left() && !Lang::De.right_to_left());
     }
 }

@@ -1,10 +1,12 @@
 //! Sprechstunde client: a Yew single-page app that talks to the relay over one WebSocket and
 //! one peer connection.
 
+mod announcements;
 mod app;
 mod browser_data;
 mod components;
 mod i18n;
+mod language;
 mod media;
 mod pages;
 mod route;
@@ -22,5 +24,11 @@ fn main() {
     {
         fallback.remove();
     }
-    yew::Renderer::<app::App>::new().render();
+    // A language other than German is loaded before the first page, so nobody sees German
+    // flash by; if it cannot be loaded, the app starts in German.
+    let lang = language::initial();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = language::load(lang).await;
+        yew::Renderer::<app::App>::new().render();
+    });
 }

@@ -1,8 +1,6 @@
 //! The only place that touches the browser's storage. It knows the allow-list of keys it
 //! may store and can remove all of them.
 
-use crate::i18n::Lang;
-
 const PREFIX: &str = "sprechstunde.";
 
 /// Every key this app may ever store, without the prefix.
@@ -104,14 +102,6 @@ pub fn remove(key: SettingKey) {
     if let Some(storage) = storage() {
         let _ = storage.remove_item(&key.storage_key());
     }
-}
-
-/// The chosen language; German until someone picks another (the office's working language,
-/// whatever the browser is set to).
-pub fn language() -> Lang {
-    get(SettingKey::Language)
-        .and_then(|code| Lang::from_code(&code))
-        .unwrap_or_default()
 }
 
 /// The devices chosen last time (each `None` if never chosen or not stored).

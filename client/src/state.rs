@@ -10,6 +10,7 @@ use sprechstunde_shared::{
 use web_sys::{MediaStream, RtcPeerConnectionState};
 use yew::Reducible;
 
+use crate::announcements::{Announcements, Event as Announcement};
 use crate::session::{EndReason, SessionEvent, WaitingView};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -48,6 +49,8 @@ pub struct RoomView {
     /// The signaling connection dropped and is being restored.
     pub reconnecting: bool,
     pub ended: Option<EndReason>,
+    /// For screen readers: who came, went, raised a hand, knocked or wrote.
+    pub announcements: Announcements,
 }
 
 impl Reducible for RoomView {
@@ -100,6 +103,10 @@ impl Reducible for RoomView {
             SessionEvent::PasswordNeeded(code) => next.password_needed = Some(code),
             SessionEvent::WaitingRoom(guests) => next.knocking = guests,
             SessionEvent::Knocked(guest) => {
+                if !next.knocking.iter().any(|g| g.id == guest.id) {
+                    next.announcements
+                        .push(Announcement::Knocked(guest.name.clone()));
+                }
                 next.knocking.retain(|g| g.id != guest.id);
                 next.knocking.push(guest);
             }
@@ -114,10 +121,16 @@ impl Reducible for RoomView {
             }
             SessionEvent::Joined(participant) => {
                 if !next.participants.iter().any(|p| p.id == participant.id) {
+                    next.announcements
+                        .push(Announcement::Joined(participant.name.clone()));
                     next.participants.push(participant);
                 }
             }
             SessionEvent::Left(id) => {
+                if let Some(gone) = next.participants.iter().find(|p| p.id == id) {
+                    next.announcements
+                        .push(Announcement::Left(gone.name.clone()));
+                }
                 next.participants.retain(|p| p.id != id);
                 next.streams.retain(|(owner, _), _| *owner != id);
                 if next.active_speaker == Some(id) {
@@ -137,10 +150,22 @@ impl Reducible for RoomView {
                     .iter_mut()
                     .find(|p| p.id == participant.id)
                 {
+                    if known.hand.is_none() && participant.hand.is_some() {
+                        next.announcements
+                            .push(Announcement::HandRaised(participant.name.clone()));
+                    }
                     *known = participant;
                 }
             }
-            SessionEvent::Chat(message) => next.chat.push(message),
+            SessionEvent::Chat(message) => {
+                if Some(message.from) != next.me {
+                    next.announcements.push(Announcement::Message {
+                        from: message.from_name.clone(),
+                        text: message.text.clone(),
+                    });
+                }
+                next.chat.push(message);
+            }
             SessionEvent::SpeakingStats { speakers, active } => {
                 next.speakers = speakers;
                 next.active_speaker = active;

@@ -130,7 +130,7 @@ pub fn shell() -> Option<&'static Shell> {
     SHELL
         .get_or_init(|| {
             let index = Assets::get("index.html")?;
-            let html = String::from_utf8_lossy(&index.data);
+            let html = crate::languages::announce(&String::from_utf8_lossy(&index.data));
             Some(externalize_inline_script(&html))
         })
         .as_ref()

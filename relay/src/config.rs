@@ -170,6 +170,8 @@ struct FileConfig {
     turn_urls: Option<Vec<String>>,
     turn_secret: Option<String>,
     turn_ttl_seconds: Option<u64>,
+    /// The privacy notice in further languages, by language code (`ar = "/etc/…/ar.txt"`).
+    privacy_notices: Option<BTreeMap<String, PathBuf>>,
     /// Topic and description per room, shown in the room's header.
     rooms: Option<BTreeMap<String, RoomFile>>,
 }
@@ -201,6 +203,45 @@ fn room_infos(
 pub struct PrivacyNotice {
     pub de: String,
     pub en: String,
+    /// Further languages the operator has a notice in, by code.
+    pub more: HashMap<String, String>,
+}
+
+impl PrivacyNotice {
+    /// The notice in `lang` and the language it is really in: German where the operator
+    /// has none in `lang`. `None` for a code that is no language code.
+    pub fn in_language(&self, lang: &str) -> Option<(&str, &str)> {
+        if !is_language_code(lang) {
+            return None;
+        }
+        Some(match lang {
+            "de" => (self.de.as_str(), "de"),
+            "en" => (self.en.as_str(), "en"),
+            _ => match self.more.get_key_value(lang) {
+                Some((code, text)) => (text.as_str(), code.as_str()),
+                None => (self.de.as_str(), "de"),
+            },
+        })
+    }
+}
+
+/// Two or three lowercase letters, as ISO 639 codes are.
+fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+fn read_more_notices(
+    paths: Option<BTreeMap<String, PathBuf>>,
+) -> anyhow::Result<HashMap<String, String>> {
+    let mut notices = HashMap::new();
+    for (lang, path) in paths.unwrap_or_default() {
+        if !is_language_code(&lang) || lang == "de" || lang == "en" {
+            bail!("privacy_notices.{lang}: use a language code other than de and en (those have privacy_notice_de and privacy_notice_en)");
+        }
+        let text = read_notice(Some(path), "")?;
+        notices.insert(lang, text);
+    }
+    Ok(notices)
 }
 
 const NOTICE_TEMPLATE_DE: &str = include_str!("../templates/privacy-notice.de.txt");
@@ -373,6 +414,7 @@ impl Config {
                 args.privacy_notice_en.or(file.privacy_notice_en),
                 NOTICE_TEMPLATE_EN,
             )?,
+            more: read_more_notices(file.privacy_notices)?,
         };
         let room_capacity = args
             .room_capacity
@@ -529,6 +571,43 @@ mod tests {
             err.is_err(),
             "a misspelled key is an error, not silently ignored"
         );
+    }
+
+    #[test]
+    fn a_notice_per_language_with_german_where_there_is_none() {
+        let dir = std::env::temp_dir().join(format!("sprechstunde-notices-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let arabic = dir.join("ar.txt");
+        std::fs::write(&arabic, "# معلومات").expect("write");
+        let path = dir.join("relay.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "media_ips = [\"127.0.0.1\"]\n[privacy_notices]\nar = {:?}\n",
+                arabic.display().to_string()
+            ),
+        )
+        .expect("write");
+        let config = Config::load(ConfigArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .expect("load");
+        let notice = &config.privacy_notice;
+        assert_eq!(notice.in_language("ar"), Some(("# معلومات", "ar")));
+        assert_eq!(notice.in_language("tr"), Some((notice.de.as_str(), "de")));
+        assert_eq!(notice.in_language("en"), Some((notice.en.as_str(), "en")));
+        assert_eq!(notice.in_language("../x"), None);
+        std::fs::write(
+            &path,
+            "media_ips = [\"127.0.0.1\"]\n[privacy_notices]\nDE = \"x\"\n",
+        )
+        .expect("write");
+        assert!(Config::load(ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]

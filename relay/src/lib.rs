@@ -7,6 +7,7 @@ pub mod assets;
 pub mod config;
 pub mod health;
 pub mod http_server;
+pub mod languages;
 pub mod limits;
 pub mod metrics;
 pub mod private_files;

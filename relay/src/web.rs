@@ -131,15 +131,21 @@ async fn app_page() -> Response {
 }
 
 /// The operator's privacy notice as plain text; the client renders it as text only.
+/// `Content-Language` says which language it is in: German where the operator has none in
+/// the language asked for, and the client says so.
 async fn privacy_notice(State(state): State<AppState>, Path(lang): Path<String>) -> Response {
-    let text = match lang.as_str() {
-        "de" => &state.privacy_notice.de,
-        "en" => &state.privacy_notice.en,
-        _ => return not_found(),
+    let Some((text, language)) = state.privacy_notice.in_language(&lang) else {
+        return not_found();
     };
     (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text.clone(),
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_LANGUAGE, language.to_string()),
+        ],
+        text.to_string(),
     )
         .into_response()
 }
@@ -279,7 +285,10 @@ async fn asset(uri: Uri, headers: HeaderMap) -> Response {
             return immutable("text/javascript".to_string(), loader.clone().into_bytes());
         }
     }
-    let path = uri.path().trim_start_matches('/');
+    let requested = uri.path().trim_start_matches('/');
+    // A language file is asked for by its hashed name and found under its plain one.
+    let language_file = crate::languages::resolve(requested);
+    let path = language_file.as_deref().unwrap_or(requested);
     let header_text = |name| {
         headers
             .get(name)
@@ -290,7 +299,7 @@ async fn asset(uri: Uri, headers: HeaderMap) -> Response {
         return not_found();
     };
     // Hashed names never change; the rest (the vendored blur runtime) is revalidated.
-    let cache = if assets::content_addressed(path) {
+    let cache = if assets::content_addressed(requested) {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

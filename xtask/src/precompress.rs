@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 /// Worth compressing; media and already compressed formats are not.
-const COMPRESSIBLE: [&str; 7] = ["js", "wasm", "css", "html", "tflite", "binarypb", "md"];
+const COMPRESSIBLE: [&str; 8] = [
+    "js", "wasm", "css", "html", "json", "tflite", "binarypb", "md",
+];
 pub const SUFFIXES: [&str; 2] = ["br", "gz"];
 
 pub fn compressible(path: &Path) -> bool {

@@ -34,3 +34,31 @@ pub fn lang_switch() -> Html {
         </label>
     }
 }
+
+/// On the start and pre-join pages: the browser's own language, offered in that language,
+/// until someone on this device chooses one.
+#[function_component(LanguageOffer)]
+pub fn language_offer() -> Html {
+    let Some(context) = use_context::<LangContext>() else {
+        return html! {};
+    };
+    let Some(offered) = crate::language::suggestion(context.lang) else {
+        return html! {};
+    };
+    let onclick = {
+        let set = context.set.clone();
+        Callback::from(move |_| set.emit(offered))
+    };
+    let dir = if offered.right_to_left() {
+        "rtl"
+    } else {
+        "ltr"
+    };
+    html! {
+        <p class="language-offer">
+            <button type="button" id="language-offer" lang={offered.code()} {dir} {onclick}>
+                { offered.offer() }
+            </button>
+        </p>
+    }
+}

@@ -7,7 +7,7 @@ use sprechstunde_shared::ParticipantId;
 use yew::prelude::*;
 
 use crate::app::use_lang;
-use crate::i18n::{t, Key};
+use crate::i18n::{around, t, Key};
 
 #[derive(Properties, PartialEq)]
 pub struct UnreachableNoticeProps {
@@ -18,6 +18,7 @@ pub struct UnreachableNoticeProps {
 pub fn unreachable_notice(props: &UnreachableNoticeProps) -> Html {
     let lang = use_lang();
     let dismissed = use_state(HashSet::<ParticipantId>::new);
+    let (before, after) = around(lang, Key::MediaUnreachableHost, "name");
     let shown: Vec<&(ParticipantId, String)> = props
         .people
         .iter()
@@ -26,7 +27,7 @@ pub fn unreachable_notice(props: &UnreachableNoticeProps) -> Html {
     html! {
         for (id, name) in shown {
             <div class="notice unreachable" role="alert" data-participant={id.0.to_string()}>
-                <span><strong dir="auto">{ name.clone() }</strong>{ " " }{ t(lang, Key::MediaUnreachableHost) }</span>
+                <span>{ before }<strong><bdi>{ name.clone() }</bdi></strong>{ after }</span>
                 <button type="button" onclick={
                     let (dismissed, id) = (dismissed.clone(), *id);
                     move |_: MouseEvent| {

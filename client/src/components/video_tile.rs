@@ -7,7 +7,7 @@ use web_sys::{Element, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
 use crate::app::use_lang;
-use crate::i18n::{t, Key};
+use crate::i18n::{t, tf, Key};
 use crate::media::support::{full_screen_support, FullScreen};
 
 #[derive(Properties, PartialEq)]
@@ -149,7 +149,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
     );
     let participant = props.participant.map(|id| id.to_string());
     let what = if screen { Key::ScreenOf } else { Key::VideoOf };
-    let video_label = format!("{} {}", t(lang, what), props.label);
+    let video_label = tf(lang, what, &[("name", &props.label)]);
     let source = if screen { "screen" } else { "camera" };
     html! {
         <figure {class} ref={figure} data-participant={participant} data-source={source}
@@ -201,12 +201,14 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
             <div class="tile-actions">
                 if let Some(on_pin) = props.on_pin.clone() {
                     <button type="button" class="icon" aria-pressed={props.pinned.to_string()}
+                        aria-label={tf(lang, if props.pinned { Key::UnpinNamed } else { Key::PinNamed }, &[("name", &props.label)])}
                         onclick={Callback::from(move |_: MouseEvent| on_pin.emit(()))}>
                         { if props.pinned { t(lang, Key::Unpin) } else { t(lang, Key::Pin) } }
                     </button>
                 }
                 if show_video && can_full_screen {
-                    <button type="button" class="icon" onclick={fullscreen}>{ t(lang, Key::Fullscreen) }</button>
+                    <button type="button" class="icon" onclick={fullscreen}
+                        aria-label={tf(lang, Key::FullscreenNamed, &[("name", &props.label)])}>{ t(lang, Key::Fullscreen) }</button>
                 }
             </div>
             }

@@ -5,6 +5,8 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, MediaStream};
 use yew::prelude::*;
 
+use crate::components::lang_switch::LanguageOffer;
+
 use std::rc::Rc;
 
 use crate::app::use_lang;
@@ -387,6 +389,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
     html! {
         <main class="page prejoin">
             <h1>{ t(lang, Key::PrejoinHeading) }</h1>
+            <LanguageOffer />
             <p class="room-label">{ props.room.as_str() }</p>
             <div class="prejoin-grid">
                 <section class="preview">
@@ -457,7 +460,7 @@ pub fn prejoin_page(props: &PrejoinProps) -> Html {
                     <p id="email-error" class="error" role="alert">
                         if *email_invalid { { t(lang, Key::EmailInvalid) } }
                     </p>
-                    <button type="submit" class="primary" disabled={*joining}>
+                    <button type="submit" id="join" class="primary" disabled={*joining}>
                         { if *joining { t(lang, Key::Joining) } else { t(lang, Key::Join) } }
                     </button>
                 </form>

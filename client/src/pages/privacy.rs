@@ -9,7 +9,9 @@ use yew::prelude::*;
 use crate::app::use_lang;
 use crate::i18n::{t, Key, Lang};
 
-async fn fetch_notice(lang: Lang) -> Option<String> {
+/// The notice and the language it is in (`Content-Language`; German where the operator has
+/// none in `lang`).
+async fn fetch_notice(lang: Lang) -> Option<(String, String)> {
     let window = web_sys::window()?;
     let response =
         JsFuture::from(window.fetch_with_str(&format!("/privacy-notice/{}", lang.code())))
@@ -20,16 +22,24 @@ async fn fetch_notice(lang: Lang) -> Option<String> {
     if !response.ok() {
         return None;
     }
-    JsFuture::from(response.text().ok()?)
+    let language = response
+        .headers()
+        .get("content-language")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| lang.code().to_string());
+    let text = JsFuture::from(response.text().ok()?)
         .await
         .ok()?
-        .as_string()
+        .as_string()?;
+    Some((text, language))
 }
 
 #[derive(Clone, PartialEq)]
 enum Notice {
     Loading,
-    Loaded(String),
+    /// The text and its language.
+    Loaded(String, String),
     Failed,
 }
 
@@ -55,7 +65,7 @@ pub fn privacy_page() -> Html {
             notice.set(Notice::Loading);
             spawn_local(async move {
                 notice.set(match fetch_notice(lang).await {
-                    Some(text) => Notice::Loaded(text),
+                    Some((text, language)) => Notice::Loaded(text, language),
                     None => Notice::Failed,
                 });
             });
@@ -67,7 +77,13 @@ pub fn privacy_page() -> Html {
             { match &*notice {
                 Notice::Loading => html! { <p role="status">{ t(lang, Key::PrivacyLoading) }</p> },
                 Notice::Failed => html! { <p class="error" role="alert">{ t(lang, Key::PrivacyUnavailable) }</p> },
-                Notice::Loaded(text) => render(text),
+                Notice::Loaded(text, language) if language != lang.code() => html! {
+                    <>
+                        <p class="notice-language" role="note">{ t(lang, Key::NoticeInGerman) }</p>
+                        <div lang={language.clone()} dir="ltr">{ render(text) }</div>
+                    </>
+                },
+                Notice::Loaded(text, _) => render(text),
             } }
             <p><a href="/">{ t(lang, Key::BackToStart) }</a></p>
         </main>

@@ -20,7 +20,7 @@ use crate::components::knock_notice::KnockNotice;
 use crate::components::password_prompt::PasswordPrompt;
 use crate::components::unreachable_notice::UnreachableNotice;
 use crate::components::waiting_view::WaitingRoomView;
-use crate::i18n::{t, Key, Lang};
+use crate::i18n::{t, tf, Key, Lang};
 use crate::media::local::DeviceChoice;
 use crate::media::peer::MediaTransport;
 use crate::media::quality::Quality;
@@ -177,7 +177,7 @@ fn room_header(lang: Lang, state: &RoomView, room: &RoomName, people: usize) -> 
             </div>
             <p class="status-line">
                 <span id="people-count" role="status" aria-live="polite">
-                    { format!("{people} {}", t(lang, Key::PeopleInRoom)) }
+                    { tf(lang, Key::PeopleInRoom, &[("count", &people.to_string())]) }
                 </span>
                 <span id="media-status" role="status">{ t(lang, media_status(state.media_state)) }</span>
                 if let (Some(RtcPeerConnectionState::Connected), Some(transport)) = (state.media_state, state.media_transport) {
@@ -292,6 +292,12 @@ pub fn room_page(props: &RoomProps) -> Html {
     html! {
         <main class={classes!("room", view.panel.is_some().then_some("with-panel"))}>
             { room_header(lang, &state, &props.room, people) }
+            // Read out by screen readers as it happens, panels open or not.
+            <div id="announcements" class="visually-hidden" aria-live="polite">
+                { for state.announcements.recent().iter().map(|(number, event)| html! {
+                    <p key={*number}>{ event.text(lang) }</p>
+                }) }
+            </div>
             if view.media.screen {
                 <div class="sharing-banner" role="status" id="sharing-banner">
                     <span>{ t(lang, Key::YouAreSharing) }</span>

@@ -4,6 +4,8 @@ use sprechstunde_shared::RoomName;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::lang_switch::LanguageOffer;
+
 use crate::app::use_lang;
 use crate::i18n::{t, Key};
 
@@ -40,6 +42,7 @@ pub fn start_page(props: &StartProps) -> Html {
     html! {
         <main class="page narrow">
             <h1>{ t(lang, Key::StartHeading) }</h1>
+            <LanguageOffer />
             <p>{ t(lang, Key::StartIntro) }</p>
             <form class="stack" {onsubmit} novalidate=true>
                 <label for="room-name">{ t(lang, Key::RoomNameLabel) }</label>
