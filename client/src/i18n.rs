@@ -320,6 +320,7 @@ pub enum Key {
     FullscreenNamed,
     NoticeInGerman,
     LanguageFailed,
+    ShortcutsToggle,
 }
 
 thread_local! {
@@ -605,6 +606,7 @@ fn german(key: Key) -> &'static str {
     FullscreenNamed => "{name} im Vollbild zeigen",
     NoticeInGerman => "Die Datenschutzhinweise gibt es nicht in Ihrer Sprache. Verbindlich ist der deutsche Text unten.",
     LanguageFailed => "Die Sprache konnte nicht geladen werden. Bitte versuchen Sie es erneut.",
+    ShortcutsToggle => "Tastenkürzel: M Mikrofon, V Kamera, H Hand, C Chat",
 
     }
 }
@@ -696,6 +698,47 @@ mod tests {
                     table.get(&key).map(String::as_str),
                     Some(german(key)),
                     "{}: {key:?} is still German",
+                    lang.code()
+                );
+            }
+        }
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+
+    /// WCAG 2.5.3 (label in name): a button whose accessible name says whose it is still
+    /// contains its visible words, in order, so voice control finds it by what it shows.
+    #[test]
+    fn named_labels_contain_the_visible_text() {
+        let pairs = [
+            (Key::Pin, Key::PinNamed),
+            (Key::Unpin, Key::UnpinNamed),
+            (Key::Fullscreen, Key::FullscreenNamed),
+        ];
+        for lang in Lang::ALL {
+            let table = if lang == Lang::De {
+                HashMap::new()
+            } else {
+                parse_table(&file(lang)).unwrap_or_default()
+            };
+            let text = |key: Key| {
+                table
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| german(key).to_string())
+            };
+            for (visible, named) in pairs {
+                let (visible, named) = (words(&text(visible)), words(&text(named)));
+                assert!(
+                    named
+                        .windows(visible.len())
+                        .any(|w| w == visible.as_slice()),
+                    "{}: {named:?} does not contain {visible:?}",
                     lang.code()
                 );
             }

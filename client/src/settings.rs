@@ -21,11 +21,13 @@ pub enum SettingKey {
     Fullscreen,
     /// "on" when the camera's background is to be blurred.
     BackgroundBlur,
+    /// "off" when the single-key shortcuts in the room are switched off.
+    KeyboardShortcuts,
 }
 
 impl SettingKey {
     #[cfg(test)]
-    pub const ALL: [SettingKey; 9] = [
+    pub const ALL: [SettingKey; 10] = [
         SettingKey::Language,
         SettingKey::DisplayName,
         SettingKey::Email,
@@ -35,6 +37,7 @@ impl SettingKey {
         SettingKey::SpeakerDevice,
         SettingKey::Fullscreen,
         SettingKey::BackgroundBlur,
+        SettingKey::KeyboardShortcuts,
     ];
 
     fn storage_key(self) -> String {
@@ -48,6 +51,7 @@ impl SettingKey {
             SettingKey::SpeakerDevice => "speaker_device",
             SettingKey::Fullscreen => "fullscreen",
             SettingKey::BackgroundBlur => "background_blur",
+            SettingKey::KeyboardShortcuts => "keyboard_shortcuts",
         };
         format!("{PREFIX}{name}")
     }
@@ -102,6 +106,11 @@ pub fn remove(key: SettingKey) {
     if let Some(storage) = storage() {
         let _ = storage.remove_item(&key.storage_key());
     }
+}
+
+/// The room's single-key shortcuts are on unless switched off on this device.
+pub fn keyboard_shortcuts_on() -> bool {
+    get(SettingKey::KeyboardShortcuts).as_deref() != Some("off")
 }
 
 /// The devices chosen last time (each `None` if never chosen or not stored).

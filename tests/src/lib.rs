@@ -1,6 +1,7 @@
 //! End-to-end test harness: the real relay binary, headless Chromium driven over WebDriver,
 //! and an independent WebRTC client built on webrtc-rs. Everything talks over loopback only.
 
+pub mod axe;
 pub mod bench;
 pub mod browser;
 pub mod delay;

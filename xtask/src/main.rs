@@ -300,17 +300,7 @@ fn vendor_blur() -> Result<()> {
     step("vendoring the background-blur runtime (npm ci, once)");
     let root = root();
     if !root.join(BLUR_PACKAGE).join("package.json").exists() {
-        if output_of("npm", &["--version"]).is_none() {
-            apt_install(&["npm"])?;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-            .current_dir(root.join("client/vendor"))
-            .status()
-            .context("cannot start npm")?;
-        if !status.success() {
-            bail!("npm ci in client/vendor failed ({status})");
-        }
+        npm_ci("client/vendor")?;
     }
     let staged = root.join(BLUR_DIST);
     std::fs::create_dir_all(&staged)?;
@@ -322,6 +312,35 @@ fn vendor_blur() -> Result<()> {
         root.join("client/vendor/LICENSES.md"),
         staged.join("LICENSES.md"),
     )?;
+    Ok(())
+}
+
+/// Install the exact packages of `dir`'s package-lock.json (integrity-checked), no scripts.
+fn npm_ci(dir: &str) -> Result<()> {
+    if output_of("npm", &["--version"]).is_none() {
+        apt_install(&["npm"])?;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+        .current_dir(root().join(dir))
+        .status()
+        .context("cannot start npm")?;
+    if !status.success() {
+        bail!("npm ci in {dir} failed ({status})");
+    }
+    Ok(())
+}
+
+/// axe-core, the accessibility checker the browser tests inject into pages (pinned in
+/// `tests/vendor/package-lock.json`); never part of the app.
+fn vendor_axe() -> Result<()> {
+    if !root()
+        .join("tests/vendor/node_modules/axe-core/axe.min.js")
+        .exists()
+    {
+        step("installing axe-core for the accessibility tests (npm ci, once)");
+        npm_ci("tests/vendor")?;
+    }
     Ok(())
 }
 
@@ -518,6 +537,7 @@ fn bench(extra: &[String]) -> Result<()> {
 
 fn test(extra: &[String]) -> Result<()> {
     ensure_browser()?;
+    vendor_axe()?;
     let relay = build_all(Profile::Dev)?;
     step("formatting");
     sh(&cargo(), &["fmt", "--all", "--", "--check"])?;

@@ -10,6 +10,7 @@ pub mod knock_notice;
 pub mod lang_switch;
 pub mod password_prompt;
 pub mod people_panel;
+pub mod shortcuts_toggle;
 pub mod speaking_panel;
 pub mod unreachable_notice;
 pub mod video_tile;

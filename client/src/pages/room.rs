@@ -5,6 +5,7 @@
 //! panel and the control bar.
 
 mod controls;
+mod keyboard;
 mod local;
 mod side_panel;
 mod stage;
@@ -147,6 +148,18 @@ fn transport_key(transport: MediaTransport) -> Key {
     }
 }
 
+/// The name a screen reader gives the open panel.
+fn panel_name(lang: Lang, panel: Option<Panel>) -> Option<&'static str> {
+    let key = match panel? {
+        Panel::Chat => Key::ChatHeading,
+        Panel::People => Key::People,
+        Panel::Speaking => Key::SpeakingTimeHeading,
+        Panel::Settings => Key::Settings,
+        Panel::Host => Key::RoomPanel,
+    };
+    Some(t(lang, key))
+}
+
 fn transport_name(transport: MediaTransport) -> &'static str {
     match transport {
         MediaTransport::Udp => "udp",
@@ -227,6 +240,10 @@ pub fn room_page(props: &RoomProps) -> Html {
             },
         );
     }
+    keyboard::use_room_keyboard(
+        local.state.panel,
+        dispatch.to_callback().reform(|()| LocalAction::ClosePanel),
+    );
     let send_message = sender(&session);
     let act = dispatch.to_callback();
     let leave = props.on_leave.reform(|_: MouseEvent| None);
@@ -332,7 +349,7 @@ pub fn room_page(props: &RoomProps) -> Html {
                     sink_id={view.devices.speaker.clone()}
                     on_switch_camera={local.controls.switch_camera.clone()} />
                 if let Some(panel) = panel {
-                    <aside class="side">
+                    <aside class="side" id="side-panel" tabindex="-1" aria-label={panel_name(lang, view.panel)}>
                         <button type="button" class="close-panel"
                             onclick={act.reform(|_: MouseEvent| LocalAction::ClosePanel)}>{ t(lang, Key::Close) }</button>
                         { panel }

@@ -54,9 +54,9 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
     let pressed = |on: bool| on.to_string();
     // Hidden on a phone until "Mehr" (CSS decides; everything is there on wider screens).
     let secondary = |which: Panel| (which != Panel::Chat).then_some("secondary");
-    let panel_button = |id: &'static str, which: Panel, label: String| {
+    let panel_button = |which: Panel, label: String| {
         html! {
-            <button type="button" {id} class={classes!(secondary(which))} aria-pressed={pressed(props.panel == Some(which))}
+            <button type="button" id={which.button_id()} class={classes!(secondary(which))} aria-pressed={pressed(props.panel == Some(which))}
                 onclick={
                     let (open, expanded) = (props.open.clone(), expanded.clone());
                     // The panel covers a phone's stage: fold the extra controls away.
@@ -91,9 +91,9 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
             <button type="button" id="toggle-hand" aria-pressed={pressed(props.hand_raised)} onclick={props.toggle_hand.clone()}>
                 { if props.hand_raised { t(lang, Key::LowerHand) } else { t(lang, Key::RaiseHand) } }
             </button>
-            { panel_button("open-chat", Panel::Chat, t(lang, Key::Chat).to_string()) }
-            { panel_button("open-people", Panel::People, format!("{} ({})", t(lang, Key::People), props.people)) }
-            { panel_button("open-speaking", Panel::Speaking, t(lang, Key::SpeakingTime).to_string()) }
+            { panel_button(Panel::Chat, t(lang, Key::Chat).to_string()) }
+            { panel_button(Panel::People, format!("{} ({})", t(lang, Key::People), props.people)) }
+            { panel_button(Panel::Speaking, t(lang, Key::SpeakingTime).to_string()) }
             <button type="button" id="toggle-layout" class="secondary" onclick={props.toggle_layout.clone()}>
                 { match props.layout { Layout::Tiles => t(lang, Key::LayoutSpeaker), Layout::Speaker => t(lang, Key::LayoutTiles) } }
             </button>
@@ -103,9 +103,9 @@ pub fn control_bar(props: &ControlBarProps) -> Html {
                     { t(lang, Key::Fullscreen) }
                 </button>
             }
-            { panel_button("open-settings", Panel::Settings, t(lang, Key::Settings).to_string()) }
+            { panel_button(Panel::Settings, t(lang, Key::Settings).to_string()) }
             if props.host {
-                { panel_button("open-host", Panel::Host, t(lang, Key::RoomPanel).to_string()) }
+                { panel_button(Panel::Host, t(lang, Key::RoomPanel).to_string()) }
             }
             <button type="button" class="more" id="more-controls" aria-expanded={expanded.to_string()}
                 aria-controls="controls" onclick={

@@ -33,6 +33,19 @@ pub enum Panel {
     Host,
 }
 
+impl Panel {
+    /// The id of the control-bar button that opens this panel.
+    pub fn button_id(self) -> &'static str {
+        match self {
+            Panel::Chat => "open-chat",
+            Panel::People => "open-people",
+            Panel::Speaking => "open-speaking",
+            Panel::Settings => "open-settings",
+            Panel::Host => "open-host",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     Tiles,

@@ -10,6 +10,7 @@ use crate::components::chat_panel::ChatPanel;
 use crate::components::device_settings::DeviceSettings;
 use crate::components::host_panel::HostPanel;
 use crate::components::people_panel::PeoplePanel;
+use crate::components::shortcuts_toggle::ShortcutsToggle;
 use crate::components::speaking_panel::SpeakingPanel;
 use crate::i18n::Key;
 use crate::media::sending::Sending;
@@ -74,6 +75,7 @@ pub fn side_panel(panel: SidePanel<'_>) -> Html {
                 quality={local.quality} on_quality={controls.quality.clone()}
                 audio_only={Some(local.audio_only)} on_audio_only={controls.audio_only.clone()}
                 refresh={local.device_epoch} />
+            <ShortcutsToggle />
             </>
         },
         Panel::Host => html! {
