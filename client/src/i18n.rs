@@ -321,6 +321,9 @@ pub enum Key {
     NoticeInGerman,
     LanguageFailed,
     ShortcutsToggle,
+    InterpreterBadge,
+    ModMarkInterpreter,
+    ModUnmarkInterpreter,
 }
 
 thread_local! {
@@ -607,6 +610,9 @@ fn german(key: Key) -> &'static str {
     NoticeInGerman => "Die Datenschutzhinweise gibt es nicht in Ihrer Sprache. Verbindlich ist der deutsche Text unten.",
     LanguageFailed => "Die Sprache konnte nicht geladen werden. Bitte versuchen Sie es erneut.",
     ShortcutsToggle => "Tastenkürzel: M Mikrofon, V Kamera, H Hand, C Chat",
+    InterpreterBadge => "Dolmetschen",
+    ModMarkInterpreter => "Als Dolmetscher/in markieren",
+    ModUnmarkInterpreter => "Markierung „Dolmetschen“ entfernen",
 
     }
 }

@@ -59,6 +59,7 @@ pub fn link_token(fragment: &str) -> Option<String> {
         .find_map(|part| {
             part.strip_prefix("host=")
                 .or_else(|| part.strip_prefix("invite="))
+                .or_else(|| part.strip_prefix("interpret="))
         })
         .filter(|token| !token.is_empty() && token.len() <= LINK_TOKEN_MAX)
         .map(str::to_string)

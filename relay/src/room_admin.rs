@@ -37,6 +37,14 @@ pub enum RoomCommand {
         #[arg(long, default_value_t = 72)]
         valid_hours: u64,
     },
+    /// Print an interpreter's invitation: comes in without knocking, marked as interpreter
+    /// for everyone.
+    InterpreterLink {
+        name: String,
+        /// Hours the link stays valid.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u64,
+    },
 }
 
 fn room_name(name: &str) -> Result<RoomName> {
@@ -79,6 +87,13 @@ pub fn room(config: &Config, command: RoomCommand, out: &mut impl Write) -> Resu
                 out,
                 "{}",
                 link(config, &store, &name, LinkRole::Invited, valid_hours)?
+            )?;
+        }
+        RoomCommand::InterpreterLink { name, valid_hours } => {
+            writeln!(
+                out,
+                "{}",
+                link(config, &store, &name, LinkRole::Interpreter, valid_hours)?
             )?;
         }
     }

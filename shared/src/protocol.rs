@@ -166,6 +166,9 @@ pub enum ModerationAction {
     Remove,
     /// Hand over host rights: they become host, the one who asks stops being host.
     MakeHost,
+    /// Mark them as the interpreter, shown to everyone; and take the mark away.
+    MarkInterpreter,
+    UnmarkInterpreter,
 }
 
 /// The meeting's settings as everyone in it sees them (sent as `state`). The password
@@ -341,6 +344,10 @@ pub struct Participant {
     /// Runs the meeting.
     #[serde(default)]
     pub host: bool,
+    /// Interprets for the others (marked by a host, or came with an interpreter's link);
+    /// sent only when set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interpreter: bool,
 }
 
 /// A chat message as the relay delivers it: sender, receiver and time are set by the relay.

@@ -52,6 +52,19 @@ fn actions_for(p: &Participant) -> Vec<(ModerationAction, &'static str, Key)> {
     if !p.host {
         actions.push((ModerationAction::MakeHost, "make-host", Key::ModMakeHost));
     }
+    if p.interpreter {
+        actions.push((
+            ModerationAction::UnmarkInterpreter,
+            "unmark-interpreter",
+            Key::ModUnmarkInterpreter,
+        ));
+    } else {
+        actions.push((
+            ModerationAction::MarkInterpreter,
+            "mark-interpreter",
+            Key::ModMarkInterpreter,
+        ));
+    }
     actions
 }
 
@@ -90,6 +103,7 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                             data-hand={p.hand.is_some().to_string()} data-host={p.host.to_string()}>
                             <span class="person"><bdi>{ name }</bdi></span>
                             if p.host { <span class="badge host-badge">{ t(lang, Key::HostBadge) }</span> }
+                            if p.interpreter { <span class="badge interpreter-badge">{ t(lang, Key::InterpreterBadge) }</span> }
                             if let Some(email) = props.contacts.get(&p.id) {
                                 <span class="email" data-email="true">{ email.clone() }</span>
                             }

@@ -28,6 +28,9 @@ pub struct VideoTileProps {
     pub muted: bool,
     #[prop_or_default]
     pub hand: bool,
+    /// Marked as the interpreter: labelled for everyone.
+    #[prop_or_default]
+    pub interpreter: bool,
     #[prop_or_default]
     pub speaking: bool,
     #[prop_or_default]
@@ -174,6 +177,9 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                 </button>
             }
             <figcaption>
+                if props.interpreter {
+                    <span class="badge interpreter-badge">{ t(lang, Key::InterpreterBadge) }</span>
+                }
                 if props.hand {
                     <span class="badge hand" title={t(lang, Key::HandRaised)}>
                         <span aria-hidden="true">{ "✋" }</span>

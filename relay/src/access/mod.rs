@@ -74,8 +74,13 @@ impl Entry {
         matches!(self, Entry::Link(g) if g.role == LinkRole::Host)
     }
 
+    /// Invited by link (an interpreter's link is an invitation too): no knocking.
     pub fn is_invited(self) -> bool {
-        matches!(self, Entry::Link(g) if g.role == LinkRole::Invited)
+        matches!(self, Entry::Link(g) if matches!(g.role, LinkRole::Invited | LinkRole::Interpreter))
+    }
+
+    pub fn is_interpreter(self) -> bool {
+        matches!(self, Entry::Link(g) if g.role == LinkRole::Interpreter)
     }
 
     pub fn token_id(self) -> Option<TokenId> {

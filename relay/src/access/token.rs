@@ -24,6 +24,8 @@ pub enum LinkRole {
     Host,
     /// A guest invited by link: let in without knocking.
     Invited,
+    /// An interpreter invited by link: let in without knocking, marked as interpreter.
+    Interpreter,
 }
 
 impl LinkRole {
@@ -31,6 +33,7 @@ impl LinkRole {
         match self {
             LinkRole::Host => "host",
             LinkRole::Invited => "invite",
+            LinkRole::Interpreter => "interpret",
         }
     }
 
@@ -38,6 +41,7 @@ impl LinkRole {
         match s {
             "host" => Some(LinkRole::Host),
             "invite" => Some(LinkRole::Invited),
+            "interpret" => Some(LinkRole::Interpreter),
             _ => None,
         }
     }

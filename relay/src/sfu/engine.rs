@@ -441,6 +441,7 @@ impl Sfu {
     fn enter(&mut self, now: Instant, room: &RoomName, waiter: Waiter, mut member: Member) {
         let Waiter { id, name, media } = waiter;
         let host = member.entry.is_host();
+        let interpreter = member.entry.is_interpreter();
         let limit = MAX_PARTICIPANTS + if host { places::HOST_RESERVE } else { 0 };
         if self.members.in_rooms() >= limit {
             return self.refuse_full(id, ErrorCode::ServerFull, "the relay is full");
@@ -479,6 +480,7 @@ impl Sfu {
         let Some((participant, _)) = self.rooms.update_participant(id, |p| {
             p.media = media;
             p.host = host;
+            p.interpreter = interpreter;
         }) else {
             return;
         };

@@ -129,6 +129,7 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
                 media: MediaState::default(),
                 hand: None,
                 host: false,
+                interpreter: false,
             },
         );
         self.membership.insert(id, room_name.clone());
@@ -349,6 +350,7 @@ mod tests {
             media: MediaState::default(),
             hand: None,
             host: false,
+            interpreter: false,
         }
     }
 

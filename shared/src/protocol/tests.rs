@@ -69,6 +69,7 @@ fn server_samples() -> Vec<ServerMessage> {
         media: MediaState::default(),
         hand: Some(1),
         host: true,
+        interpreter: true,
     };
     let chat = ChatMessage {
         id: 1,

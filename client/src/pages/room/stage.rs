@@ -104,6 +104,13 @@ pub fn stage(props: &StageProps) -> Html {
         let tile = tiles.remove(index);
         tiles.insert(0, tile);
     }
+    // The interpreter stays next to whoever is shown large, so both are seen together.
+    if let Some(index) = tiles.iter().skip(1).position(|tile| {
+        tile.participant.interpreter && tile.id.1 == TrackSource::Camera && !tile.own
+    }) {
+        let tile = tiles.remove(index + 1);
+        tiles.insert(1.min(tiles.len()), tile);
+    }
     let render = |tile: &Tile| {
         let id = tile.id;
         let on_pin = props.on_pin.reform(move |_: ()| id);
@@ -120,6 +127,7 @@ pub fn stage(props: &StageProps) -> Html {
                 camera_off={!screen && !p.media.camera}
                 muted={!screen && !p.media.mic}
                 hand={!screen && p.hand.is_some()}
+                interpreter={!screen && p.interpreter}
                 speaking={!screen && props.active_speaker == Some(p.id)}
                 pinned={props.pinned == Some(id)}
                 large={screen || main == Some(id)}

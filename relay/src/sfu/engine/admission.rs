@@ -426,6 +426,15 @@ impl Sfu {
                     self.signal(target, ServerMessage::Moderated { action });
                 }
             }
+            (ModerationAction::MarkInterpreter | ModerationAction::UnmarkInterpreter, _, true) => {
+                let interpreter = action == ModerationAction::MarkInterpreter;
+                if let Some((participant, members)) = self
+                    .rooms
+                    .update_participant(target, |p| p.interpreter = interpreter)
+                {
+                    self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+                }
+            }
             (ModerationAction::MakeHost, _, true) => {
                 for (who, host) in [(target, true), (id, false)] {
                     if let Some((participant, members)) =

@@ -21,7 +21,7 @@ use crate::access::Entry;
 use crate::sfu::meeting::MeetingInfo;
 
 pub const PARTICIPANTS: u8 = 6;
-const MODERATION: [ModerationAction; 9] = [
+const MODERATION: [ModerationAction; 11] = [
     ModerationAction::Admit,
     ModerationAction::Deny,
     ModerationAction::SendToWaitingRoom,
@@ -31,6 +31,8 @@ const MODERATION: [ModerationAction; 9] = [
     ModerationAction::LowerHand,
     ModerationAction::Remove,
     ModerationAction::MakeHost,
+    ModerationAction::MarkInterpreter,
+    ModerationAction::UnmarkInterpreter,
 ];
 
 /// One thing a participant (1 to 6; 1-3 belong to room A, 4-6 to room B) does, or time
@@ -190,13 +192,13 @@ impl Driver {
                     return;
                 }
                 let room = room_of(who).to_ascii_lowercase();
-                let entry = match role % 3 {
+                let entry = match role % 4 {
                     0 => Entry::Guest,
                     r => Entry::Link(Grant {
-                        role: if r == 1 {
-                            LinkRole::Host
-                        } else {
-                            LinkRole::Invited
+                        role: match r {
+                            1 => LinkRole::Host,
+                            2 => LinkRole::Invited,
+                            _ => LinkRole::Interpreter,
                         },
                         id: TokenId([who; 16]),
                         expires: u64::MAX,
