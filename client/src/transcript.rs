@@ -22,9 +22,17 @@ pub fn local_time(time_ms: u64) -> String {
     )
 }
 
-/// Only the clock time, for the chat panel.
-pub fn clock_time(time_ms: u64) -> String {
-    local_time(time_ms).split_off(11)
+/// Only the clock time, for the chat panel, as `lang` writes times (24 hours in German,
+/// Persian digits in Farsi, and so on).
+pub fn clock_time(lang: Lang, time_ms: u64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(time_ms as f64));
+    date.to_locale_time_string(lang.code()).into()
+}
+
+/// The machine-readable time for `<time datetime>`.
+pub fn iso_time(time_ms: u64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(time_ms as f64));
+    date.to_iso_string().into()
 }
 
 pub fn transcript(lang: Lang, messages: &[ChatMessage]) -> String {

@@ -201,3 +201,68 @@ async fn every_screen_passes_axe_in_german_arabic_and_turkish() -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether the page, with its text at `percent` of the normal size, still fits the window's
+/// width, and every visible button of the room's control bar lies within the window.
+const ENLARGED_FITS: &str = r#"
+document.documentElement.style.fontSize = arguments[0] + '%';
+await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+const wide = document.documentElement.scrollWidth - innerWidth;
+const off = [...document.querySelectorAll('#controls button')]
+  .filter((b) => b.offsetParent !== null)
+  .filter((b) => { const r = b.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > innerHeight; })
+  .map((b) => b.id || b.textContent.trim());
+return { wide, off };
+"#;
+
+async fn enlarged_fits(browser: &Browser, screen: &str) -> Result<()> {
+    let done = browser
+        .client
+        .execute(
+            &format!("return (async () => {{ {ENLARGED_FITS} }})();"),
+            vec![200.into()],
+        )
+        .await?;
+    let wide = done
+        .get("wide")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::MAX);
+    let off = done.get("off").cloned().unwrap_or_default();
+    if wide > 1.0 || off.as_array().is_some_and(|a| !a.is_empty()) {
+        bail!(
+            "{screen} at 200 % text: {wide} px wider than the window, controls off screen: {off}"
+        );
+    }
+    Ok(())
+}
+
+/// WCAG 1.4.4: text enlarged to 200 % on a 1280x800 window loses nothing — no page gets
+/// wider than the window, and every control of the room stays on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_at_twice_the_size_loses_nothing() -> Result<()> {
+    let relay = Relay::start()?;
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    let family = driver.browser().await?;
+    family.client.set_window_size(1280, 800).await?;
+    family.client.goto(&relay.url("/")).await?;
+    family.wait_for(fantoccini::Locator::Id("language")).await?;
+    enlarged_fits(&family, "the start page").await?;
+    counselor
+        .join(&relay.url(""), "gross", "Frau Berger")
+        .await?;
+    family.open_prejoin(&relay.url("/r/gross"), "Ben").await?;
+    enlarged_fits(&family, "the pre-join page").await?;
+    family.press_join().await?;
+    family
+        .until_true(
+            "the counselor's picture",
+            Duration::from_secs(20),
+            "return document.querySelectorAll('figure.tile[data-participant]:not(.own)').length === 1;",
+        )
+        .await?;
+    enlarged_fits(&family, "the room").await?;
+    family.click("#open-chat").await?;
+    enlarged_fits(&family, "the room with the chat open").await?;
+    Ok(())
+}

@@ -184,6 +184,37 @@ async fn arabic_is_loaded_when_chosen_and_the_room_runs_right_to_left() -> Resul
         .and_then(Value::as_f64)
         .context("no German message")?;
     ensure!(first < last, "the German message runs right to left: {xs}");
+    // Times as each language writes them (Chromium writes Arabic times with "ص"/"م"), not
+    // in German: the page's text is the browser's own rendering for the page's language.
+    let time_in = |lang: &str| {
+        format!(
+            "const t = document.querySelector('.message time'); \
+             if (!t) return null; \
+             const d = new Date(t.getAttribute('datetime')); \
+             return [t.textContent, d.toLocaleTimeString('{lang}'), d.toLocaleTimeString('de')];"
+        )
+    };
+    let arabic = family.eval(&time_in("ar")).await?;
+    ensure!(
+        arabic[0] == arabic[1] && arabic[1] != arabic[2],
+        "the chat's time in Arabic (shown, as Arabic writes it, as German does): {arabic}"
+    );
+    // The counselor's chat is still open from sending.
+    let german = counselor.eval(&time_in("de")).await?;
+    ensure!(
+        german[0] == german[1]
+            && german[0].as_str().is_some_and(|t| {
+                t.len() == 8
+                    && t.chars().enumerate().all(|(i, c)| {
+                        if i == 2 || i == 5 {
+                            c == ':'
+                        } else {
+                            c.is_ascii_digit()
+                        }
+                    })
+            }),
+        "the chat's time in German is {german}"
+    );
 
     // The choice is remembered: the privacy notice opens in Arabic, and as the operator has
     // no Arabic notice, it says that the German text below is the binding one.

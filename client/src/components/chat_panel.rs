@@ -117,7 +117,7 @@ pub fn chat_panel(props: &ChatPanelProps) -> Html {
                         <li key={m.id} class={classes!("message", own.then_some("own"), private.then_some("private"))}
                             data-from={m.from.to_string()}>
                             <span class="meta">
-                                <time>{ transcript::clock_time(m.time_ms) }</time>
+                                <time datetime={transcript::iso_time(m.time_ms)}>{ transcript::clock_time(lang, m.time_ms) }</time>
                                 { " " }<b class="sender"><bdi>{ m.from_name.clone() }</bdi></b>
                                 if let Some(to) = &m.to_name {
                                     { " → " }<bdi>{ to.clone() }</bdi>{ format!(" ({})", t(lang, Key::Private)) }

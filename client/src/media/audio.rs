@@ -5,7 +5,10 @@
 use std::cell::RefCell;
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AnalyserNode, AudioContext, AudioNode, HtmlMediaElement, MediaStream};
+use web_sys::{
+    AnalyserNode, AudioContext, AudioNode, HtmlMediaElement, MediaStream,
+    MediaStreamAudioSourceNode,
+};
 
 thread_local! {
     static CONTEXT: RefCell<Option<AudioContext>> = const { RefCell::new(None) };
@@ -62,6 +65,9 @@ pub fn play_through(element: &HtmlMediaElement, sink_id: &str) {
 
 /// How loud a stream's microphone is, read as often as wanted.
 pub struct LevelMeter {
+    /// Kept to be disconnected: a source left connected keeps the shared context pulling
+    /// the microphone's samples after the meter is gone.
+    source: MediaStreamAudioSourceNode,
     analyser: AnalyserNode,
     samples: Vec<f32>,
 }
@@ -78,7 +84,11 @@ impl LevelMeter {
         analyser.set_fft_size(1024);
         source.connect_with_audio_node(&analyser).ok()?;
         let samples = vec![0.0; analyser.fft_size() as usize];
-        Some(LevelMeter { analyser, samples })
+        Some(LevelMeter {
+            source,
+            analyser,
+            samples,
+        })
     }
 
     /// The loudest sample of the last few milliseconds, 0 (silence) to 1 (full scale).
@@ -93,6 +103,7 @@ impl LevelMeter {
 
 impl Drop for LevelMeter {
     fn drop(&mut self) {
+        let _ = self.source.disconnect();
         let _ = self.analyser.disconnect();
     }
 }
