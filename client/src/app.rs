@@ -46,6 +46,7 @@ enum Phase {
     },
     Privacy,
     MyData,
+    Desk,
     NotFound,
 }
 
@@ -65,6 +66,7 @@ fn initial_phase() -> Phase {
         }
         Route::Privacy => Phase::Privacy,
         Route::MyData => Phase::MyData,
+        Route::Desk => Phase::Desk,
         Route::NotFound => Phase::NotFound,
     }
 }
@@ -180,6 +182,7 @@ pub fn app() -> Html {
         }
         Phase::Privacy => html! { <PrivacyPage /> },
         Phase::MyData => html! { <MyDataPage /> },
+        Phase::Desk => html! { <crate::pages::desk::DeskPage /> },
         Phase::NotFound => html! {
             <main class="page narrow">
                 <h1>{ t(*lang, Key::AppName) }</h1>

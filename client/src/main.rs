@@ -3,8 +3,10 @@
 
 mod announcements;
 mod app;
+mod appointment;
 mod browser_data;
 mod components;
+mod desk_api;
 mod i18n;
 mod language;
 mod media;

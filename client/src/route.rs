@@ -9,6 +9,8 @@ pub enum Route {
     Privacy,
     /// `/meine-daten`: what this browser stores, and one button to delete it.
     MyData,
+    /// `/desk`: the counselors' desk.
+    Desk,
     /// `/r/{room}`: pre-join, then the room.
     Room(RoomName),
     /// `/kiosk/{room}`: the same room on a shared tablet that keeps nothing.
@@ -28,6 +30,9 @@ pub fn parse(path: &str) -> Route {
     }
     if path == "/meine-daten" {
         return Route::MyData;
+    }
+    if path == "/desk" {
+        return Route::Desk;
     }
     if path == "/r" {
         return Route::InvalidRoom;
@@ -137,6 +142,7 @@ mod tests {
         assert_eq!(parse("/admin"), Route::NotFound);
         assert_eq!(parse("/datenschutz"), Route::Privacy);
         assert_eq!(parse("/meine-daten"), Route::MyData);
+        assert_eq!(parse("/desk"), Route::Desk);
         assert_eq!(
             parse("/kiosk/Empfang"),
             Route::Kiosk(RoomName::parse("empfang").expect("valid"))

@@ -18,7 +18,7 @@ use yew::Callback;
 
 use crate::media::sending::{self, SharedSending};
 
-use crate::i18n::Key;
+use crate::i18n::{t, Key, Lang};
 use crate::media::peer::{Peer, PeerEvent};
 use crate::signaling::{Closed, Signaling, SignalingEvent};
 use web_sys::RtcPeerConnectionState;
@@ -58,6 +58,8 @@ pub enum EndReason {
     InvalidLink,
     /// The relay only opens rooms its operator configured.
     UnknownRoom,
+    /// The link belongs to an appointment starting then (ms since 1970); too early.
+    AppointmentLater(u64),
 }
 
 impl EndReason {
@@ -75,6 +77,17 @@ impl EndReason {
             EndReason::RoomLocked => Key::EndRoomLocked,
             EndReason::InvalidLink => Key::EndInvalidLink,
             EndReason::UnknownRoom => Key::EndUnknownRoom,
+            EndReason::AppointmentLater(_) => Key::AppointmentLater,
+        }
+    }
+
+    /// What the family reads: the message, with the appointment's time where there is one.
+    pub fn text(self, lang: Lang) -> String {
+        match self {
+            EndReason::AppointmentLater(starts_at_ms) => {
+                crate::appointment::too_early(lang, starts_at_ms)
+            }
+            other => t(lang, other.message()).to_string(),
         }
     }
 }
@@ -642,6 +655,9 @@ async fn handle(
             // cannot use) are not fatal.
             code => on_event.emit(SessionEvent::Refused(code)),
         },
+        ServerMessage::AppointmentLater { starts_at_ms } => {
+            return Err(EndReason::AppointmentLater(starts_at_ms))
+        }
         ServerMessage::MediaUnreachable {
             participant_id,
             name,

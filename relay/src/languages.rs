@@ -42,6 +42,11 @@ pub fn resolve(path: &str) -> Option<String> {
         .map(|(code, _)| format!("lang/{code}.json"))
 }
 
+/// Whether the app offers `code` besides German (a language file is embedded for it).
+pub fn is_offered(code: &str) -> bool {
+    files().iter().any(|(c, _)| c == code)
+}
+
 /// `html` with the meta tag that names the language files, before `</head>`.
 pub fn announce(html: &str) -> String {
     announce_files(html, files())

@@ -5,6 +5,7 @@ pub mod accesslog;
 pub mod admin;
 pub mod assets;
 pub mod config;
+pub mod desk;
 pub mod health;
 pub mod http_server;
 pub mod languages;

@@ -2,7 +2,7 @@
 //! The command line and the server's start-up; everything else is in the library.
 
 use sprechstunde_relay::{
-    access, accesslog, admin, config, http_server, limits, room_admin, sfu, store, tls, web,
+    access, accesslog, admin, config, desk, http_server, limits, room_admin, sfu, store, tls, web,
 };
 
 use std::net::SocketAddr;
@@ -43,6 +43,9 @@ enum Action {
     /// Rooms, host links and guest invitations.
     #[command(subcommand)]
     Room(room_admin::RoomCommand),
+    /// Staff accounts for the desk (/desk): add, list, remove, reset passwords, assign rooms.
+    #[command(subcommand)]
+    Staff(desk::staff::StaffCommand),
     /// Data-subject requests and retention on the access log.
     #[command(subcommand)]
     Log(admin::LogCommand),
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         }
         Action::Serve => serve(config),
         Action::Room(command) => room_admin::room(&config, command, &mut std::io::stdout()),
+        Action::Staff(command) => desk::staff::staff(&config, command, &mut std::io::stdout()),
         Action::Log(command) => admin::log(&config, command, &mut std::io::stdout()),
         Action::Hold(command) => admin::hold(&config, command, &mut std::io::stdout()),
         Action::Tls(command) => tls::command(command),
@@ -171,6 +175,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .map(Arc::from),
         doorkeeper,
         liveness,
+        desk: sprechstunde_relay::desk::Desk {
+            sessions: Default::default(),
+            secure_cookies: config.tls.is_some() || config.public_url.starts_with("https://"),
+        },
     });
     let shutdown_inbox = inbox_tx.clone();
     let stopping = async move {

@@ -117,10 +117,11 @@ fn link(
     let secret = access::load_secret(config.token_secret.as_deref(), &config.data_dir)?;
     let expires = u64::try_from(now_ms() / 1000).context("clock before 1970")? + valid_hours * 3600;
     let token = secret.issue(&name, role, expires, token::new_token_id()?);
-    // In the fragment: browsers never send it, so it appears in no request and no log.
-    Ok(format!(
-        "{}/r/{name}#{}={token}",
-        config.public_url.trim_end_matches('/'),
-        role.fragment_key()
+    Ok(access::link_url(
+        &config.public_url,
+        &name,
+        role,
+        &token,
+        None,
     ))
 }

@@ -1,5 +1,5 @@
 //! The relay's only persistent state: an embedded SQLite file in the data directory. It holds
-//! room names and the access log (addresses, times, browser families, kept for the retention
+//! room names, staff accounts (login, password hash, rooms, last sign-in) and the access log (addresses, times, browser families, kept for the retention
 //! period the operator sets; see `accesslog`), and anonymous conference figures. Names,
 //! e-mail addresses, chat and media never reach it: conferences live in memory.
 
@@ -58,6 +58,20 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         created_ms INTEGER NOT NULL,
         released_ms INTEGER
+    ) STRICT;",
+    // Staff accounts for the desk: the login, the argon2 hash, the rooms, the last sign-in.
+    // `credential_version` grows on every password reset, which ends the account's sessions.
+    "CREATE TABLE staff (
+        login TEXT PRIMARY KEY NOT NULL,
+        password_hash TEXT NOT NULL,
+        may_create_rooms INTEGER NOT NULL DEFAULT 0,
+        credential_version INTEGER NOT NULL DEFAULT 0,
+        last_sign_in_ms INTEGER
+    ) STRICT;
+    CREATE TABLE staff_rooms (
+        login TEXT NOT NULL,
+        room TEXT NOT NULL,
+        PRIMARY KEY (login, room)
     ) STRICT;",
 ];
 

@@ -42,6 +42,7 @@ pub struct AppState {
     pub doorkeeper: crate::access::Doorkeeper,
     /// Whether the media loop turns.
     pub liveness: crate::health::Liveness,
+    pub desk: crate::desk::Desk,
 }
 
 /// Ok only while the media loop turns: a relay that serves pages but forwards no media is
@@ -62,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/kiosk/{room}", get(app_page))
         .route("/datenschutz", get(app_page))
         .route("/meine-daten", get(app_page))
+        .route("/desk", get(app_page))
+        .merge(crate::desk::api::router())
         .route("/privacy-notice/{lang}", get(privacy_notice))
         .route("/ws", get(websocket))
         .route("/healthz", get(healthz))

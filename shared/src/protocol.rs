@@ -315,6 +315,12 @@ pub enum ServerMessage {
         participant_id: ParticipantId,
         name: String,
     },
+    /// The link belongs to an appointment that has not begun: it opens a quarter of an hour
+    /// before `starts_at_ms` (milliseconds since 1970). Nothing else follows on this
+    /// connection.
+    AppointmentLater {
+        starts_at_ms: u64,
+    },
     /// Something the client sent was refused. The connection stays open unless it repeats.
     Error {
         code: ErrorCode,

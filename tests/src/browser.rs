@@ -891,6 +891,15 @@ impl Browser {
         Ok(())
     }
 
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        Ok(self.client.goto(url).await?)
+    }
+
+    /// A PNG of the element `css` as the page draws it.
+    pub async fn screenshot_of(&self, css: &str) -> Result<Vec<u8>> {
+        Ok(self.wait_for(Locator::Css(css)).await?.screenshot().await?)
+    }
+
     /// Runs `script` in every page this Chromium opens from now on, before the page's own
     /// scripts (to take a feature away, as an older browser lacks it).
     pub async fn before_every_page(&self, script: &str) -> Result<()> {

@@ -44,13 +44,32 @@ impl Reply {
 
 /// `GET path` over plain TCP with HTTP/1.0 (the server closes after the response).
 pub fn get(address: std::net::SocketAddr, path: &str, extra_headers: &str) -> Result<Reply> {
+    send(address, "GET", path, extra_headers, "")
+}
+
+/// Any request over plain TCP with HTTP/1.0; a non-empty `body` goes as JSON.
+pub fn send(
+    address: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    extra_headers: &str,
+    body: &str,
+) -> Result<Reply> {
     use std::io::{Read, Write};
     let mut stream =
         std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(5))?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let content = if body.is_empty() && method == "GET" {
+        String::new()
+    } else {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    };
     write!(
         stream,
-        "GET {path} HTTP/1.0\r\nHost: {address}\r\n{extra_headers}\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {address}\r\n{extra_headers}{content}\r\n{body}"
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;

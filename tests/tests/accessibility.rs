@@ -266,3 +266,58 @@ async fn text_at_twice_the_size_loses_nothing() -> Result<()> {
     enlarged_fits(&family, "the room with the chat open").await?;
     Ok(())
 }
+
+/// The counselors' desk: signing in (also refused), the rooms with someone waiting, and an
+/// appointment's links with the QR code, in German, Arabic and Turkish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_passes_axe_too() -> Result<()> {
+    let relay = Relay::start_with(&["--guests-wait-for-host", "true"])?;
+    let printed = relay.admin(&["staff", "add", "anna", "--room", "beratung"])?;
+    let password = printed.trim().rsplit(' ').next().context("no password")?;
+    let driver = Driver::start().await?;
+    let guest = driver.browser().await?;
+    guest
+        .open_prejoin(&relay.url("/r/beratung"), "Carla")
+        .await?;
+    guest.button("Beitreten").await?.click().await?;
+    let mut findings = Findings::default();
+    for lang in ["de", "ar", "tr"] {
+        let desk = driver.browser().await?;
+        desk.client
+            .goto(&relay.url(&format!("/desk?lang={lang}")))
+            .await?;
+        desk.type_into("desk-login", "anna").await?;
+        findings.check(&desk, lang, "desk, sign-in").await?;
+        desk.type_into("desk-password", "falsch").await?;
+        desk.click("#desk-sign-in").await?;
+        desk.wait_for(fantoccini::Locator::Id("desk-error")).await?;
+        findings.check(&desk, lang, "desk, sign-in refused").await?;
+        desk.client
+            .goto(&relay.url(&format!("/desk?lang={lang}")))
+            .await?;
+        desk.type_into("desk-login", "anna").await?;
+        desk.type_into("desk-password", password).await?;
+        desk.click("#desk-sign-in").await?;
+        desk.until_true(
+            "a room with someone waiting",
+            Duration::from_secs(10),
+            "return !!document.querySelector('li.desk-room.someone-waits');",
+        )
+        .await?;
+        findings.check(&desk, lang, "desk, someone waiting").await?;
+        desk.click("#meeting-make").await?;
+        desk.wait_for(fantoccini::Locator::Id("meeting-qr")).await?;
+        findings
+            .check(&desk, lang, "desk, an appointment's links")
+            .await?;
+        desk.close().await?;
+    }
+    if !findings.0.is_empty() {
+        bail!(
+            "{} serious or critical accessibility violations on the desk:\n{}",
+            findings.0.len(),
+            findings.0.join("\n")
+        );
+    }
+    Ok(())
+}

@@ -20,7 +20,7 @@ pub fn left_page(props: &LeftProps) -> Html {
         <main class="page narrow">
             <h1>{ t(lang, Key::LeftHeading) }</h1>
             if let Some(reason) = props.reason {
-                <p class="error" role="alert">{ t(lang, reason.message()) }</p>
+                <p class="error" role="alert">{ reason.text(lang) }</p>
             }
             <div class="actions">
                 <button type="button" class="primary" onclick={props.on_rejoin.clone()}>

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod desk;
 pub mod kiosk;
 pub mod left;
 pub mod my_data;

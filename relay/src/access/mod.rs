@@ -91,6 +91,23 @@ impl Entry {
     }
 }
 
+/// A room link carrying `token`. The token is in the fragment: browsers never send it, so it
+/// appears in no request and no log. `lang` suggests the page's language (`?lang=`).
+pub fn link_url(
+    base: &str,
+    room: &sprechstunde_shared::RoomName,
+    role: LinkRole,
+    token: &str,
+    lang: Option<&str>,
+) -> String {
+    let query = lang.map(|l| format!("?lang={l}")).unwrap_or_default();
+    format!(
+        "{}/r/{room}{query}#{}={token}",
+        base.trim_end_matches('/'),
+        role.fragment_key()
+    )
+}
+
 /// The configured secret, or the one generated in the data directory on first use
 /// (readable by the relay's user only).
 pub fn load_secret(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<TokenSecret> {

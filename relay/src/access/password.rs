@@ -38,6 +38,29 @@ impl std::fmt::Debug for PasswordDigest {
     }
 }
 
+impl PasswordDigest {
+    /// Hashes `password` (argon2id, a fresh salt); blocks for tens of milliseconds.
+    pub fn of(password: &str) -> Result<PasswordDigest, CheckError> {
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt).map_err(|_| CheckError::Busy)?;
+        let salt = SaltString::encode_b64(&salt).map_err(|_| CheckError::Busy)?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| PasswordDigest(Arc::from(hash.to_string())))
+            .map_err(|_| CheckError::Busy)
+    }
+
+    /// A digest read back from the database.
+    pub fn stored(phc: String) -> PasswordDigest {
+        PasswordDigest(Arc::from(phc))
+    }
+
+    /// The PHC string, for storing.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckError {
     Wrong,
@@ -55,7 +78,8 @@ pub struct PasswordGuard {
 #[derive(Default)]
 struct Attempts {
     by_ip: HashMap<IpAddr, Bucket>,
-    by_room: HashMap<RoomName, Bucket>,
+    /// Per room (its name), or per staff account (`staff:` and the login).
+    by_subject: HashMap<String, Bucket>,
 }
 
 /// Failures allowed: starts full, one taken per wrong attempt, refilled over time.
@@ -85,17 +109,9 @@ impl Default for PasswordGuard {
 impl PasswordGuard {
     pub async fn hash(&self, password: String) -> Result<PasswordDigest, CheckError> {
         let _slot = self.slot().await?;
-        let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|_| CheckError::Busy)?;
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::encode_b64(&salt).map_err(|_| CheckError::Busy)?;
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| PasswordDigest(Arc::from(hash.to_string())))
-                .map_err(|_| CheckError::Busy)
-        })
-        .await
-        .map_err(|_| CheckError::Busy)?
+        tokio::task::spawn_blocking(move || PasswordDigest::of(&password))
+            .await
+            .map_err(|_| CheckError::Busy)?
     }
 
     /// Check `password` against `digest` for a join from `ip` to `room`. An attempt is
@@ -106,6 +122,28 @@ impl PasswordGuard {
         &self,
         ip: IpAddr,
         room: &RoomName,
+        digest: &PasswordDigest,
+        password: String,
+    ) -> Result<(), CheckError> {
+        self.check_for(ip, room.as_str(), digest, password).await
+    }
+
+    /// A staff member's sign-in: the same limits, per address and per account.
+    pub async fn check_staff(
+        &self,
+        ip: IpAddr,
+        login: &str,
+        digest: &PasswordDigest,
+        password: String,
+    ) -> Result<(), CheckError> {
+        self.check_for(ip, &format!("staff:{login}"), digest, password)
+            .await
+    }
+
+    async fn check_for(
+        &self,
+        ip: IpAddr,
+        room: &str,
         digest: &PasswordDigest,
         password: String,
     ) -> Result<(), CheckError> {
@@ -147,7 +185,7 @@ impl PasswordGuard {
     }
 
     /// Takes one attempt from the address and one from the room, if both have one left.
-    fn reserve(&self, now: Instant, ip: IpAddr, room: &RoomName) -> bool {
+    fn reserve(&self, now: Instant, ip: IpAddr, room: &str) -> bool {
         let Ok(mut attempts) = self.attempts.lock() else {
             return false;
         };
@@ -155,8 +193,8 @@ impl PasswordGuard {
         if attempts.by_ip.len() >= MAX_TRACKED {
             attempts.by_ip.clear();
         }
-        if attempts.by_room.len() >= MAX_TRACKED {
-            attempts.by_room.clear();
+        if attempts.by_subject.len() >= MAX_TRACKED {
+            attempts.by_subject.clear();
         }
         let fresh = |burst| Bucket {
             tokens: burst,
@@ -168,8 +206,8 @@ impl PasswordGuard {
             .or_insert_with(|| fresh(IP_ATTEMPT_BURST));
         ip_bucket.refill(now, IP_ATTEMPT_BURST, IP_ATTEMPT_REFILL);
         let room_bucket = attempts
-            .by_room
-            .entry(room.clone())
+            .by_subject
+            .entry(room.to_string())
             .or_insert_with(|| fresh(ROOM_ATTEMPT_BURST));
         room_bucket.refill(now, ROOM_ATTEMPT_BURST, ROOM_ATTEMPT_REFILL);
         if ip_bucket.tokens < 1.0 || room_bucket.tokens < 1.0 {
@@ -180,7 +218,7 @@ impl PasswordGuard {
         true
     }
 
-    fn give_back(&self, now: Instant, ip: IpAddr, room: &RoomName) {
+    fn give_back(&self, now: Instant, ip: IpAddr, room: &str) {
         let Ok(mut attempts) = self.attempts.lock() else {
             return;
         };
@@ -188,7 +226,7 @@ impl PasswordGuard {
             bucket.refill(now, IP_ATTEMPT_BURST, IP_ATTEMPT_REFILL);
             bucket.tokens = (bucket.tokens + 1.0).min(IP_ATTEMPT_BURST);
         }
-        if let Some(bucket) = attempts.by_room.get_mut(room) {
+        if let Some(bucket) = attempts.by_subject.get_mut(room) {
             bucket.refill(now, ROOM_ATTEMPT_BURST, ROOM_ATTEMPT_REFILL);
             bucket.tokens = (bucket.tokens + 1.0).min(ROOM_ATTEMPT_BURST);
         }
@@ -231,12 +269,12 @@ mod tests {
         let guesser: IpAddr = "192.0.2.1".parse().expect("ip");
         let other: IpAddr = "192.0.2.2".parse().expect("ip");
         for _ in 0..IP_ATTEMPT_BURST as usize {
-            assert!(guard.reserve(now, guesser, &room()));
+            assert!(guard.reserve(now, guesser, room().as_str()));
         }
-        assert!(!guard.reserve(now, guesser, &room()));
-        assert!(guard.reserve(now, other, &room()));
+        assert!(!guard.reserve(now, guesser, room().as_str()));
+        assert!(guard.reserve(now, other, room().as_str()));
         assert!(
-            guard.reserve(now + IP_ATTEMPT_REFILL, guesser, &room()),
+            guard.reserve(now + IP_ATTEMPT_REFILL, guesser, room().as_str()),
             "one more attempt after the refill interval"
         );
     }
@@ -246,11 +284,11 @@ mod tests {
         let guard = PasswordGuard::default();
         let now = Instant::now();
         for i in 0..ROOM_ATTEMPT_BURST as u8 {
-            assert!(guard.reserve(now, IpAddr::from([192, 0, 2, i]), &room()));
+            assert!(guard.reserve(now, IpAddr::from([192, 0, 2, i]), room().as_str()));
         }
         let fresh: IpAddr = "198.51.100.1".parse().expect("ip");
-        assert!(!guard.reserve(now, fresh, &room()));
-        assert!(guard.reserve(now, fresh, &RoomName::parse("andere").expect("room")));
+        assert!(!guard.reserve(now, fresh, room().as_str()));
+        assert!(guard.reserve(now, fresh, "andere"));
     }
 
     /// 50 guesses at once from one address: only the address's burst is hashed, the room

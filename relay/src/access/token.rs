@@ -3,7 +3,8 @@
 //! nothing in a token can choose another algorithm.
 //!
 //! `v1.<payload>.<mac>`, both base64url without padding; the payload is
-//! `<role>:<room>:<expiry unix seconds>:<id hex>`.
+//! `<role>:<room>:<expiry unix seconds>:<id hex>`, and for a link bound to an appointment
+//! `:<start unix seconds>` after it: such a link opens [`EARLY_ENTRY_SECS`] before the start.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,6 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 const VERSION: &str = "v1";
 /// Longer than any token this relay issues; longer input is refused before decoding.
 pub const TOKEN_MAX_LEN: usize = 300;
+/// How long before an appointment its links let one in.
+pub const EARLY_ENTRY_SECS: u64 = 15 * 60;
 /// Shortest secret accepted from the configuration.
 pub const SECRET_MIN_BYTES: usize = 32;
 
@@ -62,6 +65,8 @@ pub struct Grant {
     pub id: TokenId,
     /// Unix seconds.
     pub expires: u64,
+    /// The appointment's start (unix seconds), for a link bound to one.
+    pub starts: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +75,10 @@ pub enum TokenError {
     Invalid,
     Expired,
     OtherRoom,
+    /// The appointment starts at `starts` (unix seconds); too early to come in.
+    NotYet {
+        starts: u64,
+    },
 }
 
 #[derive(Clone)]
@@ -95,8 +104,23 @@ impl TokenSecret {
     }
 
     pub fn issue(&self, room: &RoomName, role: LinkRole, expires: u64, id: TokenId) -> String {
+        self.issue_for(room, role, expires, id, None)
+    }
+
+    /// A token; with `starts`, bound to an appointment starting then (unix seconds).
+    pub fn issue_for(
+        &self,
+        room: &RoomName,
+        role: LinkRole,
+        expires: u64,
+        id: TokenId,
+        starts: Option<u64>,
+    ) -> String {
         let id_hex: String = id.0.iter().map(|b| format!("{b:02x}")).collect();
-        let payload = format!("{}:{}:{expires}:{id_hex}", role.as_str(), room.as_str());
+        let mut payload = format!("{}:{}:{expires}:{id_hex}", role.as_str(), room.as_str());
+        if let Some(starts) = starts {
+            payload.push_str(&format!(":{starts}"));
+        }
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         let signature = mac.finalize().into_bytes();
@@ -131,7 +155,8 @@ impl TokenSecret {
         // Signed by us: the payload has our format.
         let payload = std::str::from_utf8(&payload).map_err(|_| TokenError::Invalid)?;
         let mut fields = payload.split(':');
-        let (Some(role), Some(token_room), Some(expires), Some(id_hex), None) = (
+        let (Some(role), Some(token_room), Some(expires), Some(id_hex), starts, None) = (
+            fields.next(),
             fields.next(),
             fields.next(),
             fields.next(),
@@ -139,6 +164,10 @@ impl TokenSecret {
             fields.next(),
         ) else {
             return Err(TokenError::Invalid);
+        };
+        let starts = match starts {
+            None => None,
+            Some(starts) => Some(starts.parse::<u64>().map_err(|_| TokenError::Invalid)?),
         };
         let role = LinkRole::parse(role).ok_or(TokenError::Invalid)?;
         let expires: u64 = expires.parse().map_err(|_| TokenError::Invalid)?;
@@ -149,7 +178,17 @@ impl TokenSecret {
         if now >= expires {
             return Err(TokenError::Expired);
         }
-        Ok(Grant { role, id, expires })
+        if let Some(starts) = starts {
+            if now.saturating_add(EARLY_ENTRY_SECS) < starts {
+                return Err(TokenError::NotYet { starts });
+            }
+        }
+        Ok(Grant {
+            role,
+            id,
+            expires,
+            starts,
+        })
     }
 }
 
@@ -193,7 +232,8 @@ mod tests {
             Ok(Grant {
                 role: LinkRole::Host,
                 id: ID,
-                expires: 1000
+                expires: 1000,
+                starts: None,
             })
         );
         assert_eq!(
@@ -203,6 +243,39 @@ mod tests {
         assert_eq!(
             secret().verify(&token, &room("andere"), 10),
             Err(TokenError::OtherRoom)
+        );
+    }
+
+    #[test]
+    fn an_appointment_link_opens_shortly_before_the_start() {
+        let starts = 100_000;
+        let token = secret().issue_for(
+            &room("beratung"),
+            LinkRole::Invited,
+            starts + 3600,
+            ID,
+            Some(starts),
+        );
+        let at = |now| secret().verify(&token, &room("beratung"), now);
+        assert_eq!(
+            at(starts - EARLY_ENTRY_SECS - 1),
+            Err(TokenError::NotYet { starts })
+        );
+        assert_eq!(
+            at(starts - EARLY_ENTRY_SECS).map(|g| g.starts),
+            Ok(Some(starts))
+        );
+        assert_eq!(at(starts + 3599).map(|g| g.role), Ok(LinkRole::Invited));
+        assert_eq!(at(starts + 3600), Err(TokenError::Expired));
+        // The start is signed: moving it earlier breaks the signature.
+        let parts: Vec<&str> = token.split('.').collect();
+        let payload =
+            String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).expect("base64")).expect("utf-8");
+        let earlier = payload.replace(&format!(":{starts}"), ":1");
+        let forged = format!("v1.{}.{}", URL_SAFE_NO_PAD.encode(earlier), parts[2]);
+        assert_eq!(
+            secret().verify(&forged, &room("beratung"), 10),
+            Err(TokenError::Invalid)
         );
     }
 

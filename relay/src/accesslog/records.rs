@@ -22,6 +22,10 @@ pub enum EventKind {
     /// A wrong meeting password or an invalid link token.
     SignInFailed,
     Error,
+    /// A staff member signed in to the desk (the detail names no one).
+    StaffSignIn,
+    /// A wrong staff password, or too many attempts.
+    StaffSignInFailed,
 }
 
 impl EventKind {
@@ -31,6 +35,8 @@ impl EventKind {
             EventKind::Leave => "leave",
             EventKind::SignInFailed => "sign_in_failed",
             EventKind::Error => "error",
+            EventKind::StaffSignIn => "staff_sign_in",
+            EventKind::StaffSignInFailed => "staff_sign_in_failed",
         }
     }
 }

@@ -38,7 +38,7 @@ mod presence;
 mod probe;
 #[cfg(test)]
 mod scenarios;
-pub use admission::Gate;
+pub use admission::{Gate, RoomStatus};
 pub use presence::{fresh_resume_secret, Resumed, PARKED_MAX};
 pub use probe::ProbeRefusal;
 

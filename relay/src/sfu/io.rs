@@ -23,7 +23,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::engine::{Command, Gate, Output, Resumed, Sfu};
+use super::engine::{Command, Gate, Output, Resumed, RoomStatus, Sfu};
 use crate::accesslog::{self, AuditRecord, AuditSink, ConferenceRecord};
 use crate::health::Liveness;
 use crate::metrics::{self, Metrics};
@@ -91,6 +91,11 @@ pub enum Inbox {
     IsHost {
         id: ParticipantId,
         reply: oneshot::Sender<bool>,
+    },
+    /// For the staff desk: who waits in these rooms, and whether a host is there.
+    RoomStatus {
+        rooms: Vec<RoomName>,
+        reply: oneshot::Sender<Vec<RoomStatus>>,
     },
     /// An ICE-TCP connection from `remote` opened; what the loop sends there goes to `frames`.
     TcpOpened {
@@ -269,6 +274,9 @@ pub async fn run(
                 Some(Inbox::ProbeEnded { id }) => sfu.end_probe(id),
                 Some(Inbox::IsHost { id, reply }) => {
                     let _ = reply.send(sfu.is_host(id));
+                }
+                Some(Inbox::RoomStatus { rooms, reply }) => {
+                    let _ = reply.send(sfu.room_status(&rooms));
                 }
                 Some(Inbox::TcpOpened { remote, frames }) => {
                     clients.tcp.insert(remote, frames);

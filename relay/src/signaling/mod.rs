@@ -322,6 +322,11 @@ impl Session {
                 let now = u64::try_from(accesslog::now_ms() / 1000).unwrap_or_default();
                 match self.doorkeeper.secret.verify(&token, &room, now) {
                     Ok(grant) => Entry::Link(grant),
+                    Err(TokenError::NotYet { starts }) => {
+                        return Err(Verdict::Continue(Some(ServerMessage::AppointmentLater {
+                            starts_at_ms: starts.saturating_mul(1000),
+                        })));
+                    }
                     Err(error) => {
                         self.event_in(
                             &room,
@@ -331,7 +336,9 @@ impl Session {
                         let message = match error {
                             TokenError::Expired => "this link has expired; ask for a new one",
                             TokenError::OtherRoom => "this link is for another room",
-                            TokenError::Invalid => "this link is not valid",
+                            TokenError::Invalid | TokenError::NotYet { .. } => {
+                                "this link is not valid"
+                            }
                         };
                         return Err(Verdict::Refuse(ErrorCode::InvalidToken, message.into()));
                     }

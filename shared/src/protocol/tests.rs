@@ -119,6 +119,9 @@ fn server_samples() -> Vec<ServerMessage> {
             participant_id: ParticipantId(4),
             name: "Ben".into(),
         },
+        ServerMessage::AppointmentLater {
+            starts_at_ms: 1_700_000_000_000,
+        },
         ServerMessage::Resumed {
             participant_id: ParticipantId(3),
             resume: "77c1".into(),

@@ -23,7 +23,28 @@ pub struct Gate {
     pub password: Option<PasswordDigest>,
 }
 
+/// What the staff desk shows of a room: who waits (names, for the room's staff only) and
+/// whether a host is there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoomStatus {
+    pub room: String,
+    pub waiting: Vec<String>,
+    pub hosts: usize,
+}
+
 impl Sfu {
+    /// The desk's view of `rooms`, in the order asked.
+    pub fn room_status(&self, rooms: &[RoomName]) -> Vec<RoomStatus> {
+        rooms
+            .iter()
+            .map(|room| RoomStatus {
+                room: room.to_string(),
+                waiting: self.lobby.waiters(room).map(|w| w.name.clone()).collect(),
+                hosts: self.rooms.hosts_of(room).len(),
+            })
+            .collect()
+    }
+
     /// The password a join to `room` must bring, for the signaling layer to check off the
     /// media loop.
     pub fn gate(&self, room: &RoomName) -> Gate {

@@ -202,6 +202,7 @@ impl Driver {
                         },
                         id: TokenId([who; 16]),
                         expires: u64::MAX,
+                        starts: None,
                     }),
                 };
                 let (Ok(room), Ok(name)) = (

@@ -8,6 +8,7 @@ fn invited(token: u8) -> crate::access::Entry {
         role: LinkRole::Invited,
         id: TokenId([token; 16]),
         expires: u64::MAX,
+        starts: None,
     })
 }
 

@@ -74,6 +74,7 @@ impl Scene {
                 role: LinkRole::Host,
                 id: TokenId([id.0 as u8; 16]),
                 expires: u64::MAX,
+                starts: None,
             })
         } else {
             Entry::Guest

@@ -24,6 +24,7 @@ fn invited(token: u64) -> Entry {
         role: LinkRole::Invited,
         id: TokenId([token as u8; 16]),
         expires: u64::MAX,
+        starts: None,
     })
 }
 
