@@ -119,3 +119,12 @@ pub async fn make_meeting(meeting: &MeetingRequest) -> Result<Meeting, DeskError
     let body = serde_json::to_string(meeting).map_err(|_| DeskError::Refused)?;
     answer(request("POST", "/desk/api/meetings", Some(body)).await?)
 }
+
+/// Makes a room the signed-in member then runs (only for members who may create rooms).
+pub async fn make_room(room: &str) -> Result<(), DeskError> {
+    let body = serde_json::json!({ "room": room }).to_string();
+    match request("POST", "/desk/api/rooms", Some(body)).await? {
+        (204, _) => Ok(()),
+        (status, _) => Err(error_of(status)),
+    }
+}

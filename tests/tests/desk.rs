@@ -186,6 +186,37 @@ fn the_relay_checks_every_desk_request() -> Result<()> {
             == 403
     );
 
+    // Rooms: only a member the operator lets create rooms makes one, and it is theirs.
+    let make_room = |cookie: &str, room: &str| {
+        desk.send(
+            "POST",
+            "/desk/api/rooms",
+            &[("Cookie", cookie), ("Origin", &desk.origin)],
+            &format!(r#"{{"room":"{room}"}}"#),
+        )
+    };
+    ensure!(
+        make_room(&anna_cookie, "neu")?.status == 403,
+        "anna may not create rooms"
+    );
+    let chris = password_in(&relay.admin(&["staff", "add", "chris", "--create-rooms"])?)?;
+    let chris_cookie = Desk::cookie(&desk.sign_in("chris", &chris)?)?;
+    ensure!(make_room(&chris_cookie, "schulanmeldung")?.status == 204);
+    let overview = json(&desk.overview(&chris_cookie)?)?;
+    ensure!(
+        overview["rooms"][0]["room"] == "schulanmeldung",
+        "{overview}"
+    );
+    ensure!(
+        make_room(&chris_cookie, "beratung-a")?.status == 409,
+        "took Anna's room"
+    );
+    ensure!(
+        desk.meeting(&chris_cookie, Some(&desk.origin), "beratung-a")?
+            .status
+            == 403
+    );
+
     // Sign-out ends the session on the relay, whatever the browser keeps.
     let reply = desk.send(
         "POST",

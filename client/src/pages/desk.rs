@@ -205,6 +205,9 @@ fn desk(props: &DeskProps) -> Html {
                     { for rooms.iter().map(|status| room_row(lang, status, failed.clone())) }
                 </ul>
             </section>
+            if props.overview.may_create_rooms {
+                <NewRoom view={props.view.clone()} />
+            }
             if !room_names.is_empty() {
                 <MeetingForm rooms={room_names} />
             }
@@ -434,5 +437,49 @@ fn made_links(lang: Lang, meeting: &Meeting, family: Lang) -> Html {
                 }
             </article>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NewRoomProps {
+    view: UseStateHandle<View>,
+}
+
+/// For members the operator lets create rooms: a new room, run by them from now on.
+#[function_component(NewRoom)]
+fn new_room(props: &NewRoomProps) -> Html {
+    let lang = use_lang();
+    let name = use_node_ref();
+    let failed = use_state(|| false);
+    let onsubmit = {
+        let (name, failed, view) = (name.clone(), failed.clone(), props.view.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let room = name
+                .cast::<HtmlInputElement>()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            let (failed, view) = (failed.clone(), view.clone());
+            spawn_local(async move {
+                match desk_api::make_room(room.trim()).await {
+                    // The overview again: the new room joins the list and the live view.
+                    Ok(()) => show_overview(view, Some(Key::DeskUnavailable)),
+                    Err(_) => failed.set(true),
+                }
+            });
+        })
+    };
+    html! {
+        <section aria-labelledby="desk-new-room-heading">
+            <h2 id="desk-new-room-heading">{ t(lang, Key::DeskNewRoom) }</h2>
+            <form {onsubmit}>
+                <label for="new-room-name">{ t(lang, Key::DeskRoomName) }</label>
+                <input id="new-room-name" ref={name} required=true pattern="[A-Za-z0-9_-]{1,64}" autocapitalize="none" />
+                <button type="submit" id="new-room-make">{ t(lang, Key::DeskNewRoom) }</button>
+            </form>
+            if *failed {
+                <p class="error" role="alert">{ t(lang, Key::DeskRoomTaken) }</p>
+            }
+        </section>
     }
 }
