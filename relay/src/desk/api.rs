@@ -366,15 +366,18 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Option<String> {
         })
 }
 
+/// The signed-in member asking for a change, from one of this relay's own pages.
+async fn changing_member(state: &AppState, headers: &HeaderMap) -> Result<StaffMember, Refusal> {
+    origin_checked(state, headers)?;
+    signed_in(state, headers, true).await
+}
+
 async fn make_meeting(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<MeetingRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    if let Err(refused) = origin_checked(&state, &headers) {
-        return refused.into_response();
-    }
-    let member = match signed_in(&state, &headers, true).await {
+    let member = match changing_member(&state, &headers).await {
         Ok(member) => member,
         Err(refused) => return refused.into_response(),
     };
@@ -449,10 +452,7 @@ async fn make_room(
     headers: HeaderMap,
     body: Result<Json<RoomRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    if let Err(refused) = origin_checked(&state, &headers) {
-        return refused.into_response();
-    }
-    let member = match signed_in(&state, &headers, true).await {
+    let member = match changing_member(&state, &headers).await {
         Ok(member) => member,
         Err(refused) => return refused.into_response(),
     };
