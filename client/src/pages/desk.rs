@@ -27,6 +27,14 @@ fn error_key(error: DeskError) -> Key {
     }
 }
 
+/// What the input behind `field` holds (empty before it is drawn).
+fn input_value(field: &NodeRef) -> String {
+    field
+        .cast::<HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
 fn show_overview(view: UseStateHandle<View>, failure: Option<Key>) {
     spawn_local(async move {
         match desk_api::overview().await {
@@ -80,12 +88,7 @@ fn sign_in(props: &SignInProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let value = |r: &NodeRef| {
-                r.cast::<HtmlInputElement>()
-                    .map(|i| i.value())
-                    .unwrap_or_default()
-            };
-            let (name, secret) = (value(&login), value(&password));
+            let (name, secret) = (input_value(&login), input_value(&password));
             let (busy, view) = (busy.clone(), view.clone());
             busy.set(true);
             spawn_local(async move {
@@ -288,16 +291,13 @@ fn local_ms(date: &str, time: &str) -> Option<i64> {
 
 fn local_date_time(lang: Lang, ms: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
-    let options = js_sys::Object::new();
-    for (field, value) in [
+    let options = crate::appointment::locale_options(&[
         ("weekday", "short"),
         ("day", "numeric"),
         ("month", "numeric"),
         ("hour", "2-digit"),
         ("minute", "2-digit"),
-    ] {
-        let _ = js_sys::Reflect::set(&options, &field.into(), &value.into());
-    }
+    ]);
     date.to_locale_string(lang.code(), &options).into()
 }
 
@@ -331,11 +331,7 @@ fn meeting_form(props: &MeetingFormProps) -> Html {
                     .map(|s| s.value())
                     .unwrap_or_default()
             };
-            let input = |r: &NodeRef| {
-                r.cast::<HtmlInputElement>()
-                    .map(|i| i.value())
-                    .unwrap_or_default()
-            };
+            let input = input_value;
             let family_lang = Lang::from_code(&select(&family)).unwrap_or(Lang::De);
             let Some(starts_at_ms) = local_ms(&input(&day), &input(&hour)) else {
                 failed.set(Some(Key::DeskCouldNotMake));
@@ -455,10 +451,7 @@ fn new_room(props: &NewRoomProps) -> Html {
         let (name, failed, view) = (name.clone(), failed.clone(), props.view.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let room = name
-                .cast::<HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
+            let room = input_value(&name);
             let (failed, view) = (failed.clone(), view.clone());
             spawn_local(async move {
                 match desk_api::make_room(room.trim()).await {

@@ -23,6 +23,7 @@ use crate::accesslog::{self, AuditRecord, EventKind, EventRecord};
 use crate::limits;
 use crate::sfu::engine::RoomStatus;
 use crate::sfu::io::Inbox;
+use crate::store::Store;
 use crate::web::AppState;
 
 /// Longest appointment.
@@ -99,14 +100,14 @@ fn session_cookie(state: &AppState, value: String, max_age: Duration) -> String 
 
 async fn blocking<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
+    work: impl FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, Refusal> {
     let store = state.doorkeeper.store.clone();
     let done = tokio::task::spawn_blocking(move || {
         let store = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store unavailable"))?;
-        work(&store.connection)
+        work(&store)
     })
     .await;
     match done {
@@ -129,7 +130,7 @@ async fn signed_in(
         .find(&secret, Instant::now(), touch)
         .ok_or(Refusal(StatusCode::UNAUTHORIZED, "signed_out"))?;
     let login = session.login.clone();
-    let member = blocking(state, move |c| staff::member(c, &login)).await?;
+    let member = blocking(state, move |s| staff::member(&s.connection, &login)).await?;
     match member {
         Some(member) if member.credential_version == session.credential_version => Ok(member),
         _ => {
@@ -174,10 +175,11 @@ async fn sign_in(
     let ip = state.client_ip.resolve(peer.ip(), &headers);
     let login = staff::parse_login(&login).unwrap_or_default();
     let lookup = login.clone();
-    let credentials = match blocking(&state, move |c| staff::credentials(c, &lookup)).await {
-        Ok(credentials) => credentials,
-        Err(refused) => return refused.into_response(),
-    };
+    let credentials =
+        match blocking(&state, move |s| staff::credentials(&s.connection, &lookup)).await {
+            Ok(credentials) => credentials,
+            Err(refused) => return refused.into_response(),
+        };
     // An unknown login costs the same hash as a known one, so timing does not tell them apart.
     let (digest, version) = credentials.unwrap_or_else(|| (unknown_login_digest(), -1));
     let checked = state
@@ -215,7 +217,11 @@ async fn sign_in(
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "busy");
     };
     let now = accesslog::now_ms();
-    if let Err(refused) = blocking(&state, move |c| staff::signed_in(c, &login, now)).await {
+    if let Err(refused) = blocking(&state, move |s| {
+        staff::signed_in(&s.connection, &login, now)
+    })
+    .await
+    {
         return refused.into_response();
     }
     record(&state, ip, EventKind::StaffSignIn, "staff signed in");
@@ -466,21 +472,13 @@ async fn make_room(
         return refuse(StatusCode::BAD_REQUEST, "invalid");
     };
     let login = member.login;
-    let made = blocking(&state, move |c| {
+    let made = blocking(&state, move |store| {
         // A room someone else already runs is theirs: taken, not shared.
-        let taken: bool = c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM staff_rooms WHERE room = ?1 AND login <> ?2)",
-            rusqlite::params![room.as_str(), login],
-            |row| row.get(0),
-        )?;
-        if taken {
+        if staff::run_by_another(&store.connection, &login, &room)? {
             return Ok(false);
         }
-        c.execute(
-            "INSERT OR IGNORE INTO rooms (name, created_at) VALUES (?1, ?2)",
-            rusqlite::params![room.as_str(), accesslog::now_ms()],
-        )?;
-        staff::assign(c, &login, &room)?;
+        store.add_room(&room, accesslog::now_ms())?;
+        staff::assign(&store.connection, &login, &room)?;
         Ok(true)
     })
     .await;

@@ -82,6 +82,15 @@ pub fn unassign(connection: &Connection, login: &str, room: &RoomName) -> Result
     )? == 1)
 }
 
+/// Whether a member other than `login` runs `room`.
+pub fn run_by_another(connection: &Connection, login: &str, room: &RoomName) -> Result<bool> {
+    Ok(connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM staff_rooms WHERE room = ?1 AND login <> ?2)",
+        params![room.as_str(), login],
+        |row| row.get(0),
+    )?)
+}
+
 /// The password hash and credential version, for a sign-in.
 pub fn credentials(connection: &Connection, login: &str) -> Result<Option<(PasswordDigest, i64)>> {
     Ok(connection
