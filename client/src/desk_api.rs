@@ -37,6 +37,7 @@ pub struct MeetingRequest {
     pub starts_at_ms: i64,
     pub minutes: u32,
     pub lang: Option<String>,
+    pub with_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

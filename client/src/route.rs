@@ -70,6 +70,59 @@ pub fn link_token(fragment: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// What the desk put in a host link for its meeting (`&topic=…&description=…&password=…`).
+/// The counselor's browser sets it once it is host; it never reaches the relay otherwise and
+/// is kept in this page's memory only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeetingSetup {
+    pub topic: Option<String>,
+    pub description: Option<String>,
+    pub password: Option<String>,
+}
+
+thread_local! {
+    static MEETING_SETUP: std::cell::RefCell<Option<MeetingSetup>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn meeting_setup_of(fragment: &str) -> Option<MeetingSetup> {
+    let params = web_sys::UrlSearchParams::new_with_str(fragment.trim_start_matches('#')).ok()?;
+    let field = |key: &str| params.get(key).filter(|value| !value.trim().is_empty());
+    let setup = MeetingSetup {
+        topic: field("topic"),
+        description: field("description"),
+        password: field("password"),
+    };
+    (setup != MeetingSetup::default()).then_some(setup)
+}
+
+/// The meeting setup the host link brought, once.
+pub fn take_meeting_setup() -> Option<MeetingSetup> {
+    MEETING_SETUP.with(|setup| setup.borrow_mut().take())
+}
+
+/// `host_link` with `setup` added to its fragment.
+pub fn host_link_with(host_link: &str, setup: &MeetingSetup) -> String {
+    let Ok(params) = web_sys::UrlSearchParams::new() else {
+        return host_link.to_string();
+    };
+    for (key, value) in [
+        ("topic", &setup.topic),
+        ("description", &setup.description),
+        ("password", &setup.password),
+    ] {
+        if let Some(value) = value {
+            params.append(key, value);
+        }
+    }
+    let added = String::from(params.to_string());
+    if added.is_empty() {
+        host_link.to_string()
+    } else {
+        format!("{host_link}&{added}")
+    }
+}
+
 /// The link token of this tab for the room at `path`: taken from the address once, then
 /// removed from the address bar and the browser's history (nobody looking over a shoulder,
 /// or at the history later, sees it) and kept for this tab only, so a reload still has it.
@@ -85,6 +138,9 @@ pub fn link_token_from_location() -> Option<String> {
     };
     if let Some(storage) = &storage {
         let _ = storage.set_item(&key, &token);
+    }
+    if let Some(setup) = meeting_setup_of(&fragment) {
+        MEETING_SETUP.with(|kept| *kept.borrow_mut() = Some(setup));
     }
     let without_token = format!("{path}{}", location.search().unwrap_or_default());
     if let Ok(history) = window.history() {

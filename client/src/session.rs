@@ -454,6 +454,32 @@ async fn run(
     }
 }
 
+/// The counselor came in by a host link from the desk: its topic, description and password
+/// become the meeting's, unless a host already gave it others.
+fn set_up_meeting(links: &RefCell<Links>, state: &MeetingSettings) {
+    let Some(setup) = crate::route::take_meeting_setup() else {
+        return;
+    };
+    let has_info = state.topic.is_some() || state.description.is_some();
+    if !has_info && (setup.topic.is_some() || setup.description.is_some()) {
+        send(
+            links,
+            &ClientMessage::SetRoomInfo {
+                topic: setup.topic,
+                description: setup.description,
+            },
+        );
+    }
+    if !state.has_password && setup.password.is_some() {
+        send(
+            links,
+            &ClientMessage::SetPassword {
+                password: setup.password,
+            },
+        );
+    }
+}
+
 /// In the room (also after being admitted): a fresh media connection, and its offer.
 async fn welcomed(
     welcome: SessionEvent,
@@ -557,6 +583,9 @@ async fn handle(
             ice_servers,
             ..
         } => {
+            if host {
+                set_up_meeting(links, &state);
+            }
             let welcome = SessionEvent::Welcome {
                 me: participant_id,
                 host,

@@ -12,6 +12,6 @@ pub mod names;
 pub mod protocol;
 
 pub use chat::{ChatText, ChatTextError, CHAT_TEXT_MAX};
-pub use meeting_text::{MeetingText, TooLong};
+pub use meeting_text::{MeetingText, TooLong, DESCRIPTION_MAX, TOPIC_MAX};
 pub use names::{DisplayName, EmailAddress, NameError, RoomName};
 pub use protocol::*;

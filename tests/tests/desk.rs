@@ -436,3 +436,96 @@ async fn a_counselor_makes_an_appointment_and_the_family_comes_in() -> Result<()
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_made_with_topic_and_password_gets_them_and_its_invitation_cannot_walk_in_before(
+) -> Result<()> {
+    // Guests need no host here: that the early family still knocks is the invitation's doing.
+    let relay = Relay::start_with(&["--guests-wait-for-host", "false"])?;
+    let password = password_in(&relay.admin(&["staff", "add", "anna", "--room", "beratung"])?)?;
+    let driver = Driver::start().await?;
+    let counselor = driver.browser().await?;
+    let early = driver.browser().await?;
+    let family = driver.browser().await?;
+    let (topic, secret) = ("Anmeldung Klasse 5 & Ganztag", "Sonnenblume-7");
+
+    sign_in_at_the_desk(&counselor, &relay, "anna", &password).await?;
+    counselor.type_into("meeting-topic", topic).await?;
+    counselor
+        .type_into("meeting-description", "Unterlagen bitte bereithalten")
+        .await?;
+    counselor.type_into("desk-meeting-password", secret).await?;
+    let invitation = make_links(&counselor, 0).await?;
+    let host_link = counselor
+        .eval("return document.getElementById('meeting-host-link').value;")
+        .await?
+        .as_str()
+        .context("no host link")?
+        .to_string();
+    ensure!(
+        !invitation.contains("Sonnenblume") && !invitation.contains("topic"),
+        "the invitation carries nothing of it: {invitation}"
+    );
+    let printed = counselor
+        .eval("return document.getElementById('desk-print').textContent;")
+        .await?;
+    let printed = printed.as_str().unwrap_or_default();
+    ensure!(
+        printed.contains(topic)
+            && printed.contains("außerdem ein Passwort")
+            && !printed.contains(secret),
+        "the printed page names the topic and that a password is needed, not the password: {printed}"
+    );
+
+    // Before the counselor: the invitation knocks although guests need no host here.
+    early.open_prejoin(&invitation, "Früh").await?;
+    early.button("Beitreten").await?.click().await?;
+    early
+        .until_true(
+            "the early family waiting",
+            Duration::from_secs(10),
+            "return !!document.getElementById('waiting-state');",
+        )
+        .await?;
+
+    // The counselor's link sets the topic and the password.
+    counselor.goto("about:blank").await?;
+    counselor.open_prejoin(&host_link, "Frau Berger").await?;
+    counselor.press_join().await?;
+    counselor
+        .until_true(
+            "the topic as the room's heading",
+            Duration::from_secs(10),
+            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
+        )
+        .await?;
+    early
+        .until_true(
+            "the waiting family seeing the topic",
+            Duration::from_secs(10),
+            &format!("const t = document.getElementById('waiting-topic'); return !!t && t.textContent.includes({topic:?});"),
+        )
+        .await?;
+
+    // The family is asked for the password, and with it comes straight in.
+    family.open_prejoin(&invitation, "Familie Demir").await?;
+    family.button("Beitreten").await?.click().await?;
+    family
+        .until_true(
+            "the password prompt",
+            Duration::from_secs(10),
+            "return !!document.getElementById('password-submit');",
+        )
+        .await?;
+    family.type_into("meeting-password", secret).await?;
+    family.click("#password-submit").await?;
+    family
+        .until_sees_and_hears("Frau Berger", Duration::from_secs(30))
+        .await?;
+    ensure!(
+        relay.files_containing(secret)?.is_empty()
+            && relay.files_containing("Sonnenblume")?.is_empty(),
+        "the password reached a file"
+    );
+    Ok(())
+}

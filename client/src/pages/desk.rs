@@ -1,15 +1,19 @@
 //! `/desk`: the counselors' desk. Sign in, see who waits in one's rooms (live), open a room
 //! as its host, and make an appointment's links with a QR code and a page to print.
 
+use sprechstunde_shared::{DESCRIPTION_MAX, TOPIC_MAX};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{EventSource, HtmlInputElement, HtmlSelectElement, MessageEvent};
+use web_sys::{
+    EventSource, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, MessageEvent,
+};
 use yew::prelude::*;
 
 use crate::app::use_lang;
 use crate::desk_api::{self, DeskError, Meeting, MeetingRequest, Overview, RoomStatus};
 use crate::i18n::{t, tf, Key, Lang};
+use crate::route::MeetingSetup;
 
 #[derive(Clone, PartialEq)]
 enum View {
@@ -157,6 +161,7 @@ fn open_room(room: String, failed: UseStateHandle<Option<Key>>) {
             starts_at_ms: js_sys::Date::now() as i64,
             minutes: 60,
             lang: None,
+            with_password: false,
         };
         match desk_api::make_meeting(&request).await {
             Ok(meeting) => {
@@ -312,7 +317,8 @@ fn meeting_form(props: &MeetingFormProps) -> Html {
         use_node_ref(),
         use_node_ref(),
     );
-    let made = use_state(|| None::<(Meeting, Lang)>);
+    let (topic, description, password) = (use_node_ref(), use_node_ref(), use_node_ref());
+    let made = use_state(|| None::<Made>);
     let failed = use_state(|| None::<Key>);
     let onsubmit = {
         let (room, day, hour, minutes, family, made, failed) = (
@@ -324,6 +330,7 @@ fn meeting_form(props: &MeetingFormProps) -> Html {
             made.clone(),
             failed.clone(),
         );
+        let (topic, description, password) = (topic.clone(), description.clone(), password.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let select = |r: &NodeRef| {
@@ -337,20 +344,39 @@ fn meeting_form(props: &MeetingFormProps) -> Html {
                 failed.set(Some(Key::DeskCouldNotMake));
                 return;
             };
+            let filled = |value: String| (!value.trim().is_empty()).then_some(value);
+            let setup = MeetingSetup {
+                topic: filled(input(&topic)),
+                description: filled(
+                    description
+                        .cast::<HtmlTextAreaElement>()
+                        .map(|area| area.value())
+                        .unwrap_or_default(),
+                ),
+                password: filled(input(&password)),
+            };
             let request = MeetingRequest {
                 room: select(&room),
                 starts_at_ms,
                 minutes: select(&minutes).parse().unwrap_or(60),
                 lang: Some(family_lang.code().to_string()),
+                with_password: setup.password.is_some(),
             };
             let (made, failed) = (made.clone(), failed.clone());
             spawn_local(async move {
                 // The printed page also speaks the family's language.
                 let _ = crate::language::load(family_lang).await;
                 match desk_api::make_meeting(&request).await {
-                    Ok(meeting) => {
+                    Ok(mut meeting) => {
+                        // Topic, description and password go only into the counselor's link.
+                        meeting.host_link =
+                            crate::route::host_link_with(&meeting.host_link, &setup);
                         failed.set(None);
-                        made.set(Some((meeting, family_lang)));
+                        made.set(Some(Made {
+                            meeting,
+                            family: family_lang,
+                            setup,
+                        }));
                     }
                     Err(e) => failed.set(Some(error_key(e))),
                 }
@@ -377,19 +403,39 @@ fn meeting_form(props: &MeetingFormProps) -> Html {
                 <select id="meeting-language" ref={family}>
                     { for Lang::ALL.iter().map(|l| html! { <option value={l.code()} lang={l.code()} selected={*l == Lang::De}>{ l.native_name() }</option> }) }
                 </select>
+                <label for="meeting-topic">{ t(lang, Key::DeskTopic) }</label>
+                <input id="meeting-topic" ref={topic} maxlength={TOPIC_MAX.to_string()} aria-describedby="meeting-texts-hint" />
+                <label for="meeting-description">{ t(lang, Key::DescriptionLabel) }</label>
+                <textarea id="meeting-description" ref={description} rows="3" maxlength={DESCRIPTION_MAX.to_string()} aria-describedby="meeting-texts-hint" />
+                <p class="hint" id="meeting-texts-hint">{ t(lang, Key::DeskTextsHint) }</p>
+                <label for="desk-meeting-password">{ t(lang, Key::DeskMeetingPassword) }</label>
+                // Shown as typed: the counselor reads it out to the family.
+                <input id="desk-meeting-password" ref={password} maxlength="128" autocomplete="off" spellcheck="false" aria-describedby="meeting-password-hint" />
+                <p class="hint" id="meeting-password-hint">{ t(lang, Key::DeskPasswordHint) }</p>
                 <button type="submit" class="primary" id="meeting-make">{ t(lang, Key::DeskMakeLinks) }</button>
             </form>
             if let Some(error) = *failed {
                 <p class="error" role="alert">{ t(lang, error) }</p>
             }
-            if let Some((meeting, family_lang)) = &*made {
-                { made_links(lang, meeting, *family_lang) }
+            if let Some(made) = &*made {
+                { made_links(lang, made) }
             }
         </section>
     }
 }
 
-fn made_links(lang: Lang, meeting: &Meeting, family: Lang) -> Html {
+/// Links the relay made, with what the counselor added for the meeting.
+#[derive(PartialEq)]
+struct Made {
+    meeting: Meeting,
+    family: Lang,
+    setup: MeetingSetup,
+}
+
+fn made_links(lang: Lang, made: &Made) -> Html {
+    let (meeting, family) = (&made.meeting, made.family);
+    // The printed page says a password is needed, never what it is.
+    let password_needed = made.setup.password.is_some();
     let link = |id: &'static str, key: Key, value: &str| {
         html! {
             <p class="desk-link">
@@ -419,20 +465,36 @@ fn made_links(lang: Lang, meeting: &Meeting, family: Lang) -> Html {
             { link("meeting-host-link", Key::DeskHostLink, &meeting.host_link) }
             { link("meeting-invite-link", Key::DeskInviteLink, &meeting.invite_link) }
             { link("meeting-interpreter-link", Key::DeskInterpreterLink, &meeting.interpreter_link) }
+            if let Some(password) = &made.setup.password {
+                { link("meeting-made-password", Key::DeskMeetingPassword, password) }
+            }
             <button type="button" onclick={print}>{ t(lang, Key::DeskPrint) }</button>
             // What the printer gets: the invitation alone, in German and the family's language.
             <article id="desk-print" class="desk-print">
                 <h2>{ t(Lang::De, Key::DeskInviteLink) }</h2>
+                if let Some(topic) = &made.setup.topic {
+                    <p class="desk-print-topic">{ topic.clone() }</p>
+                }
                 <figure role="img" aria-label={t(lang, Key::DeskQrLabel)} id="meeting-qr">{ qr }</figure>
                 <p class="desk-print-link">{ meeting.invite_link.clone() }</p>
-                <p lang="de">{ valid(Lang::De) }{ " " }{ t(Lang::De, Key::DeskPrintSteps) }</p>
+                { print_steps(Lang::De, valid(Lang::De), password_needed) }
                 if family != Lang::De {
-                    <p lang={family.code()} dir={if family.right_to_left() { "rtl" } else { "ltr" }}>
-                        { valid(family) }{ " " }{ t(family, Key::DeskPrintSteps) }
-                    </p>
+                    { print_steps(family, valid(family), password_needed) }
                 }
             </article>
         </div>
+    }
+}
+
+/// The printed page's instructions in one language.
+fn print_steps(lang: Lang, valid: String, password_needed: bool) -> Html {
+    html! {
+        <p lang={lang.code()} dir={if lang.right_to_left() { "rtl" } else { "ltr" }}>
+            { valid }{ " " }{ t(lang, Key::DeskPrintSteps) }
+            if password_needed {
+                { " " }{ t(lang, Key::DeskPrintPassword) }
+            }
+        </p>
     }
 }
 

@@ -79,6 +79,11 @@ impl Entry {
         matches!(self, Entry::Link(g) if matches!(g.role, LinkRole::Invited | LinkRole::Interpreter))
     }
 
+    /// An invitation made for a meeting with a password.
+    pub fn needs_password(self) -> bool {
+        matches!(self, Entry::Link(g) if g.needs_password)
+    }
+
     pub fn is_interpreter(self) -> bool {
         matches!(self, Entry::Link(g) if g.role == LinkRole::Interpreter)
     }

@@ -5,6 +5,8 @@
 //! `v1.<payload>.<mac>`, both base64url without padding; the payload is
 //! `<role>:<room>:<expiry unix seconds>:<id hex>`, and for a link bound to an appointment
 //! `:<start unix seconds>` after it: such a link opens [`EARLY_ENTRY_SECS`] before the start.
+//! An invitation to a meeting with a password ends in `:p` (the start field may be empty then):
+//! it lets one in without knocking only once a host has set the password and it was given.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -67,6 +69,16 @@ pub struct Grant {
     pub expires: u64,
     /// The appointment's start (unix seconds), for a link bound to one.
     pub starts: Option<u64>,
+    /// Made for a meeting with a password (see the module's text).
+    pub needs_password: bool,
+}
+
+/// What binds a link beyond its room, role and expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkTerms {
+    /// The appointment's start (unix seconds).
+    pub starts: Option<u64>,
+    pub needs_password: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,21 +116,24 @@ impl TokenSecret {
     }
 
     pub fn issue(&self, room: &RoomName, role: LinkRole, expires: u64, id: TokenId) -> String {
-        self.issue_for(room, role, expires, id, None)
+        self.issue_for(room, role, expires, id, LinkTerms::default())
     }
 
-    /// A token; with `starts`, bound to an appointment starting then (unix seconds).
+    /// A token bound by `terms` too.
     pub fn issue_for(
         &self,
         room: &RoomName,
         role: LinkRole,
         expires: u64,
         id: TokenId,
-        starts: Option<u64>,
+        terms: LinkTerms,
     ) -> String {
         let id_hex: String = id.0.iter().map(|b| format!("{b:02x}")).collect();
         let mut payload = format!("{}:{}:{expires}:{id_hex}", role.as_str(), room.as_str());
-        if let Some(starts) = starts {
+        let starts = terms.starts.map(|s| s.to_string()).unwrap_or_default();
+        if terms.needs_password {
+            payload.push_str(&format!(":{starts}:p"));
+        } else if terms.starts.is_some() {
             payload.push_str(&format!(":{starts}"));
         }
         let mut mac = self.mac();
@@ -155,7 +170,8 @@ impl TokenSecret {
         // Signed by us: the payload has our format.
         let payload = std::str::from_utf8(&payload).map_err(|_| TokenError::Invalid)?;
         let mut fields = payload.split(':');
-        let (Some(role), Some(token_room), Some(expires), Some(id_hex), starts, None) = (
+        let (Some(role), Some(token_room), Some(expires), Some(id_hex), starts, flag, None) = (
+            fields.next(),
             fields.next(),
             fields.next(),
             fields.next(),
@@ -166,8 +182,13 @@ impl TokenSecret {
             return Err(TokenError::Invalid);
         };
         let starts = match starts {
-            None => None,
+            None | Some("") => None,
             Some(starts) => Some(starts.parse::<u64>().map_err(|_| TokenError::Invalid)?),
+        };
+        let needs_password = match flag {
+            None => false,
+            Some("p") => true,
+            Some(_) => return Err(TokenError::Invalid),
         };
         let role = LinkRole::parse(role).ok_or(TokenError::Invalid)?;
         let expires: u64 = expires.parse().map_err(|_| TokenError::Invalid)?;
@@ -188,6 +209,7 @@ impl TokenSecret {
             id,
             expires,
             starts,
+            needs_password,
         })
     }
 }
@@ -234,6 +256,7 @@ mod tests {
                 id: ID,
                 expires: 1000,
                 starts: None,
+                needs_password: false,
             })
         );
         assert_eq!(
@@ -254,7 +277,10 @@ mod tests {
             LinkRole::Invited,
             starts + 3600,
             ID,
-            Some(starts),
+            LinkTerms {
+                starts: Some(starts),
+                needs_password: false,
+            },
         );
         let at = |now| secret().verify(&token, &room("beratung"), now);
         assert_eq!(
@@ -276,6 +302,48 @@ mod tests {
         assert_eq!(
             secret().verify(&forged, &room("beratung"), 10),
             Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn an_invitation_names_the_meetings_password_and_the_mark_is_signed() {
+        let issue = |starts| {
+            secret().issue_for(
+                &room("beratung"),
+                LinkRole::Invited,
+                5000,
+                ID,
+                LinkTerms {
+                    starts,
+                    needs_password: true,
+                },
+            )
+        };
+        for starts in [None, Some(1000)] {
+            let token = issue(starts);
+            let grant = secret().verify(&token, &room("beratung"), 1000);
+            assert_eq!(
+                grant.map(|g| (g.needs_password, g.starts)),
+                Ok((true, starts))
+            );
+            // Dropping the mark breaks the signature.
+            let parts: Vec<&str> = token.split('.').collect();
+            let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).expect("base64"))
+                .expect("utf-8");
+            let unmarked = payload.trim_end_matches(":p").to_string();
+            assert_ne!(unmarked, payload);
+            let forged = format!("v1.{}.{}", URL_SAFE_NO_PAD.encode(unmarked), parts[2]);
+            assert_eq!(
+                secret().verify(&forged, &room("beratung"), 1000),
+                Err(TokenError::Invalid)
+            );
+        }
+        let plain = secret().issue(&room("beratung"), LinkRole::Invited, 5000, ID);
+        assert_eq!(
+            secret()
+                .verify(&plain, &room("beratung"), 1000)
+                .map(|g| g.needs_password),
+            Ok(false)
         );
     }
 

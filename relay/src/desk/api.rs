@@ -18,7 +18,8 @@ use tokio::sync::oneshot;
 
 use super::sessions::{SessionOf, COOKIE, IDLE};
 use super::staff::{self, StaffMember};
-use crate::access::{self, token, CheckError, LinkRole, PasswordDigest};
+use crate::access::token::{self, LinkTerms};
+use crate::access::{self, CheckError, LinkRole, PasswordDigest};
 use crate::accesslog::{self, AuditRecord, EventKind, EventRecord};
 use crate::limits;
 use crate::sfu::engine::RoomStatus;
@@ -341,6 +342,10 @@ struct MeetingRequest {
     /// The family's language, suggested by the invitation (`?lang=`).
     #[serde(default)]
     lang: Option<String>,
+    /// The counselor will set a password for the meeting (their browser carries it in the host
+    /// link; it never comes here): the invitations then knock until it is set.
+    #[serde(default)]
+    with_password: bool,
 }
 
 #[derive(Serialize)]
@@ -416,15 +421,19 @@ async fn make_meeting(
     let expires = starts + u64::from(request.minutes) * 60 + GRACE_AFTER_END_SECS;
     let secret = &state.doorkeeper.secret;
     let mut links = Vec::new();
-    for (role, bound, lang) in [
-        (LinkRole::Host, None, None),
-        (LinkRole::Invited, Some(starts), lang.as_deref()),
-        (LinkRole::Interpreter, Some(starts), None),
+    let invitation = LinkTerms {
+        starts: Some(starts),
+        needs_password: request.with_password,
+    };
+    for (role, terms, lang) in [
+        (LinkRole::Host, LinkTerms::default(), None),
+        (LinkRole::Invited, invitation, lang.as_deref()),
+        (LinkRole::Interpreter, invitation, None),
     ] {
         let Ok(id) = token::new_token_id() else {
             return refuse(StatusCode::SERVICE_UNAVAILABLE, "busy");
         };
-        let token = secret.issue_for(&room, role, expires, id, bound);
+        let token = secret.issue_for(&room, role, expires, id, terms);
         links.push(access::link_url(&base, &room, role, &token, lang));
     }
     let [host_link, invite_link, interpreter_link] =

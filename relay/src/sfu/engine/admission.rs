@@ -146,7 +146,13 @@ impl Sfu {
 
     fn must_wait(&self, room: &RoomName, member: &Member) -> bool {
         if member.entry.is_invited() {
-            return false;
+            // Made for a meeting with a password: no knocking only once a host set it (and the
+            // join brought it, checked in `join`); before that, a leaked link must knock.
+            return member.entry.needs_password()
+                && self
+                    .meetings
+                    .get(room)
+                    .is_none_or(|m| m.settings.password.is_none());
         }
         if self.rooms.hosts_of(room).is_empty() {
             self.policy.guests_wait_for_host

@@ -203,6 +203,7 @@ impl Driver {
                         id: TokenId([who; 16]),
                         expires: u64::MAX,
                         starts: None,
+                        needs_password: false,
                     }),
                 };
                 let (Ok(room), Ok(name)) = (

@@ -9,7 +9,19 @@ fn invited(token: u8) -> crate::access::Entry {
         id: TokenId([token; 16]),
         expires: u64::MAX,
         starts: None,
+        needs_password: false,
     })
+}
+
+/// An invitation made for a meeting with a password.
+fn invited_with_password(token: u8) -> crate::access::Entry {
+    match invited(token) {
+        crate::access::Entry::Link(grant) => crate::access::Entry::Link(Grant {
+            needs_password: true,
+            ..grant
+        }),
+        guest => guest,
+    }
 }
 
 impl Scene {
@@ -263,4 +275,41 @@ fn a_host_ends_someones_screen_share_and_nobody_else_can() {
         Some(false),
         "the relay stops forwarding the screen, whatever the client keeps sending"
     );
+}
+
+#[test]
+fn an_invitation_made_with_a_password_knocks_until_the_host_set_it_then_comes_straight_in() {
+    let waited = |m: &ServerMessage| matches!(m, ServerMessage::Waiting { .. });
+    let welcomed = |m: &ServerMessage| matches!(m, ServerMessage::Welcome { .. });
+    let address = |n: u8| std::net::IpAddr::from([192, 0, 2, n]);
+
+    // Before the counselor: it knocks, although the policy lets guests in without a host.
+    let mut scene = Scene::new();
+    scene.sfu.policy.guests_wait_for_host = false;
+    scene.join_with(GUEST, invited_with_password(9), None);
+    assert!(scene.got(GUEST, waited), "a leaked link cannot walk in");
+    // A plain invitation still walks in.
+    scene.join_with(THIRD, invited(10), None);
+    assert!(scene.got(THIRD, welcomed));
+
+    // The counselor comes and sets the password: brought along, the invitation walks in.
+    scene.join(HOST, true, None);
+    let digest = crate::access::PasswordDigest::of("Sonnenblume").expect("hash");
+    scene.command(Command::SetPassword {
+        id: HOST,
+        digest: Some(digest.clone()),
+    });
+    let family = ParticipantId(6);
+    scene.join_checked(
+        family,
+        invited_with_password(11),
+        None,
+        address(6),
+        Some(digest),
+    );
+    assert!(scene.got(family, welcomed), "password given: no knocking");
+    // Without it: refused (the signaling layer asks for it first).
+    let stranger = ParticipantId(7);
+    scene.join_checked(stranger, invited_with_password(12), None, address(7), None);
+    assert_eq!(scene.closed.get(&stranger), Some(&close_code::NOT_ALLOWED));
 }

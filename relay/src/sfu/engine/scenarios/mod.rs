@@ -75,6 +75,7 @@ impl Scene {
                 id: TokenId([id.0 as u8; 16]),
                 expires: u64::MAX,
                 starts: None,
+                needs_password: false,
             })
         } else {
             Entry::Guest
@@ -95,6 +96,18 @@ impl Scene {
         email: Option<&str>,
         address: std::net::IpAddr,
     ) {
+        self.join_checked(id, entry, email, address, None);
+    }
+
+    /// A join whose password the signaling layer checked against `password_checked`.
+    fn join_checked(
+        &mut self,
+        id: ParticipantId,
+        entry: Entry,
+        email: Option<&str>,
+        address: std::net::IpAddr,
+        password_checked: Option<crate::access::PasswordDigest>,
+    ) {
         self.command(Command::Join {
             id,
             room: RoomName::parse("beratung").expect("room name"),
@@ -102,7 +115,7 @@ impl Scene {
             email: email.map(str::to_string),
             media: MediaState::default(),
             entry,
-            password_checked: None,
+            password_checked,
             resume: format!("resume-{}", id.0),
             address,
         });

@@ -25,6 +25,7 @@ fn invited(token: u64) -> Entry {
         id: TokenId([token as u8; 16]),
         expires: u64::MAX,
         starts: None,
+        needs_password: false,
     })
 }
 
