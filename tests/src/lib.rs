@@ -5,6 +5,7 @@ pub mod axe;
 pub mod bench;
 pub mod browser;
 pub mod delay;
+pub mod desk;
 pub mod garbage;
 pub mod http;
 pub mod load;

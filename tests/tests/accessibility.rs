@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sprechstunde_tests::browser::{Browser, Driver};
+use sprechstunde_tests::desk::password_in;
 use sprechstunde_tests::relay::Relay;
 
 /// Every violation found, by language and screen, so one run reports them all.
@@ -272,8 +273,7 @@ async fn text_at_twice_the_size_loses_nothing() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_passes_axe_too() -> Result<()> {
     let relay = Relay::start_with(&["--guests-wait-for-host", "true"])?;
-    let printed = relay.admin(&["staff", "add", "anna", "--room", "beratung"])?;
-    let password = printed.trim().rsplit(' ').next().context("no password")?;
+    let password = password_in(&relay.admin(&["staff", "add", "anna", "--room", "beratung"])?)?;
     let driver = Driver::start().await?;
     let guest = driver.browser().await?;
     guest
@@ -296,7 +296,7 @@ async fn the_desk_passes_axe_too() -> Result<()> {
             .goto(&relay.url(&format!("/desk?lang={lang}")))
             .await?;
         desk.type_into("desk-login", "anna").await?;
-        desk.type_into("desk-password", password).await?;
+        desk.type_into("desk-password", &password).await?;
         desk.click("#desk-sign-in").await?;
         desk.until_true(
             "a room with someone waiting",

@@ -6,18 +6,10 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use sprechstunde_tests::browser::{Browser, Driver};
+use sprechstunde_tests::browser::Driver;
+use sprechstunde_tests::desk::{make_links, password_in, sign_in_at_the_desk};
 use sprechstunde_tests::http::{self, Reply};
 use sprechstunde_tests::relay::Relay;
-
-/// The password `staff add` / `staff reset-password` printed.
-fn password_in(line: &str) -> Result<String> {
-    line.trim()
-        .rsplit(' ')
-        .next()
-        .map(str::to_string)
-        .context("no password printed")
-}
 
 struct Desk<'a> {
     relay: &'a Relay,
@@ -283,54 +275,6 @@ fn the_relay_checks_every_desk_request() -> Result<()> {
     Ok(())
 }
 
-async fn sign_in_at_the_desk(
-    browser: &Browser,
-    relay: &Relay,
-    login: &str,
-    password: &str,
-) -> Result<()> {
-    browser.goto(&relay.url("/desk")).await?;
-    browser.type_into("desk-login", login).await?;
-    browser.type_into("desk-password", password).await?;
-    browser.click("#desk-sign-in").await?;
-    browser
-        .until_true(
-            "the desk after signing in",
-            Duration::from_secs(10),
-            &format!("const n = document.getElementById('desk-login-name'); return !!n && n.textContent === {login:?};"),
-        )
-        .await
-}
-
-/// Makes links for `room` starting `in_minutes` from now; the invitation link.
-async fn make_links(browser: &Browser, in_minutes: i64) -> Result<String> {
-    browser
-        .eval(&format!(
-            "const d = new Date(Date.now() + {in_minutes} * 60000); \
-             const p = n => String(n).padStart(2, '0'); \
-             document.getElementById('meeting-date').value = `${{d.getFullYear()}}-${{p(d.getMonth() + 1)}}-${{p(d.getDate())}}`; \
-             document.getElementById('meeting-time').value = `${{p(d.getHours())}}:${{p(d.getMinutes())}}`;"
-        ))
-        .await?;
-    let before = browser
-        .eval("const l = document.getElementById('meeting-invite-link'); return l ? l.value : '';")
-        .await?;
-    browser.click("#meeting-make").await?;
-    browser
-        .until_true(
-            "the new links",
-            Duration::from_secs(10),
-            &format!("const l = document.getElementById('meeting-invite-link'); return !!l && l.value !== {before};"),
-        )
-        .await?;
-    let link = browser
-        .eval("return document.getElementById('meeting-invite-link').value;")
-        .await?;
-    link.as_str()
-        .map(str::to_string)
-        .context("no invitation link")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_counselor_makes_an_appointment_and_the_family_comes_in() -> Result<()> {
     let relay = Relay::start_with(&["--guests-wait-for-host", "true"])?;
@@ -340,7 +284,7 @@ async fn a_counselor_makes_an_appointment_and_the_family_comes_in() -> Result<()
     let family = driver.browser().await?;
     let walk_in = driver.browser().await?;
 
-    sign_in_at_the_desk(&counselor, &relay, "anna", &password).await?;
+    sign_in_at_the_desk(&counselor, &relay.url("/desk"), "anna", &password).await?;
     counselor
         .until_true(
             "the room, nobody waiting",
@@ -449,7 +393,7 @@ async fn a_meeting_made_with_topic_and_password_gets_them_and_its_invitation_can
     let family = driver.browser().await?;
     let (topic, secret) = ("Anmeldung Klasse 5 & Ganztag", "Sonnenblume-7");
 
-    sign_in_at_the_desk(&counselor, &relay, "anna", &password).await?;
+    sign_in_at_the_desk(&counselor, &relay.url("/desk"), "anna", &password).await?;
     counselor.type_into("meeting-topic", topic).await?;
     counselor
         .type_into("meeting-description", "Unterlagen bitte bereithalten")

@@ -2,13 +2,15 @@
 //! host of its own, see and hear each other through the relay, chat both ways, and a mute in
 //! Firefox stops its audio at the other end. Firefox alone goes through the pre-join page
 //! (connection check, camera preview) and "Meine Daten". Headless Firefox has no fake screen
-//! to share, so screen sharing is not part of it.
+//! to share, so screen sharing is not part of it. A counselor also uses the desk in Firefox:
+//! signs in, makes an appointment with a topic, and runs it from her link.
 
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
 use fantoccini::Locator;
 use sprechstunde_tests::browser::Browser;
+use sprechstunde_tests::desk::{make_links, password_in, sign_in_at_the_desk};
 use sprechstunde_tests::netns::RELAY_IP;
 use sprechstunde_tests::two_hosts::{TwoHosts, MEDIA_TIMEOUT, ROOM};
 
@@ -118,5 +120,61 @@ async fn firefox_alone_through_pre_join_and_my_data() -> Result<()> {
     ensure!(result == "Alle Daten wurden gelöscht.", "{result:?}");
     let left = ben.eval("return localStorage.length").await?;
     ensure!(left == 0, "localStorage keeps {left} entries");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_in_firefox_makes_an_appointment_its_counselor_runs() -> Result<()> {
+    let call = TwoHosts::chromium_and_firefox().await?;
+    let (family, counselor) = (&call.anna, &call.ben);
+    let password = password_in(&call.relay.admin(&["staff", "add", "ben", "--room", ROOM])?)?;
+    let base = format!("http://{RELAY_IP}:{}", call.http_port);
+    sign_in_at_the_desk(counselor, &format!("{base}/desk"), "ben", &password).await?;
+    counselor
+        .until_true(
+            "the room listed",
+            Duration::from_secs(10),
+            &format!("return !!document.querySelector('li.desk-room[data-room={ROOM}]');"),
+        )
+        .await?;
+    let topic = "Übergang in die 5. Klasse";
+    counselor.type_into("meeting-topic", topic).await?;
+    let invitation = make_links(counselor, 0).await?;
+    // Firefox draws the QR code the relay made.
+    let drawn = counselor
+        .eval("const s = document.querySelector('#meeting-qr svg'); const r = s && s.getBoundingClientRect(); return !!r && r.width > 100 && r.height > 100;")
+        .await?;
+    ensure!(drawn == true, "no QR code drawn in Firefox");
+    let host_link = counselor
+        .eval("return document.getElementById('meeting-host-link').value;")
+        .await?;
+    let host_link = host_link.as_str().unwrap_or_default().to_string();
+
+    // Her link sets the topic; the family (Chromium) comes in with the invitation, no knocking.
+    counselor.open_prejoin(&host_link, "Herr Kaya").await?;
+    counselor.press_join().await?;
+    counselor
+        .until_true(
+            "the topic as the room's heading",
+            Duration::from_secs(10),
+            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
+        )
+        .await?;
+    family.open_prejoin(&invitation, "Familie Aydin").await?;
+    family.press_join().await?;
+    family
+        .until_true(
+            "the family to see the topic",
+            MEDIA_TIMEOUT,
+            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
+        )
+        .await?;
+    family
+        .until_stats(
+            "the family to see and hear the counselor",
+            MEDIA_TIMEOUT,
+            |s| s.frames_decoded() > 30 && s.audio_packets() > 50,
+        )
+        .await?;
     Ok(())
 }

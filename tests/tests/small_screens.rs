@@ -1,7 +1,8 @@
 //! Phones and tablets, in Chromium's device emulation (screen size, touch, a mobile
 //! User-Agent): every screen fits without sideways scrolling, the call's controls are on
 //! screen and big enough for a thumb, the counselor's picture is the large one and the
-//! family's own a small one in the corner, and a phone switches between its cameras.
+//! family's own a small one in the corner, and a phone switches between its cameras. The
+//! counselors' desk fits a phone too.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use anyhow::{ensure, Context, Result};
 use fantoccini::Locator;
 use serde_json::Value;
 use sprechstunde_tests::browser::{Browser, Device, Driver};
+use sprechstunde_tests::desk::{make_links, password_in, sign_in_at_the_desk};
 use sprechstunde_tests::relay::Relay;
 
 const ROOM: &str = "handy";
@@ -309,5 +311,32 @@ async fn a_phone_switches_between_its_cameras_and_the_counselor_keeps_seeing() -
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_signed_in_desk_fits_with_its_links_and_code() -> Result<()> {
+    let relay = Relay::start()?;
+    let password = password_in(&relay.admin(&["staff", "add", "anna", "--room", ROOM])?)?;
+    let driver = Driver::start().await?;
+    let counselor = driver.browser_on(Device::PHONE).await?;
+    sign_in_at_the_desk(&counselor, &relay.url("/desk"), "anna", &password).await?;
+    counselor
+        .type_into("meeting-topic", "Anmeldung an der Gesamtschule")
+        .await?;
+    counselor
+        .type_into("desk-meeting-password", "Sonnenblume-7")
+        .await?;
+    make_links(&counselor, 30).await?;
+    assert_fits(&counselor, "desk on a phone").await?;
+    let controls = "main button, main input, main select, main textarea";
+    assert_thumb_sized(&counselor, "desk", controls, Scrolls::Down).await?;
+    let code = counselor
+        .eval("const r = document.querySelector('#meeting-qr svg').getBoundingClientRect(); return [r.width, window.innerWidth];")
+        .await?;
+    ensure!(
+        matches!((code[0].as_f64(), code[1].as_f64()), (Some(code), Some(screen)) if code >= 150.0 && code <= screen),
+        "the QR code on a phone: {code} (code, screen) px"
+    );
     Ok(())
 }
