@@ -39,7 +39,9 @@ commands:
   fuzz    run every cargo fuzz target (protocol decoding, text inputs, the room
           state machine) for SECONDS each (default 60)
   bench   build the release relay and measure it (footprint, payload, join time,
-          churn); writes BENCHMARKS.md. `--quick` for a short run";
+          churn); writes BENCHMARKS.md. `--quick` for a short run; `--only SECTION`
+          (footprint, payload, join, blur, churn, media, load) prints one section
+          and writes nothing";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -20,7 +20,7 @@ use tracing::debug;
 use super::lobby::{Lobby, Waiter};
 use super::meeting::{Meeting, MeetingInfo};
 use super::peer::{Peer, PeerError};
-use super::rooms::{JoinError, Rooms, TrackKey};
+use super::rooms::{JoinError, Rooms};
 use crate::access::{AccessPolicy, Entry, PasswordDigest, TokenId};
 use crate::metrics::{self, Metrics};
 use member::{Member, Members};
@@ -31,6 +31,7 @@ mod call;
 pub mod hostile_media;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod invariants;
+mod keyframes;
 mod media;
 mod member;
 mod places;
@@ -42,9 +43,6 @@ pub use admission::{Gate, RoomStatus};
 pub use presence::{fresh_resume_secret, Resumed, PARKED_MAX};
 pub use probe::ProbeRefusal;
 
-/// Keyframe requests for one track closer together than this are sent once: several
-/// receivers starting at the same moment cost the sender one keyframe.
-const KEYFRAME_COALESCE: Duration = Duration::from_millis(300);
 /// Keyframes asked for on one receiver's behalf when it switches video on again, at most
 /// this often.
 const RECEIVE_VIDEO_KEYFRAME_GAP: Duration = Duration::from_secs(2);
@@ -177,7 +175,7 @@ pub struct Sfu {
     /// Cache of which participant a remote address belongs to, checked with `accepts`.
     by_source: HashMap<SocketAddr, ParticipantId>,
     local_candidates: Vec<Candidate>,
-    last_keyframe_request: HashMap<TrackKey<Mid>, Instant>,
+    keyframe_requests: keyframes::KeyframeRequests,
     conferences: HashMap<RoomName, Conference>,
     meetings: HashMap<RoomName, Meeting>,
     infos: HashMap<RoomName, MeetingInfo>,
@@ -223,7 +221,7 @@ impl Sfu {
             probes: probe::Probes::default(),
             turn: None,
             local_candidates,
-            last_keyframe_request: HashMap::new(),
+            keyframe_requests: keyframes::KeyframeRequests::default(),
             conferences: HashMap::new(),
             meetings: HashMap::new(),
             infos,
@@ -283,6 +281,7 @@ impl Sfu {
             .chain(self.next_presence_check(now))
             .chain(self.next_media_setup_check())
             .chain(self.next_probe_timeout())
+            .chain(self.keyframe_requests.next_due())
             .min()
             .unwrap_or(now + IDLE_WAKEUP)
             .min(now + IDLE_WAKEUP)
@@ -422,6 +421,10 @@ impl Sfu {
         self.drive(now, gone);
         self.probe_timeouts(now);
         let mut due = Vec::new();
+        for key in self.keyframe_requests.due(now) {
+            self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+            due.push(key.origin);
+        }
         for (id, peer) in self.members.peers_mut() {
             if peer.next_timeout <= now {
                 let rtc = &mut peer.rtc;
@@ -558,7 +561,7 @@ impl Sfu {
                 }
             }
             for key in left.tracks_removed {
-                self.last_keyframe_request.remove(&key);
+                self.keyframe_requests.forget(&key);
             }
             if left.room_closed {
                 // Chat, hands and speaking times end with the room.

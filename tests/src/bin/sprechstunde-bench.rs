@@ -24,6 +24,8 @@ struct Options {
     dist: PathBuf,
     out: PathBuf,
     quick: bool,
+    /// One section only (`--only join`), printed and not written to the file.
+    only: Option<String>,
 }
 
 fn options() -> Result<Options> {
@@ -32,12 +34,14 @@ fn options() -> Result<Options> {
     let mut dist = None;
     let mut out = None;
     let mut quick = false;
+    let mut only = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--relay" => relay = args.next().map(PathBuf::from),
             "--dist" => dist = args.next().map(PathBuf::from),
             "--out" => out = args.next().map(PathBuf::from),
             "--quick" => quick = true,
+            "--only" => only = args.next(),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -46,6 +50,7 @@ fn options() -> Result<Options> {
         dist: dist.context("--dist DIR")?,
         out: out.context("--out FILE")?,
         quick,
+        only,
     })
 }
 
@@ -261,16 +266,16 @@ async fn churn(relay: &Relay, joins: usize, report: &mut String) -> Result<()> {
 const JOIN_PROGRESS: &str = r#"
 const done = arguments[arguments.length - 1];
 (async () => {
-  let frames = 0, connected = false;
+  let frames = 0, bytes = 0, connected = false;
   // The newest peer connection is the call's (the pre-join check's came before).
   const pc = (window.__testPeerConnections || []).filter(p => p.connectionState !== 'closed').pop();
   if (pc) {
     if (pc.connectionState === 'connected') connected = true;
     const report = await pc.getStats();
-    report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
+    report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') { frames += r.framesDecoded || 0; bytes += r.bytesReceived || 0; } });
   }
-  return { room: !!document.querySelector('main.room'), connected, frames };
-})().then(done, () => done({ room: false, connected: false, frames: 0 }));
+  return { room: !!document.querySelector('main.room'), connected, bytes, frames };
+})().then(done, () => done({ room: false, connected: false, bytes: 0, frames: 0 }));
 "#;
 
 struct JoinTiming {
@@ -278,6 +283,7 @@ struct JoinTiming {
     app_ready: f64,
     signaling: f64,
     media_connected: f64,
+    first_video_bytes: f64,
     first_frame: f64,
 }
 
@@ -305,7 +311,7 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
     let button = browser.button("Beitreten").await?;
     let clicked = Instant::now();
     button.click().await?;
-    let (mut signaling, mut connected) = (None, None);
+    let (mut signaling, mut connected, mut video_bytes) = (None, None, None);
     let first_frame = loop {
         let state: Value = browser.client.execute_async(JOIN_PROGRESS, vec![]).await?;
         let now = ms(clicked.elapsed());
@@ -314,6 +320,9 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
         }
         if state["connected"] == Value::Bool(true) {
             connected.get_or_insert(now);
+        }
+        if state["bytes"].as_u64().unwrap_or(0) > 0 {
+            video_bytes.get_or_insert(now);
         }
         if state["frames"].as_u64().unwrap_or(0) > 0 {
             break now;
@@ -329,6 +338,7 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
         app_ready,
         signaling: signaling.unwrap_or(first_frame),
         media_connected: connected.unwrap_or(first_frame),
+        first_video_bytes: video_bytes.unwrap_or(first_frame),
         first_frame,
     })
 }
@@ -365,6 +375,9 @@ async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<(
         }),
         row("click → media connected (ICE + DTLS)", |t| {
             t.media_connected
+        }),
+        row("click → first video bytes received", |t| {
+            t.first_video_bytes
         }),
         row("**click → first remote frame decoded**", |t| {
             t.first_frame
@@ -469,16 +482,34 @@ async fn main() -> Result<()> {
         time_now(),
         machine()
     )?;
-    footprint(&options, if options.quick { 3 } else { 5 }, &mut report)?;
-    client_payload(&options, &mut report)?;
+    let wants = |section: &str| options.only.as_deref().is_none_or(|only| only == section);
+    let quick = options.quick;
+    if wants("footprint") {
+        footprint(&options, if quick { 3 } else { 5 }, &mut report)?;
+    }
+    if wants("payload") {
+        client_payload(&options, &mut report)?;
+    }
     let relay = Relay::start()?;
-    join_time(&relay, if options.quick { 3 } else { 10 }, &mut report).await?;
-    blur_speed(&relay, if options.quick { 10 } else { 30 }, &mut report).await?;
-    churn(&relay, if options.quick { 100 } else { 500 }, &mut report).await?;
+    if wants("join") {
+        join_time(&relay, if quick { 3 } else { 10 }, &mut report).await?;
+    }
+    if wants("blur") {
+        blur_speed(&relay, if quick { 10 } else { 30 }, &mut report).await?;
+    }
+    if wants("churn") {
+        churn(&relay, if quick { 100 } else { 500 }, &mut report).await?;
+    }
     drop(relay);
-    media_path(if options.quick { 1 } else { 3 }, &mut report).await?;
-    sfu_under_load(&options, &mut report).await?;
-    std::fs::write(&options.out, merge(&options.out, &report))?;
+    if wants("media") {
+        media_path(if quick { 1 } else { 3 }, &mut report).await?;
+    }
+    if wants("load") {
+        sfu_under_load(&options, &mut report).await?;
+    }
+    if options.only.is_none() {
+        std::fs::write(&options.out, merge(&options.out, &report))?;
+    }
     println!("{report}");
     Ok(())
 }

@@ -10,7 +10,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output as RtcOutput};
 use tracing::debug;
 
-use super::{meeting_of, Departure, Output, Sfu, KEYFRAME_COALESCE};
+use super::{meeting_of, Departure, Output, Sfu};
 use crate::metrics;
 use crate::sfu::peer::isolated;
 use crate::sfu::rooms::{TrackKey, TrackKind};
@@ -174,6 +174,9 @@ impl Sfu {
                     mid: data.mid,
                 };
                 let kind = self.rooms.track_kind(&key);
+                if kind.is_some_and(TrackKind::is_video) {
+                    self.keyframe_requests.frame(&key, data.is_keyframe());
+                }
                 if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
                     self.request_keyframe(now, key, KeyframeRequestKind::Fir);
                     work.push(id);
@@ -246,6 +249,21 @@ impl Sfu {
                     peer.ice_lost_since = None;
                 }
             }
+            Event::Connected => {
+                // DTLS is up: only now can video reach this participant. A keyframe asked for
+                // when its lines were agreed may have gone out before and been lost; without
+                // a new one its first picture waits for the browser's own request.
+                let tracks = self
+                    .members
+                    .peer(id)
+                    .map(|p| p.open_video_tracks())
+                    .unwrap_or_default();
+                for key in tracks {
+                    self.keyframe_requests.ask_afresh(&key);
+                    self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+                    work.push(key.origin);
+                }
+            }
             Event::Closed => {
                 if let Some(peer) = self.members.peer_mut(id) {
                     peer.rtc.disconnect();
@@ -261,10 +279,8 @@ impl Sfu {
         key: TrackKey<Mid>,
         kind: KeyframeRequestKind,
     ) {
-        if let Some(last) = self.last_keyframe_request.get(&key) {
-            if now.saturating_duration_since(*last) < KEYFRAME_COALESCE {
-                return;
-            }
+        if !self.keyframe_requests.may_ask(&key, now) {
+            return;
         }
         let Some(mut writer) = self
             .members
@@ -274,7 +290,7 @@ impl Sfu {
             return;
         };
         if writer.request_keyframe(None, kind).is_ok() {
-            self.last_keyframe_request.insert(key, now);
+            self.keyframe_requests.asked(key, now);
             metrics::add(&self.metrics.keyframe_requests_sent, 1);
         }
     }
