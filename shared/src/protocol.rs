@@ -354,6 +354,28 @@ pub struct Participant {
     /// sent only when set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interpreter: bool,
+    /// How their media connection to the relay is, as the relay measures it; sent only when
+    /// not good.
+    #[serde(default, skip_serializing_if = "ConnectionQuality::is_good")]
+    pub connection: ConnectionQuality,
+}
+
+/// A participant's media connection as the relay measures it (loss both ways, round trip).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionQuality {
+    #[default]
+    Good,
+    /// Picture and sound may stutter.
+    Weak,
+    /// Hardly anything gets through.
+    Bad,
+}
+
+impl ConnectionQuality {
+    pub fn is_good(&self) -> bool {
+        *self == ConnectionQuality::Good
+    }
 }
 
 /// A chat message as the relay delivers it: sender, receiver and time are set by the relay.

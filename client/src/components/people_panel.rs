@@ -1,6 +1,6 @@
 //! Who is in the room, with microphone, camera and hand; raised hands in the order raised.
 
-use sprechstunde_shared::{ModerationAction, Participant, ParticipantId};
+use sprechstunde_shared::{ConnectionQuality, ModerationAction, Participant, ParticipantId};
 use yew::prelude::*;
 
 use crate::app::use_lang;
@@ -104,6 +104,11 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                             <span class="person"><bdi>{ name }</bdi></span>
                             if p.host { <span class="badge host-badge">{ t(lang, Key::HostBadge) }</span> }
                             if p.interpreter { <span class="badge interpreter-badge">{ t(lang, Key::InterpreterBadge) }</span> }
+                            if !p.connection.is_good() {
+                                <span class="badge connection" data-quality={crate::components::video_tile::quality_code(p.connection)}>
+                                    { t(lang, if p.connection == ConnectionQuality::Bad { Key::ConnectionBad } else { Key::ConnectionWeak }) }
+                                </span>
+                            }
                             if let Some(email) = props.contacts.get(&p.id) {
                                 <span class="email" data-email="true">{ email.clone() }</span>
                             }

@@ -1,7 +1,7 @@
 //! One video on the stage: a person's camera (or a placeholder with their name) or a shared
 //! screen, with their state and the buttons to pin it or show it full screen.
 
-use sprechstunde_shared::{ParticipantId, TrackSource};
+use sprechstunde_shared::{ConnectionQuality, ParticipantId, TrackSource};
 use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
@@ -49,6 +49,27 @@ pub struct VideoTileProps {
     /// Another camera to switch to (a phone's front and back): offers the button.
     #[prop_or_default]
     pub on_switch_camera: Option<Callback<()>>,
+    /// Their media connection as the relay measures it: a badge when not good.
+    #[prop_or_default]
+    pub connection: ConnectionQuality,
+}
+
+/// A stable name for the page (`data-quality`) and for tests.
+pub fn quality_code(quality: ConnectionQuality) -> &'static str {
+    match quality {
+        ConnectionQuality::Good => "good",
+        ConnectionQuality::Weak => "weak",
+        ConnectionQuality::Bad => "bad",
+    }
+}
+
+/// The badge's short text and the explanation a tap shows.
+fn connection_texts(quality: ConnectionQuality) -> Option<(Key, Key)> {
+    match quality {
+        ConnectionQuality::Good => None,
+        ConnectionQuality::Weak => Some((Key::ConnectionWeak, Key::ConnectionWeakHelp)),
+        ConnectionQuality::Bad => Some((Key::ConnectionBad, Key::ConnectionBadHelp)),
+    }
 }
 
 fn call_method(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
@@ -77,6 +98,11 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
     let video = use_node_ref();
     let figure = use_node_ref();
     let show_video = props.stream.is_some() && !props.camera_off;
+    let explaining = use_state(|| false);
+    let toggle_explanation = {
+        let explaining = explaining.clone();
+        Callback::from(move |_: MouseEvent| explaining.set(!*explaining))
+    };
     // The browser refused to start playback without a tap (Safari on iPhones when the page
     // captures nothing, autoplay policies): a button starts it.
     let refused = use_state(|| false);
@@ -186,6 +212,12 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                         <span class="visually-hidden">{ t(lang, Key::HandRaised) }</span>
                     </span>
                 }
+                if let Some((short, _)) = connection_texts(props.connection) {
+                    <button type="button" class="badge connection" data-quality={quality_code(props.connection)}
+                        aria-expanded={explaining.to_string()} onclick={toggle_explanation}>
+                        <span aria-hidden="true">{ "📶 " }</span>{ t(lang, short) }
+                    </button>
+                }
                 if props.muted {
                     <span class="badge muted" title={t(lang, Key::MicOff)}>
                         <span aria-hidden="true">{ "🔇" }</span>
@@ -195,6 +227,9 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                 // Names in any script read right in either direction.
                 <bdi>{ props.label.clone() }</bdi>
             </figcaption>
+            if let (true, Some((_, help))) = (*explaining, connection_texts(props.connection)) {
+                <p class="connection-help" role="status">{ t(lang, help) }</p>
+            }
             if let (true, Some(on_switch)) = (show_video, props.on_switch_camera.clone()) {
                 <button type="button" class="switch-camera" id="switch-camera" title={t(lang, Key::SwitchCamera)}
                     onclick={Callback::from(move |_: MouseEvent| on_switch.emit(()))}>

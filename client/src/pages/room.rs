@@ -277,6 +277,7 @@ pub fn room_page(props: &RoomProps) -> Html {
         hand: state.own.as_ref().and_then(|p| p.hand),
         host: state.host,
         interpreter: state.own.as_ref().is_some_and(|p| p.interpreter),
+        connection: state.own.as_ref().map(|p| p.connection).unwrap_or_default(),
     };
     let own_label = format!("{} ({})", choice.name, t(lang, Key::You));
     let hand_raised = own.hand.is_some();

@@ -4,6 +4,7 @@ pub mod client_sdp;
 pub mod engine;
 pub mod io;
 pub mod lines;
+pub mod link_quality;
 pub mod lobby;
 pub mod meeting;
 pub mod peer;

@@ -54,6 +54,8 @@ pub struct Peer {
     pub sending: sprechstunde_shared::MediaState,
     /// The media path has been up at least once.
     pub media_connected: bool,
+    /// How its connection is, as last told to the room.
+    pub link: super::link_quality::LinkQuality,
     /// When the participant entered the room (and this connection began).
     pub entered: Instant,
     /// When a datagram last came from this participant (media, RTCP or ICE consent checks).
@@ -108,6 +110,8 @@ impl Peer {
             // 1.2 MB per stream and most of a participant's memory; 256 is 1.4 s of a camera,
             // more than libwebrtc's own sender keeps (about 1 s, or 3 round trips).
             .set_send_buffer_video(VIDEO_RESEND_PACKETS)
+            // Loss and round trip each second, for the connection indicator.
+            .set_stats_interval(Some(super::link_quality::STATS_INTERVAL))
             // A fresh DTLS certificate per connection: nothing to commit or to leak.
             .build(now);
         for candidate in local_candidates {
@@ -123,6 +127,7 @@ impl Peer {
             video_resumed_at: None,
             sending: sprechstunde_shared::MediaState::default(),
             media_connected: false,
+            link: super::link_quality::LinkQuality::default(),
             entered: now,
             last_heard: now,
             ice_lost_since: None,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use sprechstunde_shared::{MediaState, Participant, ParticipantId, RoomName};
+use sprechstunde_shared::{ConnectionQuality, MediaState, Participant, ParticipantId, RoomName};
 
 /// A media line a participant publishes, identified by its origin and its mid there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,6 +130,7 @@ impl<M: Copy + Eq + Hash + Ord> Rooms<M> {
                 hand: None,
                 host: false,
                 interpreter: false,
+                connection: ConnectionQuality::Good,
             },
         );
         self.membership.insert(id, room_name.clone());
@@ -351,6 +352,7 @@ mod tests {
             hand: None,
             host: false,
             interpreter: false,
+            connection: ConnectionQuality::Good,
         }
     }
 

@@ -70,6 +70,7 @@ fn server_samples() -> Vec<ServerMessage> {
         hand: Some(1),
         host: true,
         interpreter: true,
+        connection: ConnectionQuality::Weak,
     };
     let chat = ChatMessage {
         id: 1,

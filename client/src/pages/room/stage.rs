@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sprechstunde_shared::{Participant, ParticipantId, TrackSource};
+use sprechstunde_shared::{ConnectionQuality, Participant, ParticipantId, TrackSource};
 use web_sys::MediaStream;
 use yew::prelude::*;
 
@@ -128,6 +128,7 @@ pub fn stage(props: &StageProps) -> Html {
                 muted={!screen && !p.media.mic}
                 hand={!screen && p.hand.is_some()}
                 interpreter={!screen && p.interpreter}
+                connection={if screen { ConnectionQuality::Good } else { p.connection }}
                 speaking={!screen && props.active_speaker == Some(p.id)}
                 pinned={props.pinned == Some(id)}
                 large={screen || main == Some(id)}

@@ -249,6 +249,22 @@ impl Sfu {
                     peer.ice_lost_since = None;
                 }
             }
+            Event::PeerStats(stats) => {
+                let quality = super::super::link_quality::classify(&stats);
+                let told = self
+                    .members
+                    .peer_mut(id)
+                    .and_then(|peer| peer.link.report(quality));
+                if let Some(quality) = told {
+                    debug!(participant = %id, ?quality, "connection quality");
+                    if let Some((participant, members)) = self
+                        .rooms
+                        .update_participant(id, |p| p.connection = quality)
+                    {
+                        self.tell_all(&members, ServerMessage::ParticipantUpdated { participant });
+                    }
+                }
+            }
             Event::Connected => {
                 // DTLS is up: only now can video reach this participant. A keyframe asked for
                 // when its lines were agreed may have gone out before and been lost; without
