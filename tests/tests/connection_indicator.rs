@@ -1,6 +1,6 @@
 //! Everyone sees how each participant's connection is: when a fifth of what the relay sends
 //! Ben is lost on his network, his tile says "Verbindung schlecht" to Anna and to himself, a
-//! tap explains it, and once his network is whole again the badge goes.
+//! tap explains it (passing axe), and once his network is whole again the badge goes.
 
 use std::time::Duration;
 
