@@ -77,8 +77,21 @@ fn show_path(path: &str) {
     }
 }
 
+#[derive(Properties)]
+pub struct AppProps {
+    /// The desk, in the desk's build only.
+    pub desk: Option<crate::ExtraPage>,
+}
+
+// Given once at start and never changed; function addresses are no identity to compare.
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.desk.is_some() == other.desk.is_some()
+    }
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
+pub fn app(props: &AppProps) -> Html {
     // main() has loaded the starting language; if that failed, German.
     let lang = use_state(|| {
         Some(language::initial())
@@ -182,8 +195,8 @@ pub fn app() -> Html {
         }
         Phase::Privacy => html! { <PrivacyPage /> },
         Phase::MyData => html! { <MyDataPage /> },
-        Phase::Desk => html! { <crate::pages::desk::DeskPage /> },
-        Phase::NotFound => html! {
+        Phase::Desk if props.desk.is_some() => props.desk.map(|desk| desk()).unwrap_or_default(),
+        Phase::Desk | Phase::NotFound => html! {
             <main class="page narrow">
                 <h1>{ t(*lang, Key::AppName) }</h1>
                 <p><a href="/">{ t(*lang, Key::BackToStart) }</a></p>

@@ -1,36 +1,5 @@
-//! Sprechstunde client: a Yew single-page app that talks to the relay over one WebSocket and
-//! one peer connection.
-
-mod announcements;
-mod app;
-mod appointment;
-mod browser_data;
-mod components;
-mod desk_api;
-mod i18n;
-mod language;
-mod media;
-mod pages;
-mod route;
-mod session;
-mod settings;
-mod signaling;
-mod state;
-mod transcript;
+//! The app a family or a counselor opens with a room link: everything but the desk.
 
 fn main() {
-    // Started: the "this browser is too old" text in index.html is not needed.
-    if let Some(fallback) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("boot-fallback"))
-    {
-        fallback.remove();
-    }
-    // A language other than German is loaded before the first page, so nobody sees German
-    // flash by; if it cannot be loaded, the app starts in German.
-    let lang = language::initial();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = language::load(lang).await;
-        yew::Renderer::<app::App>::new().render();
-    });
+    sprechstunde_client::start(None);
 }

@@ -125,15 +125,51 @@ pub fn externalize_inline_script(html: &str) -> Shell {
     }
 }
 
-pub fn shell() -> Option<&'static Shell> {
-    static SHELL: OnceLock<Option<Shell>> = OnceLock::new();
-    SHELL
-        .get_or_init(|| {
-            let index = Assets::get("index.html")?;
-            let html = crate::languages::announce(&String::from_utf8_lossy(&index.data));
-            Some(externalize_inline_script(&html))
-        })
-        .as_ref()
+/// The pages the app starts from: each its own build of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// What a room link, the start page and the privacy pages open.
+    App,
+    /// The counselors' desk; families never download its code.
+    Desk,
+}
+
+impl Page {
+    fn file(self) -> &'static str {
+        match self {
+            Page::App => "index.html",
+            Page::Desk => "desk.html",
+        }
+    }
+}
+
+fn shell_from(file: &str) -> Option<Shell> {
+    let page = Assets::get(file)?;
+    let html = crate::languages::announce(&String::from_utf8_lossy(&page.data));
+    Some(externalize_inline_script(&html))
+}
+
+/// `page` ready to serve; built once. A client built without the desk serves the app there.
+pub fn shell(page: Page) -> Option<&'static Shell> {
+    static APP: OnceLock<Option<Shell>> = OnceLock::new();
+    static DESK: OnceLock<Option<Shell>> = OnceLock::new();
+    match page {
+        Page::App => APP.get_or_init(|| shell_from(Page::App.file())).as_ref(),
+        Page::Desk => DESK
+            .get_or_init(|| shell_from(Page::Desk.file()))
+            .as_ref()
+            .or_else(|| shell(Page::App)),
+    }
+}
+
+/// The start-up script taken out of one of the pages, by its path.
+pub fn loader(path: &str) -> Option<&'static str> {
+    [Page::App, Page::Desk]
+        .into_iter()
+        .filter_map(shell)
+        .filter_map(|shell| shell.loader.as_ref())
+        .find(|(loader_path, _)| loader_path == path)
+        .map(|(_, body)| body.as_str())
 }
 
 #[cfg(test)]

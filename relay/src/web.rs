@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kiosk/{room}", get(app_page))
         .route("/datenschutz", get(app_page))
         .route("/meine-daten", get(app_page))
-        .route("/desk", get(app_page))
+        .route("/desk", get(desk_page))
         .merge(crate::desk::api::router())
         .route("/privacy-notice/{lang}", get(privacy_notice))
         .route("/ws", get(websocket))
@@ -118,8 +118,8 @@ async fn access_log(
     response
 }
 
-fn index() -> Response {
-    match assets::shell() {
+fn page(page: assets::Page) -> Response {
+    match assets::shell(page) {
         Some(shell) => (
             [(header::CACHE_CONTROL, "no-cache")],
             Html(shell.index_html.clone()),
@@ -130,7 +130,11 @@ fn index() -> Response {
 }
 
 async fn app_page() -> Response {
-    index()
+    page(assets::Page::App)
+}
+
+async fn desk_page() -> Response {
+    page(assets::Page::Desk)
 }
 
 /// The operator's privacy notice as plain text; the client renders it as text only.
@@ -283,10 +287,8 @@ async fn metrics(
 }
 
 async fn asset(uri: Uri, headers: HeaderMap) -> Response {
-    if let Some((loader_path, loader)) = assets::shell().and_then(|s| s.loader.as_ref()) {
-        if uri.path() == loader_path {
-            return immutable("text/javascript".to_string(), loader.clone().into_bytes());
-        }
+    if let Some(loader) = assets::loader(uri.path()) {
+        return immutable("text/javascript".to_string(), loader.as_bytes().to_vec());
     }
     let requested = uri.path().trim_start_matches('/');
     // A language file is asked for by its hashed name and found under its plain one.

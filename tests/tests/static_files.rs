@@ -1,6 +1,6 @@
 //! The relay serves the client's files precompressed (brotli or gzip, whichever the browser
 //! takes), byte for byte what `dist/` holds once unpacked; hashed names are cached forever,
-//! the vendored blur runtime is revalidated.
+//! the vendored blur runtime is revalidated. A room link starts an app without the desk.
 
 use std::io::Read;
 
@@ -91,5 +91,45 @@ fn files_come_precompressed_and_unpack_to_the_original() -> Result<()> {
             "{file}: the brotli ETag matched the gzip copy"
         );
     }
+    Ok(())
+}
+
+/// The wasm a page starts: named in the start-up script the relay took out of the page.
+fn wasm_of_page(relay: &Relay, page: &str) -> Result<Vec<u8>> {
+    let html = String::from_utf8(http::get(relay.http, page, "")?.body)?;
+    let loader = html
+        .split("src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|src| src.starts_with("/loader-"))
+        .with_context(|| format!("no start-up script in {page}"))?;
+    let script = String::from_utf8(http::get(relay.http, loader, "")?.body)?;
+    let end = script
+        .find("_bg.wasm")
+        .context("no wasm in the start-up script")?;
+    let start = script[..end].rfind('/').context("no wasm path")?;
+    let wasm = format!("{}_bg.wasm", &script[start..end]);
+    let reply = http::get(relay.http, &wasm, "")?;
+    ensure!(reply.status == 200, "{wasm}: {}", reply.status);
+    Ok(reply.body)
+}
+
+#[test]
+fn a_family_downloads_no_desk_code_and_the_desk_has_its_own() -> Result<()> {
+    let relay = Relay::start()?;
+    let holds_desk = |wasm: &[u8]| {
+        let needle = b"/desk/api/meetings";
+        wasm.windows(needle.len()).any(|w| w == needle)
+    };
+    let family = wasm_of_page(&relay, "/r/beratung")?;
+    let desk = wasm_of_page(&relay, "/desk")?;
+    ensure!(!holds_desk(&family), "the room link's app carries the desk");
+    ensure!(holds_desk(&desk), "the desk's build has no desk");
+    ensure!(
+        family.len() < desk.len(),
+        "the family's app ({} bytes) is not smaller than the desk's ({})",
+        family.len(),
+        desk.len()
+    );
     Ok(())
 }

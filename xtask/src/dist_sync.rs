@@ -33,6 +33,28 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Adds a second trunk build (`other`, whose page trunk names `index.html`) to `staging`: its
+/// page as `page`, and every file `staging` does not have yet (shared ones are the same).
+pub fn add_build(other: &Path, page: &str, staging: &Path) -> Result<()> {
+    for source in files_under(other)? {
+        let relative = source.strip_prefix(other)?;
+        let target = if relative == Path::new("index.html") {
+            staging.join(page)
+        } else {
+            staging.join(relative)
+        };
+        if target.exists() && relative != Path::new("index.html") {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&source, &target)
+            .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+    }
+    Ok(())
+}
+
 /// Make `dist` hold what `staging` holds (plus compressed copies), touching only what changed.
 pub fn sync(staging: &Path, dist: &Path) -> Result<Synced> {
     let mut synced = Synced::default();
@@ -71,6 +93,29 @@ pub fn sync(staging: &Path, dist: &Path) -> Result<Synced> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_build_adds_its_page_and_its_own_files_only() -> Result<()> {
+        let root = std::env::temp_dir().join(format!("xtask-add-{}", std::process::id()));
+        let (staging, desk) = (root.join("staging"), root.join("desk"));
+        std::fs::create_dir_all(staging.join("lang"))?;
+        std::fs::create_dir_all(desk.join("lang"))?;
+        std::fs::write(staging.join("index.html"), "family")?;
+        std::fs::write(staging.join("lang/tr.json"), "{}")?;
+        std::fs::write(desk.join("index.html"), "desk")?;
+        std::fs::write(desk.join("desk-1.wasm"), "wasm")?;
+        std::fs::write(desk.join("lang/tr.json"), "{}")?;
+        add_build(&desk, "desk.html", &staging)?;
+        assert_eq!(
+            std::fs::read_to_string(staging.join("index.html"))?,
+            "family"
+        );
+        assert_eq!(std::fs::read_to_string(staging.join("desk.html"))?, "desk");
+        assert!(staging.join("desk-1.wasm").exists());
+        assert_eq!(files_under(&staging)?.len(), 4);
+        std::fs::remove_dir_all(&root)?;
+        Ok(())
+    }
 
     #[test]
     fn only_what_changed_is_written_and_what_went_is_removed() -> Result<()> {

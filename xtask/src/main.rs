@@ -348,6 +348,8 @@ fn vendor_axe() -> Result<()> {
 
 /// trunk builds into this folder under the target directory; `dist/` gets what changed.
 const TRUNK_STAGING: &str = "trunk-dist";
+/// … and the desk's build into this one, before both go into `dist/`.
+const DESK_STAGING: &str = "trunk-dist-desk";
 
 fn build_client() -> Result<()> {
     vendor_blur()?;
@@ -358,6 +360,21 @@ fn build_client() -> Result<()> {
         "trunk",
         &["build", "--release", "--offline", "--dist", &staging_arg],
     )?;
+    step("building the counselors' desk (its own build: families never download it)");
+    let desk = target_dir()?.join(DESK_STAGING);
+    let desk_arg = desk.to_string_lossy().into_owned();
+    sh(
+        "trunk",
+        &[
+            "build",
+            "desk.html",
+            "--release",
+            "--offline",
+            "--dist",
+            &desk_arg,
+        ],
+    )?;
+    dist_sync::add_build(&desk, "desk.html", &staging)?;
     step("updating dist/ (changed files only, with brotli 11 and gzip 9 copies)");
     let synced = dist_sync::sync(&staging, &root().join("dist"))?;
     eprintln!(

@@ -147,8 +147,16 @@ fn payload_table(files: &[&payload::FileSize], report: &mut String) -> Result<()
 
 fn client_payload(options: &Options, report: &mut String) -> Result<()> {
     let files = payload::sizes(&options.dist)?;
-    let (blur, app): (Vec<&payload::FileSize>, Vec<&payload::FileSize>) =
+    let (blur, rest): (Vec<&payload::FileSize>, Vec<&payload::FileSize>) =
         files.iter().partition(|f| f.name.starts_with(BLUR_RUNTIME));
+    // The desk's own build, and languages other than German: fetched only when used.
+    let (desk, rest): (Vec<&payload::FileSize>, Vec<&payload::FileSize>) = rest
+        .into_iter()
+        .partition(|f| f.name == "desk.html" || f.name.starts_with("sprechstunde-desk-"));
+    let app: Vec<&payload::FileSize> = rest
+        .into_iter()
+        .filter(|f| !f.name.starts_with("lang/"))
+        .collect();
     writeln!(report, "## Client payload (`dist/`)\n")?;
     writeln!(report, "What every participant downloads to join:\n")?;
     payload_table(&app, report)?;
@@ -161,6 +169,11 @@ fn client_payload(options: &Options, report: &mut String) -> Result<()> {
         "Background blur (MediaPipe selfie segmentation), downloaded only when someone switches blur on:\n"
     )?;
     payload_table(&blur, report)?;
+    writeln!(
+        report,
+        "The counselors' desk (`/desk`), a build of its own that only staff download (the style sheet and languages are shared):\n"
+    )?;
+    payload_table(&desk, report)?;
     Ok(())
 }
 
