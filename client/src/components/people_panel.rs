@@ -1,9 +1,10 @@
 //! Who is in the room, with microphone, camera and hand; raised hands in the order raised.
 
-use sprechstunde_shared::{ConnectionQuality, ModerationAction, Participant, ParticipantId};
+use sprechstunde_shared::{ModerationAction, Participant, ParticipantId};
 use yew::prelude::*;
 
 use crate::app::use_lang;
+use crate::components::video_tile;
 use crate::i18n::{t, Key};
 
 #[derive(Properties, PartialEq)]
@@ -104,9 +105,9 @@ pub fn people_panel(props: &PeoplePanelProps) -> Html {
                             <span class="person"><bdi>{ name }</bdi></span>
                             if p.host { <span class="badge host-badge">{ t(lang, Key::HostBadge) }</span> }
                             if p.interpreter { <span class="badge interpreter-badge">{ t(lang, Key::InterpreterBadge) }</span> }
-                            if !p.connection.is_good() {
-                                <span class="badge connection" data-quality={crate::components::video_tile::quality_code(p.connection)}>
-                                    { t(lang, if p.connection == ConnectionQuality::Bad { Key::ConnectionBad } else { Key::ConnectionWeak }) }
+                            if let Some((short, _)) = video_tile::connection_texts(p.connection) {
+                                <span class="badge connection" data-quality={video_tile::quality_code(p.connection)}>
+                                    { t(lang, short) }
                                 </span>
                             }
                             if let Some(email) = props.contacts.get(&p.id) {

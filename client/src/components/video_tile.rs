@@ -64,7 +64,7 @@ pub fn quality_code(quality: ConnectionQuality) -> &'static str {
 }
 
 /// The badge's short text and the explanation a tap shows.
-fn connection_texts(quality: ConnectionQuality) -> Option<(Key, Key)> {
+pub fn connection_texts(quality: ConnectionQuality) -> Option<(Key, Key)> {
     match quality {
         ConnectionQuality::Good => None,
         ConnectionQuality::Weak => Some((Key::ConnectionWeak, Key::ConnectionWeakHelp)),
