@@ -59,6 +59,11 @@ async fn a_lossy_link_shows_on_the_tile_for_everyone_and_goes_when_it_heals() ->
             .is_some_and(|h| h.contains("Bild und Ton kommen kaum an")),
         "the explanation: {help}"
     );
+    anna.screenshot_if_asked("connection-badge-explained")
+        .await?;
+    // Badge and explanation are readable (contrast) and named, as the rest of the room.
+    let violations = anna.serious_accessibility_violations().await?;
+    ensure!(violations.is_empty(), "axe: {violations:?}");
 
     call.ben_host.heal()?;
     anna.until_true(

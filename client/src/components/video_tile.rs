@@ -215,7 +215,7 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                 if let Some((short, _)) = connection_texts(props.connection) {
                     <button type="button" class="badge connection" data-quality={quality_code(props.connection)}
                         aria-expanded={explaining.to_string()} onclick={toggle_explanation}>
-                        <span aria-hidden="true">{ "📶 " }</span>{ t(lang, short) }
+                        { t(lang, short) }
                     </button>
                 }
                 if props.muted {
