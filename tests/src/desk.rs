@@ -64,3 +64,24 @@ pub async fn make_links(browser: &Browser, in_minutes: i64) -> Result<String> {
         .map(str::to_string)
         .context("no invitation link")
 }
+
+/// The counselor's own link among the links just made.
+pub async fn host_link(browser: &Browser) -> Result<String> {
+    browser
+        .eval("return document.getElementById('meeting-host-link').value;")
+        .await?
+        .as_str()
+        .map(str::to_string)
+        .context("no host link")
+}
+
+/// Waits until the room's heading is the meeting's `topic`.
+pub async fn until_topic_heading(browser: &Browser, topic: &str, timeout: Duration) -> Result<()> {
+    browser
+        .until_true(
+            "the topic as the room's heading",
+            timeout,
+            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
+        )
+        .await
+}

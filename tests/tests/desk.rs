@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::browser::Driver;
-use sprechstunde_tests::desk::{make_links, password_in, sign_in_at_the_desk};
+use sprechstunde_tests::desk::{
+    host_link, make_links, password_in, sign_in_at_the_desk, until_topic_heading,
+};
 use sprechstunde_tests::http::{self, Reply};
 use sprechstunde_tests::relay::Relay;
 
@@ -400,12 +402,7 @@ async fn a_meeting_made_with_topic_and_password_gets_them_and_its_invitation_can
         .await?;
     counselor.type_into("desk-meeting-password", secret).await?;
     let invitation = make_links(&counselor, 0).await?;
-    let host_link = counselor
-        .eval("return document.getElementById('meeting-host-link').value;")
-        .await?
-        .as_str()
-        .context("no host link")?
-        .to_string();
+    let host_link = host_link(&counselor).await?;
     ensure!(
         !invitation.contains("Sonnenblume") && !invitation.contains("topic"),
         "the invitation carries nothing of it: {invitation}"
@@ -436,13 +433,7 @@ async fn a_meeting_made_with_topic_and_password_gets_them_and_its_invitation_can
     counselor.goto("about:blank").await?;
     counselor.open_prejoin(&host_link, "Frau Berger").await?;
     counselor.press_join().await?;
-    counselor
-        .until_true(
-            "the topic as the room's heading",
-            Duration::from_secs(10),
-            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
-        )
-        .await?;
+    until_topic_heading(&counselor, topic, Duration::from_secs(10)).await?;
     early
         .until_true(
             "the waiting family seeing the topic",

@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::{ensure, Result};
 use fantoccini::Locator;
 use sprechstunde_tests::browser::Browser;
-use sprechstunde_tests::desk::{make_links, password_in, sign_in_at_the_desk};
+use sprechstunde_tests::desk::{
+    host_link, make_links, password_in, sign_in_at_the_desk, until_topic_heading,
+};
 use sprechstunde_tests::netns::RELAY_IP;
 use sprechstunde_tests::two_hosts::{TwoHosts, MEDIA_TIMEOUT, ROOM};
 
@@ -145,30 +147,15 @@ async fn the_desk_in_firefox_makes_an_appointment_its_counselor_runs() -> Result
         .eval("const s = document.querySelector('#meeting-qr svg'); const r = s && s.getBoundingClientRect(); return !!r && r.width > 100 && r.height > 100;")
         .await?;
     ensure!(drawn == true, "no QR code drawn in Firefox");
-    let host_link = counselor
-        .eval("return document.getElementById('meeting-host-link').value;")
-        .await?;
-    let host_link = host_link.as_str().unwrap_or_default().to_string();
+    let host_link = host_link(counselor).await?;
 
     // Her link sets the topic; the family (Chromium) comes in with the invitation, no knocking.
     counselor.open_prejoin(&host_link, "Herr Kaya").await?;
     counselor.press_join().await?;
-    counselor
-        .until_true(
-            "the topic as the room's heading",
-            Duration::from_secs(10),
-            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
-        )
-        .await?;
+    until_topic_heading(counselor, topic, Duration::from_secs(10)).await?;
     family.open_prejoin(&invitation, "Familie Aydin").await?;
     family.press_join().await?;
-    family
-        .until_true(
-            "the family to see the topic",
-            MEDIA_TIMEOUT,
-            &format!("const h = document.getElementById('room-topic-heading'); return !!h && h.textContent === {topic:?};"),
-        )
-        .await?;
+    until_topic_heading(family, topic, MEDIA_TIMEOUT).await?;
     family
         .until_stats(
             "the family to see and hear the counselor",
