@@ -3,7 +3,7 @@
 //! [`SessionEvent`]s.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures_channel::mpsc;
 use futures_util::StreamExt;
@@ -37,6 +37,8 @@ const RESTART_SPREAD_MS: f64 = 5_000.0;
 const CONNECT_TIMEOUT_MS: f64 = 5_000.0;
 /// Asks for another ICE restart at most this often while the media path is down.
 const ICE_RESTART_EVERY_MS: f64 = 4_000.0;
+/// How often the media path is read again while connected.
+const MEDIA_PATH_EVERY_MS: u32 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -172,6 +174,8 @@ struct Links {
     /// Set while a new connection is being opened: since when.
     connecting_since: Option<f64>,
     last_ice_restart: f64,
+    /// Counts media path watchers; an older one stops.
+    path_watch: u64,
     leaving: bool,
 }
 
@@ -480,6 +484,42 @@ fn set_up_meeting(links: &RefCell<Links>, state: &MeetingSettings) {
     }
 }
 
+/// Which path media takes (UDP, TCP to the web port, a TURN server), for the status line,
+/// read while the connection is up: right after "connected" the browser may not have
+/// chosen its candidate pair yet, and the path can change later (an ICE restart).
+async fn watch_media_path(links: Weak<RefCell<Links>>, events: Callback<SessionEvent>) {
+    let Some(watch) = links.upgrade().map(|l| {
+        let mut state = l.borrow_mut();
+        state.path_watch += 1;
+        state.path_watch
+    }) else {
+        return;
+    };
+    let mut told = None;
+    loop {
+        let Some(peer) = links.upgrade().and_then(|l| {
+            let state = l.borrow();
+            (state.path_watch == watch)
+                .then(|| state.peer.clone())
+                .flatten()
+        }) else {
+            return;
+        };
+        if peer.state() != RtcPeerConnectionState::Connected {
+            return;
+        }
+        let transport = peer.transport().await;
+        if transport.is_some() && transport != told {
+            told = transport;
+            if let Some(transport) = transport {
+                events.emit(SessionEvent::MediaTransport(transport));
+            }
+        }
+        drop(peer);
+        gloo_timers::future::TimeoutFuture::new(MEDIA_PATH_EVERY_MS).await;
+    }
+}
+
 /// In the room (also after being admitted): a fresh media connection, and its offer.
 async fn welcomed(
     welcome: SessionEvent,
@@ -529,19 +569,10 @@ async fn welcomed(
                     }
                 }
                 if state == RtcPeerConnectionState::Connected {
-                    // Which path it took (UDP, or TCP to the web port), for the status line.
-                    let peer = restart_links
-                        .upgrade()
-                        .and_then(|l| l.borrow().peer.clone());
-                    let events = events.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        if let Some(transport) = match peer {
-                            Some(peer) => peer.transport().await,
-                            None => None,
-                        } {
-                            events.emit(SessionEvent::MediaTransport(transport));
-                        }
-                    });
+                    wasm_bindgen_futures::spawn_local(watch_media_path(
+                        restart_links.clone(),
+                        events.clone(),
+                    ));
                 }
                 events.emit(SessionEvent::MediaState(state));
             }
