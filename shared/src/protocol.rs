@@ -119,8 +119,8 @@ pub enum ClientMessage {
     },
     /// Raise or lower one's own hand.
     SetHand { raised: bool },
-    /// Receive others' video (`true`) or audio only.
-    ReceiveVideo { enabled: bool },
+    /// How much of others' video to receive.
+    ReceiveQuality { quality: ReceiveQuality },
     /// Host: the meeting's topic and description (`None` clears).
     SetRoomInfo {
         topic: Option<String>,
@@ -359,6 +359,43 @@ pub struct Participant {
     #[serde(default, skip_serializing_if = "ConnectionQuality::is_good")]
     pub connection: ConnectionQuality,
 }
+
+/// What a participant receives of others' cameras.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiveQuality {
+    /// The best layer the link carries.
+    #[default]
+    Auto,
+    /// The smallest layer only, to save data.
+    Low,
+    /// No video at all.
+    AudioOnly,
+}
+
+impl ReceiveQuality {
+    pub const ALL: [ReceiveQuality; 3] = [
+        ReceiveQuality::Auto,
+        ReceiveQuality::Low,
+        ReceiveQuality::AudioOnly,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReceiveQuality::Auto => "auto",
+            ReceiveQuality::Low => "low",
+            ReceiveQuality::AudioOnly => "audio_only",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ReceiveQuality> {
+        ReceiveQuality::ALL.into_iter().find(|q| q.code() == code)
+    }
+}
+
+/// The simulcast layers a camera is sent in, by `rid`, smallest first: about 180, 360 and 720
+/// lines.
+pub const SIMULCAST_RIDS: [&str; 3] = ["l", "m", "h"];
 
 /// A participant's media connection as the relay measures it (loss both ways, round trip).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

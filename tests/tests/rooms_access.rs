@@ -173,7 +173,9 @@ async fn a_waiting_guest_gets_nothing_of_the_room_until_admitted() -> Result<()>
         },
         ClientMessage::SetMedia(MediaState::default()),
         ClientMessage::SetHand { raised: true },
-        ClientMessage::ReceiveVideo { enabled: true },
+        ClientMessage::ReceiveQuality {
+            quality: sprechstunde_shared::ReceiveQuality::Auto,
+        },
         ClientMessage::Candidate {
             candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".into(),
         },

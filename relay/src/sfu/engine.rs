@@ -114,9 +114,9 @@ pub enum Command {
         id: ParticipantId,
         raised: bool,
     },
-    ReceiveVideo {
+    ReceiveQuality {
         id: ParticipantId,
-        enabled: bool,
+        quality: sprechstunde_shared::ReceiveQuality,
     },
     Offer {
         id: ParticipantId,
@@ -176,6 +176,8 @@ pub struct Sfu {
     by_source: HashMap<SocketAddr, ParticipantId>,
     local_candidates: Vec<Candidate>,
     keyframe_requests: keyframes::KeyframeRequests,
+    /// The layers senders send of their simulcast cameras.
+    sent_layers: crate::sfu::simulcast::SentLayers,
     conferences: HashMap<RoomName, Conference>,
     meetings: HashMap<RoomName, Meeting>,
     infos: HashMap<RoomName, MeetingInfo>,
@@ -222,6 +224,7 @@ impl Sfu {
             turn: None,
             local_candidates,
             keyframe_requests: keyframes::KeyframeRequests::default(),
+            sent_layers: crate::sfu::simulcast::SentLayers::default(),
             conferences: HashMap::new(),
             meetings: HashMap::new(),
             infos,
@@ -339,12 +342,13 @@ impl Sfu {
                 time_ms,
             } => self.chat(id, text, to, time_ms),
             Command::SetHand { id, raised } => self.set_hand(id, raised),
-            Command::ReceiveVideo { id, enabled } => {
+            Command::ReceiveQuality { id, quality } => {
                 let Some(peer) = self.members.peer_mut(id) else {
                     return self.not_in_call(id);
                 };
-                let resumed = enabled && !peer.receive_video;
-                peer.receive_video = enabled;
+                let audio_only = sprechstunde_shared::ReceiveQuality::AudioOnly;
+                let resumed = quality != audio_only && peer.receive == audio_only;
+                peer.receive = quality;
                 // Toggling fast must not make every sender send keyframes again and again:
                 // within the gap, the receiving browser asks for what it cannot decode.
                 let may_ask = peer.video_resumed_at.is_none_or(|at| {
@@ -421,9 +425,9 @@ impl Sfu {
         self.drive(now, gone);
         self.probe_timeouts(now);
         let mut due = Vec::new();
-        for key in self.keyframe_requests.due(now) {
-            self.request_keyframe(now, key, KeyframeRequestKind::Pli);
-            due.push(key.origin);
+        for layer in self.keyframe_requests.due(now) {
+            self.request_layer_keyframe(now, layer, KeyframeRequestKind::Pli);
+            due.push(layer.track.origin);
         }
         for (id, peer) in self.members.peers_mut() {
             if peer.next_timeout <= now {
@@ -562,6 +566,10 @@ impl Sfu {
             }
             for key in left.tracks_removed {
                 self.keyframe_requests.forget(&key);
+                self.sent_layers.forget(&key);
+                for (_, peer) in self.members.peers_mut() {
+                    peer.layers.forget(&key);
+                }
             }
             if left.room_closed {
                 // Chat, hands and speaking times end with the room.

@@ -9,6 +9,7 @@ pub mod lobby;
 pub mod meeting;
 pub mod peer;
 pub mod rooms;
+pub mod simulcast;
 pub mod speaking;
 pub mod tcp_media;
 #[cfg(test)]

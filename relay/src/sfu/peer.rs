@@ -46,8 +46,10 @@ pub struct Peer {
     /// The lines of others' media this participant receives.
     lines: Lines<Mid>,
     pub next_timeout: Instant,
-    /// False when the participant chose "audio only": no video is forwarded to them.
-    pub receive_video: bool,
+    /// What the participant chose to receive of others' video.
+    pub receive: sprechstunde_shared::ReceiveQuality,
+    /// Which layer of each simulcast track it gets.
+    pub layers: super::simulcast::LayerChoices,
     /// When keyframes were last asked for because this participant switched video on.
     pub video_resumed_at: Option<Instant>,
     /// What this participant says it sends; what is off is not forwarded.
@@ -123,7 +125,8 @@ impl Peer {
             pending: None,
             lines: Lines::default(),
             next_timeout: now,
-            receive_video: true,
+            receive: sprechstunde_shared::ReceiveQuality::Auto,
+            layers: super::simulcast::LayerChoices::default(),
             video_resumed_at: None,
             sending: sprechstunde_shared::MediaState::default(),
             media_connected: false,

@@ -178,9 +178,9 @@ impl Session {
                 id: self.id,
                 raised,
             },
-            ClientMessage::ReceiveVideo { enabled } => Command::ReceiveVideo {
+            ClientMessage::ReceiveQuality { quality } => Command::ReceiveQuality {
                 id: self.id,
-                enabled,
+                quality,
             },
             ClientMessage::SetRoomInfo { topic, description } => {
                 match MeetingInfo::cleaned(topic.as_deref(), description.as_deref()) {

@@ -47,7 +47,9 @@ fn client_samples() -> Vec<ClientMessage> {
             to: None,
         },
         ClientMessage::SetHand { raised: true },
-        ClientMessage::ReceiveVideo { enabled: false },
+        ClientMessage::ReceiveQuality {
+            quality: ReceiveQuality::Low,
+        },
         ClientMessage::Offer {
             sdp: "v=0\r\n".into(),
         },

@@ -6,9 +6,16 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use str0m::media::Mid;
+use str0m::media::{Mid, Rid};
 
 use crate::sfu::rooms::TrackKey;
+
+/// A track, and which of its simulcast layers (`None`: a track sent in one layer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LayerKey {
+    pub track: TrackKey<Mid>,
+    pub rid: Option<Rid>,
+}
 
 /// Requests for one track closer together than this are sent once.
 pub const COALESCE: Duration = Duration::from_millis(300);
@@ -26,21 +33,21 @@ struct Awaited {
 
 #[derive(Default)]
 pub struct KeyframeRequests {
-    /// When each track's sender was last asked.
-    last: HashMap<TrackKey<Mid>, Instant>,
-    /// Tracks whose keyframe has not come yet.
-    awaited: HashMap<TrackKey<Mid>, Awaited>,
+    /// When each layer's sender was last asked.
+    last: HashMap<LayerKey, Instant>,
+    /// Layers whose keyframe has not come yet.
+    awaited: HashMap<LayerKey, Awaited>,
 }
 
 impl KeyframeRequests {
     /// Whether a request for `key` now is not one too many.
-    pub fn may_ask(&self, key: &TrackKey<Mid>, now: Instant) -> bool {
+    pub fn may_ask(&self, key: &LayerKey, now: Instant) -> bool {
         self.last
             .get(key)
             .is_none_or(|last| now.saturating_duration_since(*last) >= COALESCE)
     }
 
-    pub fn asked(&mut self, key: TrackKey<Mid>, now: Instant) {
+    pub fn asked(&mut self, key: LayerKey, now: Instant) {
         self.last.insert(key, now);
         self.awaited.entry(key).or_insert(Awaited {
             first_asked: now,
@@ -49,7 +56,7 @@ impl KeyframeRequests {
     }
 
     /// A frame of `key` came: a keyframe ends the wait.
-    pub fn frame(&mut self, key: &TrackKey<Mid>, keyframe: bool) {
+    pub fn frame(&mut self, key: &LayerKey, keyframe: bool) {
         if self.awaited.is_empty() {
             return;
         }
@@ -61,18 +68,18 @@ impl KeyframeRequests {
     }
 
     /// Forgets a track that ended, so the next one may ask at once.
-    pub fn forget(&mut self, key: &TrackKey<Mid>) {
-        self.last.remove(key);
-        self.awaited.remove(key);
+    pub fn forget(&mut self, track: &TrackKey<Mid>) {
+        self.last.retain(|key, _| key.track != *track);
+        self.awaited.retain(|key, _| key.track != *track);
     }
 
-    /// Forgets when `key` was last asked: the next request goes out at once.
-    pub fn ask_afresh(&mut self, key: &TrackKey<Mid>) {
-        self.last.remove(key);
+    /// Forgets when `track`'s layers were last asked: the next request goes out at once.
+    pub fn ask_afresh(&mut self, track: &TrackKey<Mid>) {
+        self.last.retain(|key, _| key.track != *track);
     }
 
     /// Tracks to ask again now; those waited for too long are given up.
-    pub fn due(&mut self, now: Instant) -> Vec<TrackKey<Mid>> {
+    pub fn due(&mut self, now: Instant) -> Vec<LayerKey> {
         self.awaited
             .retain(|_, a| now.saturating_duration_since(a.first_asked) < GIVE_UP_AFTER);
         self.awaited
@@ -104,10 +111,13 @@ mod tests {
     use super::*;
     use sprechstunde_shared::ParticipantId;
 
-    fn key() -> TrackKey<Mid> {
-        TrackKey {
-            origin: ParticipantId(1),
-            mid: Mid::from("1"),
+    fn key() -> LayerKey {
+        LayerKey {
+            track: TrackKey {
+                origin: ParticipantId(1),
+                mid: Mid::from("1"),
+            },
+            rid: None,
         }
     }
 

@@ -5,16 +5,18 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use sprechstunde_shared::ParticipantId;
-use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output as RtcOutput};
 use tracing::debug;
 
+use super::keyframes::LayerKey;
 use super::{meeting_of, Departure, Output, Sfu};
 use crate::metrics;
 use crate::sfu::peer::isolated;
 use crate::sfu::rooms::{TrackKey, TrackKind};
-use sprechstunde_shared::ServerMessage;
+use crate::sfu::simulcast;
+use sprechstunde_shared::{ReceiveQuality, ServerMessage};
 
 impl Sfu {
     /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
@@ -160,6 +162,10 @@ impl Sfu {
                     debug!(participant = %id, mid = %added.mid, "extra media line not forwarded");
                     return;
                 };
+                if let Some(simulcast) = &added.simulcast {
+                    let rids = simulcast.recv.iter().chain(&simulcast.send);
+                    self.sent_layers.declare(key, rids.map(|layer| layer.rid));
+                }
                 for receiver in self.rooms.publish(key, kind) {
                     if let Some(peer) = self.members.peer_mut(receiver) {
                         peer.offer_track(key, kind);
@@ -174,11 +180,18 @@ impl Sfu {
                     mid: data.mid,
                 };
                 let kind = self.rooms.track_kind(&key);
+                let layer = LayerKey {
+                    track: key,
+                    rid: data.rid,
+                };
                 if kind.is_some_and(TrackKind::is_video) {
-                    self.keyframe_requests.frame(&key, data.is_keyframe());
+                    self.keyframe_requests.frame(&layer, data.is_keyframe());
+                    if let Some(rid) = data.rid {
+                        self.sent_layers.frame(key, rid, data.data.len(), now);
+                    }
                 }
                 if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
-                    self.request_keyframe(now, key, KeyframeRequestKind::Fir);
+                    self.request_layer_keyframe(now, layer, KeyframeRequestKind::Fir);
                     work.push(id);
                 }
                 if kind == Some(TrackKind::Audio) {
@@ -199,6 +212,11 @@ impl Sfu {
                 if !switched_on {
                     return;
                 }
+                let live = match data.rid {
+                    Some(_) => self.sent_layers.live(&key, now),
+                    None => Vec::new(),
+                };
+                let mut keyframes_wanted = Vec::new();
                 let Sfu {
                     rooms,
                     members,
@@ -206,33 +224,79 @@ impl Sfu {
                     ..
                 } = self;
                 for (receiver, out_mid) in rooms.forwards(&key) {
-                    let Some(writer) = members
+                    let Some(peer) = members
                         .peer_mut(*receiver)
-                        .filter(|p| p.receive_video || !is_video)
-                        .and_then(|p| p.rtc.writer(*out_mid))
+                        .filter(|p| p.receive != ReceiveQuality::AudioOnly || !is_video)
                     else {
+                        continue;
+                    };
+                    let (mut time, mut arrived) = (data.time, data.network_time);
+                    if let Some(rid) = data.rid {
+                        let target = simulcast::choose(peer.receive, &live, None);
+                        let choice = peer.layers.of(key);
+                        let was = choice.current();
+                        let forwarded = choice.forward(
+                            rid,
+                            data.is_keyframe(),
+                            data.time,
+                            data.network_time,
+                            target,
+                        );
+                        if was != choice.current() {
+                            debug!(%receiver, origin = %id, from = ?was, to = ?choice.current(), "layer switched");
+                        }
+                        if let Some(wanted) = target.filter(|t| choice.current() != Some(*t)) {
+                            keyframes_wanted.push(wanted);
+                        }
+                        match forwarded {
+                            Some(forward) => (time, arrived) = (forward.time, forward.arrived),
+                            None => continue,
+                        }
+                    }
+                    let Some(writer) = peer.rtc.writer(*out_mid) else {
                         continue;
                     };
                     let Some(pt) = writer.match_params(data.params) else {
                         continue;
                     };
                     let bytes = data.data.len() as u64;
-                    if writer
-                        .write(pt, data.network_time, data.time, data.data.clone())
-                        .is_ok()
-                    {
+                    if writer.write(pt, arrived, time, data.data.clone()).is_ok() {
                         metrics::add(&metrics.media_samples_forwarded, 1);
                         metrics::add(&metrics.media_bytes_forwarded, bytes);
                     }
                     work.push(*receiver);
                 }
+                // A receiver waits for the keyframe of the layer it should switch to.
+                keyframes_wanted.sort_by_key(|rid| rid.to_string());
+                keyframes_wanted.dedup();
+                for rid in keyframes_wanted {
+                    let layer = LayerKey {
+                        track: key,
+                        rid: Some(rid),
+                    };
+                    self.request_layer_keyframe(now, layer, KeyframeRequestKind::Pli);
+                    work.push(id);
+                }
             }
             Event::KeyframeRequest(request) => {
-                let track = self.members.peer(id).and_then(|p| p.track_on(request.mid));
-                if let Some(key) = track {
-                    self.request_keyframe(now, key, request.kind);
-                    work.push(key.origin);
+                let Some(peer) = self.members.peer(id) else {
+                    return;
+                };
+                let Some(key) = peer.track_on(request.mid) else {
+                    return;
+                };
+                // The layer this receiver gets; before it gets one, what it waits for.
+                match peer.layers.current(&key) {
+                    Some(rid) => {
+                        let layer = LayerKey {
+                            track: key,
+                            rid: Some(rid),
+                        };
+                        self.request_layer_keyframe(now, layer, request.kind);
+                    }
+                    None => self.request_keyframe(now, key, request.kind),
                 }
+                work.push(key.origin);
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 // Maybe only for a moment (a network change): the client asks for an ICE
@@ -289,24 +353,67 @@ impl Sfu {
         }
     }
 
+    /// Ask the sender of `key` for a keyframe of each layer its receivers get or wait for.
     pub(super) fn request_keyframe(
         &mut self,
         now: Instant,
         key: TrackKey<Mid>,
         kind: KeyframeRequestKind,
     ) {
-        if !self.keyframe_requests.may_ask(&key, now) {
+        for rid in self.layers_wanted(&key, now) {
+            self.request_layer_keyframe(now, LayerKey { track: key, rid }, kind);
+        }
+    }
+
+    /// The layers of `key` its receivers get or should switch to; all it declares while
+    /// none is known yet. `[None]` for a track sent in one layer.
+    fn layers_wanted(&self, key: &TrackKey<Mid>, now: Instant) -> Vec<Option<Rid>> {
+        let declared = self.sent_layers.declared(key);
+        if declared.is_empty() {
+            return vec![None];
+        }
+        let live = self.sent_layers.live(key, now);
+        let mut wanted: Vec<Rid> = Vec::new();
+        for (receiver, _) in self.rooms.forwards(key) {
+            let Some(peer) = self.members.peer(*receiver) else {
+                continue;
+            };
+            let layers = [
+                peer.layers.current(key),
+                simulcast::choose(peer.receive, &live, None),
+            ];
+            for rid in layers.into_iter().flatten() {
+                if !wanted.contains(&rid) {
+                    wanted.push(rid);
+                }
+            }
+        }
+        if wanted.is_empty() && live.is_empty() {
+            wanted = declared;
+        }
+        wanted.into_iter().map(Some).collect()
+    }
+
+    pub(super) fn request_layer_keyframe(
+        &mut self,
+        now: Instant,
+        layer: LayerKey,
+        kind: KeyframeRequestKind,
+    ) {
+        if !self.keyframe_requests.may_ask(&layer, now) {
             return;
         }
         let Some(mut writer) = self
             .members
-            .peer_mut(key.origin)
-            .and_then(|p| p.rtc.writer(key.mid))
+            .peer_mut(layer.track.origin)
+            .and_then(|p| p.rtc.writer(layer.track.mid))
         else {
             return;
         };
-        if writer.request_keyframe(None, kind).is_ok() {
-            self.keyframe_requests.asked(key, now);
+        let asked = writer.request_keyframe(layer.rid, kind);
+        debug!(origin = %layer.track.origin, mid = %layer.track.mid, rid = ?layer.rid, ?asked, "keyframe asked");
+        if asked.is_ok() {
+            self.keyframe_requests.asked(layer, now);
             metrics::add(&self.metrics.keyframe_requests_sent, 1);
         }
     }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sprechstunde_shared::{
-    close_code, ChatText, DisplayName, MediaState, ModerationAction, ParticipantId, RoomName,
-    ServerMessage,
+    close_code, ChatText, DisplayName, MediaState, ModerationAction, ParticipantId, ReceiveQuality,
+    RoomName, ServerMessage,
 };
 use std::net::SocketAddr;
 
@@ -599,8 +599,8 @@ fn switching_video_off_and_on_fast_does_not_make_senders_spam_keyframes() {
     let before = asked(&scene);
     let start = scene.now;
     for _ in 0..20 {
-        for enabled in [false, true] {
-            scene.command(Command::ReceiveVideo { id: GUEST, enabled });
+        for quality in [ReceiveQuality::AudioOnly, ReceiveQuality::Auto] {
+            scene.command(Command::ReceiveQuality { id: GUEST, quality });
             scene.now += Duration::from_millis(150);
             scene.pump();
         }
