@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
     close_code, ChatMessage, ClientMessage, Contact, ErrorCode, IceServer, MediaState,
-    MeetingSettings, ModerationAction, Participant, ParticipantId, RoomName, ServerMessage,
-    SpeakingTime, TrackSource, WaitingGuest, PROTOCOL_VERSION,
+    MeetingSettings, ModerationAction, Participant, ParticipantId, ReceiveQuality, RoomName,
+    ServerMessage, SpeakingTime, TrackSource, WaitingGuest, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -301,6 +301,7 @@ impl Session {
                 token,
                 sending,
                 media: std::cell::Cell::new(media),
+                receive: std::cell::Cell::new(ReceiveQuality::Auto),
             },
             on_event,
         ));
@@ -323,6 +324,21 @@ impl Session {
         };
         if welcomed {
             send(&self.links, &ClientMessage::SetMedia(media));
+        }
+    }
+
+    /// What to receive of others' video: told now, and again after each welcome (the relay
+    /// starts every new media connection at "automatic").
+    pub fn set_receive(&self, quality: ReceiveQuality) {
+        let welcomed = {
+            let links = self.links.borrow();
+            if let Some(joining) = links.joining.as_ref() {
+                joining.receive.set(quality);
+            }
+            links.peer.is_some()
+        };
+        if welcomed {
+            send(&self.links, &ClientMessage::ReceiveQuality { quality });
         }
     }
 
@@ -363,6 +379,8 @@ struct Joining {
     sending: SharedSending,
     /// Changes when the capture at join finds a device missing.
     media: std::cell::Cell<MediaState>,
+    /// What the participant chose to receive of others' video.
+    receive: std::cell::Cell<ReceiveQuality>,
 }
 
 impl Joining {
@@ -625,6 +643,10 @@ async fn handle(
                 chat,
             };
             welcomed(welcome, resume, &ice_servers, links, joining, on_event).await?;
+            let quality = joining.receive.get();
+            if quality != ReceiveQuality::default() {
+                send(links, &ClientMessage::ReceiveQuality { quality });
+            }
         }
         ServerMessage::Answer { sdp } => {
             if let Some(peer) = peer {

@@ -1,7 +1,8 @@
-//! Camera, microphone and speaker choice, video quality and "audio only"; used before
-//! joining and in the call.
+//! Camera, microphone and speaker choice, the video quality sent and (in the call) what is
+//! received of others' video; used before joining and in the call.
 
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use sprechstunde_shared::ReceiveQuality;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::app::use_lang;
@@ -15,11 +16,11 @@ pub struct DeviceSettingsProps {
     pub on_choice: Callback<DeviceChoice>,
     pub quality: Quality,
     pub on_quality: Callback<Quality>,
-    /// Shown in the call only: receive audio only.
+    /// Shown in the call only: what to receive of others' video.
     #[prop_or_default]
-    pub audio_only: Option<bool>,
+    pub receive: Option<ReceiveQuality>,
     #[prop_or_default]
-    pub on_audio_only: Callback<bool>,
+    pub on_receive: Callback<ReceiveQuality>,
     /// Bump to list the devices again (after capture, labels become known).
     #[prop_or_default]
     pub refresh: u32,
@@ -86,6 +87,22 @@ pub fn device_settings(props: &DeviceSettingsProps) -> Html {
             }
         })
     };
+    let on_receive = {
+        let on_receive = props.on_receive.clone();
+        Callback::from(move |event: Event| {
+            if let Some(quality) = event
+                .target_dyn_into::<HtmlSelectElement>()
+                .and_then(|s| ReceiveQuality::from_code(&s.value()))
+            {
+                on_receive.emit(quality);
+            }
+        })
+    };
+    let receive_label = |q: ReceiveQuality| match q {
+        ReceiveQuality::Auto => Key::ReceiveAuto,
+        ReceiveQuality::Low => Key::ReceiveLow,
+        ReceiveQuality::AudioOnly => Key::AudioOnly,
+    };
     let quality_label = |q: Quality| match q {
         Quality::Low => Key::QualityLow,
         Quality::Standard => Key::QualityStandard,
@@ -106,16 +123,13 @@ pub fn device_settings(props: &DeviceSettingsProps) -> Html {
                     <option value={q.code()} selected={*q == props.quality}>{ t(lang, quality_label(*q)) }</option>
                 }) }
             </select>
-            if let Some(audio_only) = props.audio_only {
-                <label class="checkbox" for="audio-only">
-                    <input id="audio-only" type="checkbox" checked={audio_only}
-                        onchange={
-                            let on_audio_only = props.on_audio_only.clone();
-                            Callback::from(move |event: Event| on_audio_only.emit(
-                                event.target_dyn_into::<HtmlInputElement>().is_some_and(|i| i.checked())))
-                        } />
-                    <span>{ t(lang, Key::AudioOnly) }</span>
-                </label>
+            if let Some(receive) = props.receive {
+                <label for="receive-quality">{ t(lang, Key::ReceiveQualityLabel) }</label>
+                <select id="receive-quality" onchange={on_receive}>
+                    { for ReceiveQuality::ALL.iter().map(|q| html! {
+                        <option value={q.code()} selected={*q == receive}>{ t(lang, receive_label(*q)) }</option>
+                    }) }
+                </select>
             }
         </div>
     }

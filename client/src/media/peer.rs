@@ -17,7 +17,7 @@ use web_sys::{
     RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
-use super::quality::Quality;
+use super::quality::{Encoding, Quality};
 
 /// The client's sending lines, in the order of its offer. The relay takes the first video
 /// line for the camera and the second for the screen.
@@ -154,31 +154,30 @@ impl Peer {
         let Some(sender) = self.sender(Line::Camera) else {
             return Ok(());
         };
-        let setting = |name: &str| {
-            sender
-                .track()
-                .and_then(|track| {
-                    Reflect::get(&track.get_settings(), &JsValue::from_str(name)).ok()
-                })
-                .and_then(|v| v.as_f64())
-        };
-        let (width, height) = (
-            setting("width").unwrap_or(1280.0),
-            setting("height").unwrap_or(720.0),
-        );
+        let (width, height) = sender
+            .track()
+            .map(|track| track_size(&track))
+            .unwrap_or((1280.0, 720.0));
         let parameters: JsValue = sender.get_parameters().into();
-        let encodings = Reflect::get(&parameters, &JsValue::from_str("encodings"))?;
-        for encoding in Array::from(&encodings).iter() {
-            Reflect::set(
-                &encoding,
-                &JsValue::from_str("maxBitrate"),
-                &JsValue::from_f64(quality.max_bitrate()),
-            )?;
-            Reflect::set(
-                &encoding,
-                &JsValue::from_str("scaleResolutionDownBy"),
-                &JsValue::from_f64(quality.scale_down_from(width, height)),
-            )?;
+        let encodings = Array::from(&Reflect::get(&parameters, &JsValue::from_str("encodings"))?);
+        let layers = quality.encodings(width, height);
+        for encoding in encodings.iter() {
+            let rid = Reflect::get(&encoding, &JsValue::from_str("rid"))
+                .ok()
+                .and_then(|r| r.as_string());
+            let layer = match rid {
+                Some(rid) => layers.iter().find(|l| l.rid == rid).copied(),
+                // A browser that sends one layer only: the quality's own cap.
+                None => Some(Encoding {
+                    rid: "",
+                    active: true,
+                    scale_resolution_down_by: quality.scale_down_from(width, height),
+                    max_bitrate: quality.max_bitrate(),
+                }),
+            };
+            if let Some(layer) = layer {
+                set_encoding(&encoding, &layer)?;
+            }
         }
         JsFuture::from(sender.set_parameters_with_parameters(parameters.unchecked_ref())).await?;
         Ok(())
@@ -321,6 +320,32 @@ fn add_sending_lines(
             Line::Camera => camera,
             Line::Screen => None,
         };
+        if line == Line::Camera {
+            // Simulcast: the relay gives each receiver the layer its link and screen suit.
+            // The layers' sizes and rates are set again once the quality is known. All start
+            // active: a layer the SDP names as paused (`~h`) Chrome never resumes.
+            let (width, height) = track.map(track_size).unwrap_or((1280.0, 720.0));
+            let encodings: Array = Quality::High
+                .encodings(width, height)
+                .iter()
+                .map(|layer| Encoding {
+                    active: true,
+                    ..*layer
+                })
+                .filter_map(|layer| {
+                    let encoding = js_sys::Object::new();
+                    Reflect::set(
+                        &encoding,
+                        &JsValue::from_str("rid"),
+                        &JsValue::from_str(layer.rid),
+                    )
+                    .ok()?;
+                    set_encoding(&encoding, &layer).ok()?;
+                    Some(JsValue::from(encoding))
+                })
+                .collect();
+            let _ = Reflect::set(&init, &JsValue::from_str("sendEncodings"), &encodings);
+        }
         let transceiver = match track {
             Some(track) => {
                 connection.add_transceiver_with_media_stream_track_and_init(track, &init)
@@ -331,6 +356,34 @@ fn add_sending_lines(
         senders.push((line, transceiver.sender()));
     }
     senders
+}
+
+/// A camera's picture size from its settings.
+fn track_size(track: &MediaStreamTrack) -> (f64, f64) {
+    let setting = |name: &str| {
+        Reflect::get(&track.get_settings(), &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    (
+        setting("width").unwrap_or(1280.0),
+        setting("height").unwrap_or(720.0),
+    )
+}
+
+/// Set one `RTCRtpEncodingParameters` from a layer.
+fn set_encoding(encoding: &JsValue, layer: &Encoding) -> Result<(), JsValue> {
+    for (name, value) in [
+        ("active", JsValue::from_bool(layer.active)),
+        ("maxBitrate", JsValue::from_f64(layer.max_bitrate)),
+        (
+            "scaleResolutionDownBy",
+            JsValue::from_f64(layer.scale_resolution_down_by),
+        ),
+    ] {
+        Reflect::set(encoding, &JsValue::from_str(name), &value)?;
+    }
+    Ok(())
 }
 
 /// The connection's state; where the browser has no `connectionState` (older Firefox and

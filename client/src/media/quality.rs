@@ -1,4 +1,7 @@
-//! The video quality a participant sends: a cap on resolution and bitrate.
+//! The video quality a participant sends: a cap on resolution and bitrate, and the
+//! simulcast layers the camera is sent in.
+
+use sprechstunde_shared::SIMULCAST_RIDS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Quality {
@@ -49,9 +52,104 @@ impl Quality {
     }
 }
 
+/// One simulcast layer of the camera: at most this many lines, at most this bitrate.
+struct Layer {
+    rid: &'static str,
+    max_height: f64,
+    max_bitrate: f64,
+}
+
+const LAYERS: [Layer; 3] = [
+    Layer {
+        rid: SIMULCAST_RIDS[0],
+        max_height: 180.0,
+        max_bitrate: 150_000.0,
+    },
+    Layer {
+        rid: SIMULCAST_RIDS[1],
+        max_height: 360.0,
+        max_bitrate: 500_000.0,
+    },
+    Layer {
+        rid: SIMULCAST_RIDS[2],
+        max_height: 720.0,
+        max_bitrate: 1_500_000.0,
+    },
+];
+
+/// How one layer is sent (`RTCRtpEncodingParameters`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Encoding {
+    pub rid: &'static str,
+    pub active: bool,
+    pub scale_resolution_down_by: f64,
+    pub max_bitrate: f64,
+}
+
+impl Quality {
+    /// The camera's layers at this quality, for a camera delivering `width` x `height`: those
+    /// up to the quality's size are sent, each only where it is larger than the one below
+    /// (a 640x360 camera has no 720p layer to send). The smallest is always sent.
+    pub fn encodings(self, width: f64, height: f64) -> Vec<Encoding> {
+        let mut below: Option<f64> = None;
+        LAYERS
+            .iter()
+            .map(|layer| {
+                let longest_allowed = layer.max_height * 16.0 / 9.0;
+                let scale = (width.max(height) / longest_allowed).max(1.0);
+                let larger = below.is_none_or(|b| scale < b);
+                let active = larger && (below.is_none() || layer.max_height <= self.max_height());
+                if active {
+                    below = Some(scale);
+                }
+                Encoding {
+                    rid: layer.rid,
+                    active,
+                    scale_resolution_down_by: scale,
+                    max_bitrate: layer.max_bitrate,
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sent(quality: Quality, width: f64, height: f64) -> Vec<(&'static str, f64)> {
+        quality
+            .encodings(width, height)
+            .into_iter()
+            .filter(|e| e.active)
+            .map(|e| (e.rid, height.min(width) / e.scale_resolution_down_by))
+            .collect()
+    }
+
+    #[test]
+    fn layers_up_to_the_quality_and_only_those_the_camera_can_fill() {
+        assert_eq!(
+            sent(Quality::High, 1280.0, 720.0),
+            [("l", 180.0), ("m", 360.0), ("h", 720.0)]
+        );
+        assert_eq!(
+            sent(Quality::Standard, 1280.0, 720.0),
+            [("l", 180.0), ("m", 360.0)]
+        );
+        assert_eq!(sent(Quality::Low, 1280.0, 720.0), [("l", 180.0)]);
+        // A 640x360 camera: no layer larger than itself.
+        assert_eq!(
+            sent(Quality::High, 640.0, 360.0),
+            [("l", 180.0), ("m", 360.0)]
+        );
+        // A phone held upright: the same sizes across.
+        assert_eq!(
+            sent(Quality::High, 720.0, 1280.0),
+            [("l", 180.0), ("m", 360.0), ("h", 720.0)]
+        );
+        // A tiny camera still sends its one layer.
+        assert_eq!(sent(Quality::High, 160.0, 120.0), [("l", 120.0)]);
+    }
 
     #[test]
     fn scaling_never_enlarges_and_reaches_the_cap() {

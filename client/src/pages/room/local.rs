@@ -6,7 +6,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use sprechstunde_shared::{MediaState, ModerationAction, ParticipantId, TrackSource};
+use sprechstunde_shared::{
+    MediaState, ModerationAction, ParticipantId, ReceiveQuality, TrackSource,
+};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 use yew::prelude::*;
@@ -68,7 +70,7 @@ pub struct LocalState {
     /// Chat messages counted as read.
     pub chat_seen: usize,
     /// No video received, audio only.
-    pub audio_only: bool,
+    pub receive: ReceiveQuality,
     pub devices: DeviceChoice,
     pub quality: Quality,
     /// A message for the person (an error, or what a host did).
@@ -99,7 +101,7 @@ pub enum LocalAction {
     ToggleLayout,
     TogglePin(TileId),
     ChatSeen(usize),
-    AudioOnly(bool),
+    Receive(ReceiveQuality),
     Devices(DeviceChoice),
     Quality(Quality),
     Blur(bool),
@@ -137,7 +139,7 @@ impl Reducible for LocalState {
                 next.pinned = (next.pinned != Some(tile)).then_some(tile);
             }
             LocalAction::ChatSeen(count) => next.chat_seen = count,
-            LocalAction::AudioOnly(only) => next.audio_only = only,
+            LocalAction::Receive(quality) => next.receive = quality,
             LocalAction::Devices(devices) => next.devices = devices,
             LocalAction::Quality(quality) => next.quality = quality,
             LocalAction::Blur(on) => next.blur_on = on,
@@ -159,7 +161,7 @@ pub struct MediaControls {
     pub devices: Callback<DeviceChoice>,
     pub blur: Callback<bool>,
     pub quality: Callback<Quality>,
-    pub audio_only: Callback<bool>,
+    pub receive: Callback<ReceiveQuality>,
     /// The next camera, where there is more than one.
     pub switch_camera: Option<Callback<()>>,
 }
@@ -220,7 +222,7 @@ pub fn use_local_media(
         layout: Layout::Tiles,
         pinned: None,
         chat_seen: 0,
-        audio_only: false,
+        receive: ReceiveQuality::Auto,
         devices: choice.devices.clone(),
         quality: choice.quality,
         notice: None,
@@ -526,12 +528,12 @@ fn media_controls(
             spawn_local(async move { sending::apply_quality(&sending, peer).await });
         })
     };
-    let audio_only = {
+    let receive = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |only: bool| {
-            dispatch.dispatch(LocalAction::AudioOnly(only));
+        Callback::from(move |quality: ReceiveQuality| {
+            dispatch.dispatch(LocalAction::Receive(quality));
             if let Some(session) = session.borrow().as_ref() {
-                session.send(&sprechstunde_shared::ClientMessage::ReceiveVideo { enabled: !only });
+                session.set_receive(quality);
             }
         })
     };
@@ -557,6 +559,6 @@ fn media_controls(
         devices,
         blur,
         quality,
-        audio_only,
+        receive,
     }
 }

@@ -73,7 +73,7 @@ pub fn side_panel(panel: SidePanel<'_>) -> Html {
                 on_change={controls.blur.clone()} holds_camera=true />
             <DeviceSettings choice={local.devices.clone()} on_choice={controls.devices.clone()}
                 quality={local.quality} on_quality={controls.quality.clone()}
-                audio_only={Some(local.audio_only)} on_audio_only={controls.audio_only.clone()}
+                receive={Some(local.receive)} on_receive={controls.receive.clone()}
                 refresh={local.device_epoch} />
             <ShortcutsToggle />
             </>
