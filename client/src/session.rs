@@ -134,6 +134,8 @@ pub enum SessionEvent {
     MediaState(RtcPeerConnectionState),
     /// The media path in use, once connected.
     MediaTransport(crate::media::peer::MediaTransport),
+    /// The relay paused (or resumed) this participant's camera to us: our link is too weak.
+    VideoPaused(ParticipantId, bool),
     /// To hosts: no media path could be made for this participant (named); they left.
     MediaUnreachable(ParticipantId, String),
     /// The signaling connection dropped; reconnecting (media may still flow).
@@ -679,6 +681,10 @@ async fn handle(
         ServerMessage::ParticipantUpdated { participant } => {
             on_event.emit(SessionEvent::Updated(participant))
         }
+        ServerMessage::VideoPaused {
+            participant_id,
+            paused,
+        } => on_event.emit(SessionEvent::VideoPaused(participant_id, paused)),
         ServerMessage::Chat(message) => on_event.emit(SessionEvent::Chat(message)),
         ServerMessage::SpeakingStats { speakers, active } => {
             on_event.emit(SessionEvent::SpeakingStats { speakers, active })

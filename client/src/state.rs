@@ -42,6 +42,8 @@ pub struct RoomView {
     pub refused: Option<(ErrorCode, u32)>,
     /// The peer connection's state, as the browser reports it (none before it exists).
     pub media_state: Option<RtcPeerConnectionState>,
+    /// Cameras the relay paused to us because our link cannot carry them.
+    pub video_paused: Vec<ParticipantId>,
     /// How media travels (UDP, or TCP to the web port), once known.
     pub media_transport: Option<crate::media::peer::MediaTransport>,
     /// To hosts: those for whom no media path could be made, until dismissed.
@@ -133,6 +135,7 @@ impl Reducible for RoomView {
                 }
                 next.participants.retain(|p| p.id != id);
                 next.streams.retain(|(owner, _), _| *owner != id);
+                next.video_paused.retain(|p| *p != id);
                 if next.active_speaker == Some(id) {
                     next.active_speaker = None;
                 }
@@ -179,6 +182,12 @@ impl Reducible for RoomView {
             }
             SessionEvent::MediaState(state) => next.media_state = Some(state),
             SessionEvent::MediaTransport(transport) => next.media_transport = Some(transport),
+            SessionEvent::VideoPaused(id, paused) => {
+                next.video_paused.retain(|p| *p != id);
+                if paused {
+                    next.video_paused.push(id);
+                }
+            }
             SessionEvent::MediaUnreachable(id, name) => {
                 next.unreachable.retain(|(known, _)| *known != id);
                 next.unreachable.push((id, name));

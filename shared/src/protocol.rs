@@ -280,6 +280,12 @@ pub enum ServerMessage {
     ParticipantLeft {
         participant_id: ParticipantId,
     },
+    /// The relay stopped (`paused`) or resumed sending this client `participant_id`'s camera
+    /// because its link cannot carry even the smallest layer now; audio goes on.
+    VideoPaused {
+        participant_id: ParticipantId,
+        paused: bool,
+    },
     /// Someone's microphone, camera, screen share or hand changed (also sent to themselves).
     ParticipantUpdated {
         participant: Participant,

@@ -11,6 +11,7 @@ pub mod http;
 pub mod load;
 pub mod netns;
 pub mod raw_ws;
+pub mod receiving;
 pub mod relay;
 pub mod synthetic;
 pub mod turn;

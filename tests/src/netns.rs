@@ -232,6 +232,41 @@ impl Host {
         )
     }
 
+    /// Let at most `kbit` kbit/s of UDP (media) reach this host, as on weak mobile data: a
+    /// token bucket on the network's end of its link whose queue holds 200 ms and drops the
+    /// rest. TCP (the test's WebDriver commands, signaling) is left alone. (HTB: this kernel
+    /// has no prio qdisc.)
+    pub fn limit_incoming(&self, kbit: u32) -> Result<()> {
+        let dev = self.outside.as_str();
+        let _ = run("tc", &["qdisc", "del", "dev", dev, "root"]);
+        let tc = |args: &str| {
+            let args: Vec<&str> = args.split_whitespace().collect();
+            run("tc", &args)
+        };
+        tc(&format!(
+            "qdisc add dev {dev} root handle 1: htb default 10"
+        ))?;
+        tc(&format!(
+            "class add dev {dev} parent 1: classid 1:10 htb rate 10gbit"
+        ))?;
+        tc(&format!(
+            "class add dev {dev} parent 1: classid 1:30 htb rate {kbit}kbit ceil {kbit}kbit burst 16kb"
+        ))?;
+        // 200 ms at the rate, and the bucket's burst besides (as `tbf latency 200ms` would).
+        let queue_bytes = kbit as u64 * 1000 / 8 / 5 + 16_000;
+        tc(&format!(
+            "qdisc add dev {dev} parent 1:30 handle 30: bfifo limit {queue_bytes}"
+        ))?;
+        tc(&format!(
+            "filter add dev {dev} parent 1: protocol ip u32 match ip protocol 17 0xff flowid 1:30"
+        ))
+    }
+
+    /// Lift [`Host::limit_incoming`].
+    pub fn unlimit_incoming(&self) -> Result<()> {
+        run("tc", &["qdisc", "del", "dev", &self.outside, "root"])
+    }
+
     /// Remove every rule: the paths work again.
     pub fn heal(&self) -> Result<()> {
         for chain in ["in", "out"] {

@@ -141,6 +141,11 @@ impl TwoHosts {
         })
     }
 
+    /// Another browser on Anna's host (her network, her path to the relay).
+    pub async fn browser_beside_anna(&self) -> Result<Browser> {
+        self._drivers.0.browser().await
+    }
+
     /// Both join the room and see each other.
     pub async fn join(&self) -> Result<()> {
         let base = format!("http://{RELAY_IP}:{}", self.http_port);

@@ -4,84 +4,13 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
-use serde::Deserialize;
+use anyhow::{ensure, Result};
 use sprechstunde_tests::browser::{Browser, Driver};
+use sprechstunde_tests::receiving::{choose, received, until_received};
 use sprechstunde_tests::relay::Relay;
 
 const ROOM: &str = "schichten";
-const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What a browser receives of the one camera it is sent (the others join without one).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Received {
-    video_bytes: u64,
-    audio_packets: u64,
-    frame_height: u64,
-    frames_decoded: u64,
-    pli_count: u64,
-    frames_dropped: u64,
-}
-
-async fn received(browser: &Browser) -> Result<Received> {
-    let value = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             (async () => {
-               const out = { videoBytes: 0, audioPackets: 0, frameHeight: 0, framesDecoded: 0,
-                             pliCount: 0, framesDropped: 0 };
-               for (const pc of (window.__testPeerConnections || [])) {
-                 if (pc.connectionState === 'closed') continue;
-                 (await pc.getStats()).forEach(s => {
-                   if (s.type !== 'inbound-rtp') return;
-                   if (s.kind === 'audio') { out.audioPackets += s.packetsReceived || 0; return; }
-                   out.videoBytes += s.bytesReceived || 0;
-                   out.frameHeight = Math.max(out.frameHeight, s.frameHeight || 0);
-                   out.framesDecoded += s.framesDecoded || 0;
-                   out.pliCount += s.pliCount || 0;
-                   out.framesDropped += s.framesDropped || 0;
-                 });
-               }
-               return out;
-             })().then(done, e => done({ error: String(e) }));",
-            vec![],
-        )
-        .await?;
-    serde_json::from_value(value).context("unexpected stats shape")
-}
-
-async fn until_received<F>(browser: &Browser, what: &str, check: F) -> Result<Received>
-where
-    F: Fn(&Received) -> bool,
-{
-    sprechstunde_tests::eventually(what, MEDIA_TIMEOUT, || async {
-        let now = received(browser).await?;
-        Ok(if check(&now) { Ok(now) } else { Err(now) })
-    })
-    .await
-}
-
-/// Open the settings panel (once) and pick `value` in the select `id`.
-async fn choose(browser: &Browser, id: &str, value: &str) -> Result<()> {
-    let open = browser
-        .eval(&format!("return !!document.getElementById({id:?});"))
-        .await?;
-    if open != serde_json::Value::Bool(true) {
-        browser.click("#open-settings").await?;
-    }
-    let chosen = browser
-        .eval(&format!(
-            "const s = document.getElementById({id:?});
-             if (!s) return 'no select';
-             s.value = {value:?}; s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-             return s.value;"
-        ))
-        .await?;
-    ensure!(chosen == value, "{id}: {chosen}");
-    Ok(())
-}
+const MEDIA_TIMEOUT: Duration = sprechstunde_tests::receiving::MEDIA_TIMEOUT;
 
 /// Join without a camera: what this browser receives of video is the counselor's only.
 async fn join_without_camera(browser: &Browser, relay: &Relay, name: &str) -> Result<()> {
@@ -145,8 +74,10 @@ async fn each_receiver_gets_the_layer_it_chose_and_switches_on_keyframes() -> Re
         video_rate(&cara, span).await?,
     );
     println!("video received: Ben {ben_rate} bit/s, Cara {cara_rate} bit/s");
+    // The small layer is capped at 150 kbit/s; the large one is still growing with Anna's
+    // own estimate, but already well above it.
     ensure!(
-        cara_rate > 0 && cara_rate * 3 < ben_rate,
+        cara_rate > 0 && cara_rate < 220_000 && ben_rate > cara_rate * 3 / 2,
         "Cara ('low') receives {cara_rate} bit/s, Ben {ben_rate} bit/s"
     );
 

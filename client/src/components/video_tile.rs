@@ -52,6 +52,9 @@ pub struct VideoTileProps {
     /// Their media connection as the relay measures it: a badge when not good.
     #[prop_or_default]
     pub connection: ConnectionQuality,
+    /// The relay paused this camera to us: our own link cannot carry it now.
+    #[prop_or_default]
+    pub video_paused: bool,
 }
 
 /// A stable name for the page (`data-quality`) and for tests.
@@ -227,6 +230,9 @@ pub fn video_tile(props: &VideoTileProps) -> Html {
                 // Names in any script read right in either direction.
                 <bdi>{ props.label.clone() }</bdi>
             </figcaption>
+            if props.video_paused && !props.camera_off {
+                <p class="video-paused" role="status">{ t(lang, Key::VideoPausedWeakLink) }</p>
+            }
             if let (true, Some((_, help))) = (*explaining, connection_texts(props.connection)) {
                 <p class="connection-help" role="status">{ t(lang, help) }</p>
             }

@@ -346,7 +346,8 @@ pub fn room_page(props: &RoomProps) -> Html {
             <div class="room-body">
                 <Stage own={own} own_stream={view.own_stream.clone()}
                     others={state.participants.clone()} streams={state.streams.clone()}
-                    active_speaker={state.active_speaker} layout={view.layout} pinned={view.pinned}
+                    active_speaker={state.active_speaker} video_paused={state.video_paused.clone()}
+                    layout={view.layout} pinned={view.pinned}
                     on_pin={act.reform(LocalAction::TogglePin)}
                     sink_id={view.devices.speaker.clone()}
                     on_switch_camera={local.controls.switch_camera.clone()} />

@@ -58,6 +58,8 @@ pub struct Peer {
     pub media_connected: bool,
     /// How its connection is, as last told to the room.
     pub link: super::link_quality::LinkQuality,
+    /// What str0m estimates the link to this participant carries (bits per second).
+    pub egress_estimate: Option<u64>,
     /// When the participant entered the room (and this connection began).
     pub entered: Instant,
     /// When a datagram last came from this participant (media, RTCP or ICE consent checks).
@@ -95,6 +97,9 @@ fn media_kind(kind: TrackKind) -> MediaKind {
 }
 
 const VIDEO_RESEND_PACKETS: usize = 256;
+/// Where each receiver's bandwidth estimate starts (libwebrtc starts at 300 kbit/s): enough
+/// for the middle layer at once, more found by probing.
+const INITIAL_ESTIMATE: str0m::bwe::Bitrate = str0m::bwe::Bitrate::kbps(600);
 
 impl Peer {
     pub fn new(now: Instant, local_candidates: &[Candidate]) -> Peer {
@@ -104,7 +109,8 @@ impl Peer {
             // exactly that instead of two dozen payload types.
             .clear_codecs()
             .enable_vp8(true)
-            .enable_bwe(None)
+            // The estimate of each receiver's link chooses the simulcast layer it gets.
+            .enable_bwe(Some(INITIAL_ESTIMATE))
             // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
             // the next one (audio has no retransmission in browsers).
             .enable_opus(true, true)
@@ -131,6 +137,7 @@ impl Peer {
             sending: sprechstunde_shared::MediaState::default(),
             media_connected: false,
             link: super::link_quality::LinkQuality::default(),
+            egress_estimate: None,
             entered: now,
             last_heard: now,
             ice_lost_since: None,

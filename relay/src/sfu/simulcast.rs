@@ -132,22 +132,57 @@ impl SentLayers {
     }
 }
 
+/// A layer above the current one is taken only when the budget exceeds its bitrate by this
+/// factor, so that a receiver does not go up and straight down again.
+const UP_HEADROOM: f64 = 1.15;
+/// The smallest layer, once shown, is paused only when the budget falls below this share of
+/// its bitrate: an estimate dips for a moment when a link narrows, and a paused picture is
+/// worse than a slow one.
+const PAUSE_BELOW: f64 = 0.6;
+
 /// The layer a receiver should get: the smallest for "low"; for "auto" the largest whose
 /// bitrate fits into `budget` (bits per second) where one is known, else the largest.
-/// `None`: no video (audio only, or nothing fits).
-pub fn choose(quality: ReceiveQuality, live: &[LiveLayer], budget: Option<u64>) -> Option<Rid> {
+/// `None`: no video (audio only, or nothing fits). `current`: the layer it gets now.
+pub fn choose(
+    quality: ReceiveQuality,
+    live: &[LiveLayer],
+    budget: Option<u64>,
+    current: Option<Rid>,
+) -> Option<Rid> {
     match quality {
         ReceiveQuality::AudioOnly => None,
         ReceiveQuality::Low => live.first().map(|l| l.rid),
         ReceiveQuality::Auto => match budget {
             None => live.last().map(|l| l.rid),
-            Some(budget) => live
-                .iter()
-                .rev()
-                .find(|l| l.bitrate <= budget)
-                .map(|l| l.rid),
+            Some(budget) => {
+                let current_rank = current.map(|c| rank(&c));
+                let smallest = live.first().map(|l| l.rid);
+                live.iter()
+                    .rev()
+                    .find(|l| {
+                        let above = current_rank.is_none_or(|c| rank(&l.rid) > c);
+                        let share = if above {
+                            UP_HEADROOM
+                        } else if Some(l.rid) == smallest {
+                            PAUSE_BELOW
+                        } else {
+                            1.0
+                        };
+                        l.bitrate as f64 * share <= budget as f64
+                    })
+                    .map(|l| l.rid)
+            }
         },
     }
+}
+
+/// What a receiver's bandwidth estimate leaves for each camera it gets: audio first (it is
+/// small and must not suffer), the rest shared equally.
+pub fn budget_per_camera(estimate: u64, audio_tracks: usize, cameras: usize) -> u64 {
+    const AUDIO_RESERVE: u64 = 60_000;
+    // The estimate is what the link carried; leave room for resends and padding.
+    let usable = estimate * 85 / 100;
+    usable.saturating_sub(AUDIO_RESERVE * audio_tracks as u64) / cameras.max(1) as u64
 }
 
 /// Keeps a receiver's RTP timestamps continuous when its layer changes: the first frame of
@@ -184,6 +219,8 @@ pub struct LayerChoice {
     /// The arrival time last forwarded with: str0m sends in the order of these, and a large
     /// keyframe of the new layer may have begun arriving before the old layer's last frame.
     last_arrived: Option<Instant>,
+    /// No layer fits the receiver's link: video to it is paused (and it was told so).
+    pub paused: bool,
 }
 
 /// A frame to forward: its rewritten timestamp, and the arrival time to queue it by.
@@ -249,6 +286,48 @@ impl LayerChoices {
     pub fn forget(&mut self, key: &TrackKey<Mid>) {
         self.tracks.remove(key);
     }
+
+    /// How many simulcast cameras the receiver gets.
+    pub fn count(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// The simulcast cameras the receiver gets, with the layer of each.
+    pub fn each(&self) -> impl Iterator<Item = (&TrackKey<Mid>, Option<Rid>)> {
+        self.tracks
+            .iter()
+            .map(|(key, choice)| (key, choice.current))
+    }
+}
+
+/// What str0m's estimate for one receiver should aim at: (`minimum`, `desired`) in bits per
+/// second. `minimum` is what each camera's current layer needs (the smallest while paused);
+/// `desired` the largest layer of each, which str0m probes toward. Padding up to the next
+/// layer instead kept a 400 kbit/s link so full that the picture froze 6 s in 10. Who chose
+/// "low" is probed for the smallest layers only, who chose "audio only" not at all (probes
+/// are padding, that is data).
+pub fn probe_targets(
+    quality: ReceiveQuality,
+    cameras: &[(Vec<LiveLayer>, Option<Rid>)],
+) -> (u64, u64) {
+    let mut minimum = 0;
+    let mut desired = 0;
+    for (live, current) in cameras {
+        let largest = match quality {
+            ReceiveQuality::Auto => live.last(),
+            ReceiveQuality::Low => live.first(),
+            ReceiveQuality::AudioOnly => None,
+        };
+        let Some(largest) = largest else {
+            continue;
+        };
+        desired += largest.bitrate;
+        let now = current
+            .and_then(|c| live.iter().find(|l| l.rid == c))
+            .or(live.first());
+        minimum += now.map_or(0, |l| l.bitrate);
+    }
+    (minimum, desired.max(minimum))
 }
 
 #[cfg(test)]
@@ -307,16 +386,72 @@ mod tests {
             layer("m", 450_000),
             layer("h", 1_400_000),
         ];
-        let pick = |quality, budget| choose(quality, &live, budget).map(|r| r.to_string());
-        assert_eq!(pick(ReceiveQuality::Auto, None).as_deref(), Some("h"));
+        let pick = |quality, budget, current: Option<&str>| {
+            choose(quality, &live, budget, current.map(Rid::from)).map(|r| r.to_string())
+        };
+        assert_eq!(pick(ReceiveQuality::Auto, None, None).as_deref(), Some("h"));
         assert_eq!(
-            pick(ReceiveQuality::Auto, Some(500_000)).as_deref(),
+            pick(ReceiveQuality::Auto, Some(600_000), None).as_deref(),
             Some("m")
         );
-        assert_eq!(pick(ReceiveQuality::Auto, Some(100_000)), None);
-        assert_eq!(pick(ReceiveQuality::Low, None).as_deref(), Some("l"));
-        assert_eq!(pick(ReceiveQuality::AudioOnly, None), None);
-        assert_eq!(choose(ReceiveQuality::Auto, &[], None), None);
+        assert_eq!(pick(ReceiveQuality::Auto, Some(100_000), None), None);
+        assert_eq!(pick(ReceiveQuality::Low, None, None).as_deref(), Some("l"));
+        assert_eq!(pick(ReceiveQuality::AudioOnly, None, None), None);
+        assert_eq!(choose(ReceiveQuality::Auto, &[], None, None), None);
+        // Up only with headroom; staying needs none.
+        assert_eq!(
+            pick(ReceiveQuality::Auto, Some(480_000), Some("l")).as_deref(),
+            Some("l")
+        );
+        assert_eq!(
+            pick(ReceiveQuality::Auto, Some(480_000), Some("m")).as_deref(),
+            Some("m")
+        );
+        // The smallest shown stays through a dip; far below it, video pauses; it comes back
+        // only with headroom.
+        assert_eq!(
+            pick(ReceiveQuality::Auto, Some(100_000), Some("l")).as_deref(),
+            Some("l")
+        );
+        assert_eq!(
+            pick(ReceiveQuality::Auto, Some(80_000), Some("l")),
+            None,
+            "not even the smallest fits: paused"
+        );
+        assert_eq!(pick(ReceiveQuality::Auto, Some(150_000), None), None);
+        assert_eq!(
+            pick(ReceiveQuality::Auto, Some(175_000), None).as_deref(),
+            Some("l")
+        );
+    }
+
+    #[test]
+    fn the_estimate_aims_at_the_largest_layers_and_keeps_the_current_ones() {
+        let live = vec![
+            layer("l", 150_000),
+            layer("m", 450_000),
+            layer("h", 1_400_000),
+        ];
+        let cameras = [
+            (live.clone(), Some(Rid::from("m"))),
+            (live.clone(), None),
+            (Vec::new(), None),
+        ];
+        assert_eq!(
+            probe_targets(ReceiveQuality::Auto, &cameras),
+            (600_000, 2_800_000)
+        );
+        assert_eq!(probe_targets(ReceiveQuality::Auto, &[]), (0, 0));
+        let low = [(live.clone(), Some(Rid::from("l")))];
+        assert_eq!(probe_targets(ReceiveQuality::Low, &low), (150_000, 150_000));
+        assert_eq!(probe_targets(ReceiveQuality::AudioOnly, &cameras), (0, 0));
+    }
+
+    #[test]
+    fn audio_comes_first_in_the_budget() {
+        assert_eq!(budget_per_camera(1_000_000, 1, 1), 790_000);
+        assert_eq!(budget_per_camera(1_000_000, 2, 2), 365_000);
+        assert_eq!(budget_per_camera(50_000, 1, 1), 0);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct StageProps {
     pub others: Vec<Participant>,
     pub streams: HashMap<(ParticipantId, TrackSource), MediaStream>,
     pub active_speaker: Option<ParticipantId>,
+    /// Cameras the relay paused to us (our link too weak).
+    #[prop_or_default]
+    pub video_paused: Vec<ParticipantId>,
     pub layout: Layout,
     pub pinned: Option<TileId>,
     pub on_pin: Callback<TileId>,
@@ -129,6 +132,7 @@ pub fn stage(props: &StageProps) -> Html {
                 hand={!screen && p.hand.is_some()}
                 interpreter={!screen && p.interpreter}
                 connection={if screen { ConnectionQuality::Good } else { p.connection }}
+                video_paused={!screen && props.video_paused.contains(&p.id)}
                 speaking={!screen && props.active_speaker == Some(p.id)}
                 pinned={props.pinned == Some(id)}
                 large={screen || main == Some(id)}

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use sprechstunde_shared::ParticipantId;
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output as RtcOutput};
@@ -217,6 +218,7 @@ impl Sfu {
                     None => Vec::new(),
                 };
                 let mut keyframes_wanted = Vec::new();
+                let mut pauses = Vec::new();
                 let Sfu {
                     rooms,
                     members,
@@ -232,8 +234,22 @@ impl Sfu {
                     };
                     let (mut time, mut arrived) = (data.time, data.network_time);
                     if let Some(rid) = data.rid {
-                        let target = simulcast::choose(peer.receive, &live, None);
+                        let cameras = peer.layers.count().max(1);
+                        let budget = peer
+                            .egress_estimate
+                            .map(|e| simulcast::budget_per_camera(e, cameras, cameras));
+                        let current = peer.layers.current(&key);
+                        let target = simulcast::choose(peer.receive, &live, budget, current);
                         let choice = peer.layers.of(key);
+                        // Not even the smallest layer fits: video to this receiver pauses
+                        // (audio goes on), and it is told so.
+                        let paused = target.is_none()
+                            && peer.receive == ReceiveQuality::Auto
+                            && !live.is_empty();
+                        if paused != choice.paused {
+                            choice.paused = paused;
+                            pauses.push((*receiver, paused));
+                        }
                         let was = choice.current();
                         let forwarded = choice.forward(
                             rid,
@@ -265,6 +281,16 @@ impl Sfu {
                         metrics::add(&metrics.media_bytes_forwarded, bytes);
                     }
                     work.push(*receiver);
+                }
+                for (receiver, paused) in pauses {
+                    debug!(%receiver, origin = %id, paused, "video paused for a weak link");
+                    self.signal(
+                        receiver,
+                        ServerMessage::VideoPaused {
+                            participant_id: id,
+                            paused,
+                        },
+                    );
                 }
                 // A receiver waits for the keyframe of the layer it should switch to.
                 keyframes_wanted.sort_by_key(|rid| rid.to_string());
@@ -313,6 +339,9 @@ impl Sfu {
                     peer.ice_lost_since = None;
                 }
             }
+            Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+                self.bandwidth_estimated(now, id, estimate.as_u64());
+            }
             Event::PeerStats(stats) => {
                 let quality = super::super::link_quality::classify(&stats);
                 let told = self
@@ -353,6 +382,27 @@ impl Sfu {
         }
     }
 
+    /// A new estimate of what the link to `id` carries: the layers it gets follow it, and
+    /// the estimator is told what to probe for.
+    fn bandwidth_estimated(&mut self, now: Instant, id: ParticipantId, estimate: u64) {
+        let Some(peer) = self.members.peer(id) else {
+            return;
+        };
+        let cameras: Vec<_> = peer
+            .layers
+            .each()
+            .map(|(key, current)| (self.sent_layers.live(key, now), current))
+            .collect();
+        let (minimum, desired) = simulcast::probe_targets(peer.receive, &cameras);
+        debug!(participant = %id, estimate, minimum, desired, "bandwidth estimate");
+        if let Some(peer) = self.members.peer_mut(id) {
+            peer.egress_estimate = Some(estimate);
+            peer.rtc
+                .bwe()
+                .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
+        }
+    }
+
     /// Ask the sender of `key` for a keyframe of each layer its receivers get or wait for.
     pub(super) fn request_keyframe(
         &mut self,
@@ -378,9 +428,14 @@ impl Sfu {
             let Some(peer) = self.members.peer(*receiver) else {
                 continue;
             };
+            let cameras = peer.layers.count().max(1);
+            let budget = peer
+                .egress_estimate
+                .map(|e| simulcast::budget_per_camera(e, cameras, cameras));
+            let current = peer.layers.current(key);
             let layers = [
-                peer.layers.current(key),
-                simulcast::choose(peer.receive, &live, None),
+                current,
+                simulcast::choose(peer.receive, &live, budget, current),
             ];
             for rid in layers.into_iter().flatten() {
                 if !wanted.contains(&rid) {
