@@ -3,7 +3,8 @@
 //! Firefox stops its audio at the other end. Firefox alone goes through the pre-join page
 //! (connection check, camera preview) and "Meine Daten". Headless Firefox has no fake screen
 //! to share, so screen sharing is not part of it. A counselor also uses the desk in Firefox:
-//! signs in, makes an appointment with a topic, and runs it from her link.
+//! signs in, makes an appointment with a topic, and runs it from her link. Firefox sends its
+//! camera in simulcast layers, and a Chromium receiver gets the layer it chose.
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use sprechstunde_tests::desk::{
     host_link, make_links, password_in, sign_in_at_the_desk, until_topic_heading,
 };
 use sprechstunde_tests::netns::RELAY_IP;
+use sprechstunde_tests::receiving::{choose, until_received};
 use sprechstunde_tests::two_hosts::{TwoHosts, MEDIA_TIMEOUT, ROOM};
 
 /// Open the chat panel if it is closed, and wait for `text` in it.
@@ -68,6 +70,44 @@ async fn chromium_and_firefox_see_hear_chat_and_mute() -> Result<()> {
     let frames = ben.stats().await?.frames_decoded();
     ben.until_stats("Ben's video of Anna to go on", MEDIA_TIMEOUT, |s| {
         s.frames_decoded() > frames + 30
+    })
+    .await?;
+    Ok(())
+}
+
+/// Firefox sends its camera in layers too, and a Chromium receiver gets the one it chose:
+/// the small one with "Niedrig", a larger one with "Automatisch".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_sends_layers_and_the_receiver_gets_the_one_it_chose() -> Result<()> {
+    let call = TwoHosts::chromium_and_firefox().await?;
+    let (anna, ben) = (&call.anna, &call.ben);
+    call.join().await?;
+    choose(ben, "video-quality", "high").await?;
+    ben.until_true(
+            "Firefox to send at least two layers",
+            MEDIA_TIMEOUT,
+            "const s = window.__testPeerConnections.flatMap(pc => pc.getSenders())
+               .find(s => s.track && s.track.kind === 'video');
+             const rids = s ? s.getParameters().encodings.filter(e => e.active).map(e => e.rid).join() : '';
+             return rids.startsWith('l,m') || rids;",
+        )
+        .await?;
+    choose(anna, "receive-quality", "low").await?;
+    let low = until_received(anna, "Anna ('low') to get Firefox's small layer", |r| {
+        r.frame_height > 0 && r.frame_height <= 240 && r.frames_decoded > 0
+    })
+    .await?;
+    choose(anna, "receive-quality", "auto").await?;
+    let auto = until_received(anna, "Anna ('auto') to get a larger layer", |r| {
+        r.frame_height > low.frame_height
+    })
+    .await?;
+    println!(
+        "Firefox's camera at Anna: {} lines with 'low', {} with 'auto'",
+        low.frame_height, auto.frame_height
+    );
+    until_received(anna, "Anna's picture of Ben to keep coming", |r| {
+        r.frames_decoded > auto.frames_decoded + 30
     })
     .await?;
     Ok(())

@@ -54,6 +54,7 @@ async fn each_receiver_gets_the_layer_it_chose_and_switches_on_keyframes() -> Re
     .await?;
 
     choose(&cara, "receive-quality", "low").await?;
+    cara.screenshot_if_asked("receive-quality-setting").await?;
     until_received(&ben, "Ben ('automatic') to get Anna's 720 lines", |r| {
         r.frame_height >= 700
     })

@@ -103,6 +103,7 @@ async fn a_weak_link_gets_a_smaller_layer_then_a_pause_and_recovers() -> Result<
         PAUSED_NOTICE,
     )
     .await?;
+    ben.screenshot_if_asked("video-paused").await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let paused_from = received(ben).await?;
     tokio::time::sleep(Duration::from_secs(4)).await;

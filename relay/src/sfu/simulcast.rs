@@ -16,8 +16,9 @@ use str0m::media::{MediaTime, Mid, Rid};
 use super::rooms::TrackKey;
 
 /// A layer not seen for this long is taken as stopped (the sender's browser drops layers its
-/// own link cannot carry).
-const LAYER_STOPPED_AFTER: Duration = Duration::from_millis(1_000);
+/// own link or processor cannot carry); long enough for a camera slowed to a few frames a
+/// second (background blur on a weak machine) not to seem to stop between frames.
+const LAYER_STOPPED_AFTER: Duration = Duration::from_millis(2_000);
 /// The window a layer's bitrate is measured over.
 const RATE_WINDOW: Duration = Duration::from_millis(1_000);
 
