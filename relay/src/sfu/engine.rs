@@ -362,6 +362,7 @@ impl Sfu {
                         work.push(key.origin);
                     }
                 }
+                self.allocate_for(now, id, &mut work);
             }
             Command::Offer { id, sdp } => {
                 let Some(peer) = self.members.peer_mut(id) else {

@@ -240,6 +240,13 @@ pub async fn run(
     let _stop_mark = StopMark(liveness.clone());
     loop {
         liveness.turned(Instant::now());
+        // A timer already due is served before waiting: on a busy socket tokio's timer
+        // wheel turns only now and then, and the pacers' timeouts would wait for it.
+        let now = Instant::now();
+        if sfu.next_timeout(now) <= now {
+            sfu.handle_timeout(now);
+            flush(&mut sfu, &sockets, &mut clients, &metrics, &audit);
+        }
         let deadline = sfu.next_timeout(Instant::now());
         tokio::select! {
             (index, received) = recv_any(&sockets, &mut buf) => match received {

@@ -291,6 +291,15 @@ impl<M: Copy + Eq> Lines<M> {
             .collect()
     }
 
+    /// Every track this receiver gets now, with its kind.
+    pub fn open(&self) -> Vec<(TrackKey<M>, TrackKind)> {
+        self.lines
+            .iter()
+            .filter(|l| l.state == State::Open)
+            .filter_map(|l| l.track.map(|track| (track, l.kind)))
+            .collect()
+    }
+
     /// The track this receiver gets on `out_mid`.
     pub fn track_on(&self, out_mid: M) -> Option<TrackKey<M>> {
         self.lines

@@ -286,6 +286,11 @@ impl Meeting {
         (speakers, self.active_speaker(now))
     }
 
+    /// When `id`'s voice was last heard in this meeting.
+    pub fn last_voice(&self, id: ParticipantId) -> Option<Instant> {
+        self.speakers.get(&id).and_then(|s| s.clock.last_voice())
+    }
+
     fn active_speaker(&self, now: Instant) -> Option<ParticipantId> {
         self.speakers
             .iter()

@@ -1,5 +1,6 @@
 //! Selective forwarding: rooms, peers, and the sans-IO engine that joins them.
 
+pub mod allocation;
 pub mod client_sdp;
 pub mod engine;
 pub mod io;

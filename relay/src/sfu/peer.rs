@@ -110,10 +110,11 @@ impl Peer {
             // exactly that instead of two dozen payload types.
             .clear_codecs()
             .enable_vp8(true)
-            // Off: with str0m's estimate on (starting at `INITIAL_ESTIMATE`), a receiver of
-            // nineteen others got no packet of eighteen of them for a minute (the full-room
-            // test); the layer choice by estimate waits until that is understood. `None`
-            // disables it in str0m 0.25.
+            // Off (`None` disables it in str0m 0.25): with str0m's estimate and pacer on, a
+            // receiver of nineteen others got no packet on most of their video lines even
+            // where the allocation (`allocation`) gave them room, and the relay's memory
+            // grew by 150 MB in 40 s (the full-room test). Without an estimate every
+            // receiver gets the largest layer being sent, or the smallest at "low".
             .enable_bwe(None)
             // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
             // the next one (audio has no retransmission in browsers).
@@ -313,6 +314,11 @@ impl Peer {
     /// Video tracks of others this participant receives now.
     pub fn open_video_tracks(&self) -> Vec<TrackKey<Mid>> {
         self.lines.open_video()
+    }
+
+    /// Every track of others this participant receives now, with its kind.
+    pub fn open_tracks(&self) -> Vec<(TrackKey<Mid>, TrackKind)> {
+        self.lines.open()
     }
 
     /// The other participant's track that this participant receives on `out_mid`.

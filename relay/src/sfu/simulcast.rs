@@ -30,13 +30,39 @@ fn rank(rid: &Rid) -> usize {
         .unwrap_or(SIMULCAST_RIDS.len())
 }
 
-struct LayerSeen {
-    rid: Rid,
+/// A stream's bitrate over [`RATE_WINDOW`], and when it was last seen.
+struct Rate {
     last_seen: Instant,
     window_start: Instant,
     window_bytes: u64,
     /// Bits per second over the last full window.
     bitrate: u64,
+}
+
+impl Rate {
+    fn new(now: Instant) -> Rate {
+        Rate {
+            last_seen: now,
+            window_start: now,
+            window_bytes: 0,
+            bitrate: 0,
+        }
+    }
+
+    fn add(&mut self, bytes: usize, now: Instant) {
+        self.last_seen = now;
+        self.window_bytes += bytes as u64;
+        let elapsed = now.saturating_duration_since(self.window_start);
+        if elapsed >= RATE_WINDOW {
+            self.bitrate = self.window_bytes * 8 * 1_000 / elapsed.as_millis().max(1) as u64;
+            self.window_start = now;
+            self.window_bytes = 0;
+        }
+    }
+
+    fn live(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_seen) < LAYER_STOPPED_AFTER
+    }
 }
 
 /// A layer that is being sent now, with its bitrate.
@@ -50,13 +76,15 @@ pub struct LiveLayer {
 struct TrackLayers {
     /// The layers its SDP names.
     declared: Vec<Rid>,
-    seen: Vec<LayerSeen>,
+    seen: Vec<(Rid, Rate)>,
 }
 
-/// The layers each sender sends of each of its simulcast tracks.
+/// What each sender sends: the layers of each simulcast track, and the rate of each track
+/// sent in one layer (audio included).
 #[derive(Default)]
 pub struct SentLayers {
     tracks: HashMap<TrackKey<Mid>, TrackLayers>,
+    single: HashMap<TrackKey<Mid>, Rate>,
 }
 
 impl SentLayers {
@@ -79,33 +107,29 @@ impl SentLayers {
             .unwrap_or_default()
     }
 
-    /// A frame of `rid` of `key` came, `bytes` long.
-    pub fn frame(&mut self, key: TrackKey<Mid>, rid: Rid, bytes: usize, now: Instant) {
-        let layers = &mut self.tracks.entry(key).or_default().seen;
-        let index = match layers.iter().position(|l| l.rid == rid) {
-            Some(index) => index,
-            None => {
-                layers.push(LayerSeen {
-                    rid,
-                    last_seen: now,
-                    window_start: now,
-                    window_bytes: 0,
-                    bitrate: 0,
-                });
-                layers.sort_by_key(|l| rank(&l.rid));
-                layers.iter().position(|l| l.rid == rid).unwrap_or(0)
-            }
-        };
-        let Some(layer) = layers.get_mut(index) else {
+    /// A frame of `key` came, `bytes` long; `rid` names its layer if it is sent in layers.
+    pub fn frame(&mut self, key: TrackKey<Mid>, rid: Option<Rid>, bytes: usize, now: Instant) {
+        let Some(rid) = rid else {
+            self.single
+                .entry(key)
+                .or_insert_with(|| Rate::new(now))
+                .add(bytes, now);
             return;
         };
-        layer.last_seen = now;
-        layer.window_bytes += bytes as u64;
-        let elapsed = now.saturating_duration_since(layer.window_start);
-        if elapsed >= RATE_WINDOW {
-            layer.bitrate = layer.window_bytes * 8 * 1_000 / elapsed.as_millis().max(1) as u64;
-            layer.window_start = now;
-            layer.window_bytes = 0;
+        let layers = &mut self.tracks.entry(key).or_default().seen;
+        let index = match layers.iter().position(|(seen, _)| *seen == rid) {
+            Some(index) => index,
+            None => {
+                layers.push((rid, Rate::new(now)));
+                layers.sort_by_key(|(seen, _)| rank(seen));
+                layers
+                    .iter()
+                    .position(|(seen, _)| *seen == rid)
+                    .unwrap_or(0)
+            }
+        };
+        if let Some((_, rate)) = layers.get_mut(index) {
+            rate.add(bytes, now);
         }
     }
 
@@ -120,70 +144,49 @@ impl SentLayers {
             .get(key)
             .into_iter()
             .flat_map(|t| &t.seen)
-            .filter(|l| now.saturating_duration_since(l.last_seen) < LAYER_STOPPED_AFTER)
-            .map(|l| LiveLayer {
-                rid: l.rid,
-                bitrate: l.bitrate,
+            .filter(|(_, rate)| rate.live(now))
+            .map(|(rid, rate)| LiveLayer {
+                rid: *rid,
+                bitrate: rate.bitrate,
             })
             .collect()
     }
 
+    /// The bitrate of `key`, sent in one layer, if it is being sent now.
+    pub fn single_bitrate(&self, key: &TrackKey<Mid>, now: Instant) -> Option<u64> {
+        self.single
+            .get(key)
+            .filter(|rate| rate.live(now))
+            .map(|rate| rate.bitrate)
+    }
+
     pub fn forget(&mut self, key: &TrackKey<Mid>) {
         self.tracks.remove(key);
+        self.single.remove(key);
     }
 }
 
-/// A layer above the current one is taken only when the budget exceeds its bitrate by this
-/// factor, so that a receiver does not go up and straight down again.
-const UP_HEADROOM: f64 = 1.15;
-/// The smallest layer, once shown, is paused only when the budget falls below this share of
-/// its bitrate: an estimate dips for a moment when a link narrows, and a paused picture is
-/// worse than a slow one.
-const PAUSE_BELOW: f64 = 0.6;
-
-/// The layer a receiver should get: the smallest for "low"; for "auto" the largest whose
-/// bitrate fits into `budget` (bits per second) where one is known, else the largest.
-/// `None`: no video (audio only, or nothing fits). `current`: the layer it gets now.
-pub fn choose(
-    quality: ReceiveQuality,
-    live: &[LiveLayer],
-    budget: Option<u64>,
-    current: Option<Rid>,
-) -> Option<Rid> {
+/// The layer a receiver gets of a simulcast track while the allocation has given it none that
+/// is being sent: the largest for "auto" (the estimate has not spoken yet, or the layer it
+/// gave stopped), the smallest for "low".
+pub fn default_layer(quality: ReceiveQuality, live: &[LiveLayer]) -> Option<Rid> {
     match quality {
         ReceiveQuality::AudioOnly => None,
         ReceiveQuality::Low => live.first().map(|l| l.rid),
-        ReceiveQuality::Auto => match budget {
-            None => live.last().map(|l| l.rid),
-            Some(budget) => {
-                let current_rank = current.map(|c| rank(&c));
-                let smallest = live.first().map(|l| l.rid);
-                live.iter()
-                    .rev()
-                    .find(|l| {
-                        let above = current_rank.is_none_or(|c| rank(&l.rid) > c);
-                        let share = if above {
-                            UP_HEADROOM
-                        } else if Some(l.rid) == smallest {
-                            PAUSE_BELOW
-                        } else {
-                            1.0
-                        };
-                        l.bitrate as f64 * share <= budget as f64
-                    })
-                    .map(|l| l.rid)
-            }
-        },
+        ReceiveQuality::Auto => live.last().map(|l| l.rid),
     }
 }
 
-/// What a receiver's bandwidth estimate leaves for each camera it gets: audio first (it is
-/// small and must not suffer), the rest shared equally.
-pub fn budget_per_camera(estimate: u64, audio_tracks: usize, cameras: usize) -> u64 {
-    const AUDIO_RESERVE: u64 = 60_000;
-    // The estimate is what the link carried; leave room for resends and padding.
-    let usable = estimate * 85 / 100;
-    usable.saturating_sub(AUDIO_RESERVE * audio_tracks as u64) / cameras.max(1) as u64
+/// What the allocation ([`super::allocation`]) gave a receiver for one picture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Allotted {
+    /// Nothing decided yet.
+    #[default]
+    Unset,
+    /// This layer (`None`: the one layer of a track sent in one).
+    Layer(Option<Rid>),
+    /// Its link cannot carry even the smallest layer.
+    Paused,
 }
 
 /// Keeps a receiver's RTP timestamps continuous when its layer changes: the first frame of
@@ -220,7 +223,9 @@ pub struct LayerChoice {
     /// The arrival time last forwarded with: str0m sends in the order of these, and a large
     /// keyframe of the new layer may have begun arriving before the old layer's last frame.
     last_arrived: Option<Instant>,
-    /// No layer fits the receiver's link: video to it is paused (and it was told so).
+    /// What the allocation gave it.
+    pub allotted: Allotted,
+    /// Video to it is paused, and it was told so.
     pub paused: bool,
 }
 
@@ -232,6 +237,15 @@ pub struct Forward {
 }
 
 impl LayerChoice {
+    /// The layer of a simulcast track to forward, of those in `live`.
+    pub fn target(&self, quality: ReceiveQuality, live: &[LiveLayer]) -> Option<Rid> {
+        match self.allotted {
+            Allotted::Paused => None,
+            Allotted::Layer(Some(rid)) if live.iter().any(|l| l.rid == rid) => Some(rid),
+            _ => default_layer(quality, live),
+        }
+    }
+
     /// A frame of layer `rid` came while `target` is the layer this receiver should get.
     /// Returns how to forward it, or `None` if it is not for this receiver.
     /// A switch happens only on a keyframe of the target, so the receiver's decoder never
@@ -284,51 +298,13 @@ impl LayerChoices {
         self.tracks.get(key).and_then(LayerChoice::current)
     }
 
+    pub fn get(&self, key: &TrackKey<Mid>) -> Option<&LayerChoice> {
+        self.tracks.get(key)
+    }
+
     pub fn forget(&mut self, key: &TrackKey<Mid>) {
         self.tracks.remove(key);
     }
-
-    /// How many simulcast cameras the receiver gets.
-    pub fn count(&self) -> usize {
-        self.tracks.len()
-    }
-
-    /// The simulcast cameras the receiver gets, with the layer of each.
-    pub fn each(&self) -> impl Iterator<Item = (&TrackKey<Mid>, Option<Rid>)> {
-        self.tracks
-            .iter()
-            .map(|(key, choice)| (key, choice.current))
-    }
-}
-
-/// What str0m's estimate for one receiver should aim at: (`minimum`, `desired`) in bits per
-/// second. `minimum` is what each camera's current layer needs (the smallest while paused);
-/// `desired` the largest layer of each, which str0m probes toward. Padding up to the next
-/// layer instead kept a 400 kbit/s link so full that the picture froze 6 s in 10. Who chose
-/// "low" is probed for the smallest layers only, who chose "audio only" not at all (probes
-/// are padding, that is data).
-pub fn probe_targets(
-    quality: ReceiveQuality,
-    cameras: &[(Vec<LiveLayer>, Option<Rid>)],
-) -> (u64, u64) {
-    let mut minimum = 0;
-    let mut desired = 0;
-    for (live, current) in cameras {
-        let largest = match quality {
-            ReceiveQuality::Auto => live.last(),
-            ReceiveQuality::Low => live.first(),
-            ReceiveQuality::AudioOnly => None,
-        };
-        let Some(largest) = largest else {
-            continue;
-        };
-        desired += largest.bitrate;
-        let now = current
-            .and_then(|c| live.iter().find(|l| l.rid == c))
-            .or(live.first());
-        minimum += now.map_or(0, |l| l.bitrate);
-    }
-    (minimum, desired.max(minimum))
 }
 
 #[cfg(test)]
@@ -362,8 +338,8 @@ mod tests {
         // 30 frames a second for 1.5 s: h of 2,000 bytes, l of 300.
         for frame in 0..45u64 {
             let now = start + Duration::from_millis(frame * 1_000 / 30);
-            sent.frame(key(), Rid::from("h"), 2_000, now);
-            sent.frame(key(), Rid::from("l"), 300, now);
+            sent.frame(key(), Some(Rid::from("h")), 2_000, now);
+            sent.frame(key(), Some(Rid::from("l")), 300, now);
         }
         let now = start + Duration::from_millis(1_500);
         let live = sent.live(&key(), now);
@@ -374,85 +350,41 @@ mod tests {
         assert!((470_000..=500_000).contains(&h), "h measured at {h}");
         assert!(sent.is_simulcast(&key()));
         // h stops; l goes on.
-        sent.frame(key(), Rid::from("l"), 300, now + LAYER_STOPPED_AFTER);
+        sent.frame(key(), Some(Rid::from("l")), 300, now + LAYER_STOPPED_AFTER);
         let live = sent.live(&key(), now + LAYER_STOPPED_AFTER);
         assert_eq!(live.len(), 1);
         assert_eq!(live[0].rid, Rid::from("l"));
     }
 
     #[test]
-    fn the_choice_follows_the_setting_and_the_budget() {
-        let live = [
-            layer("l", 150_000),
-            layer("m", 450_000),
-            layer("h", 1_400_000),
-        ];
-        let pick = |quality, budget, current: Option<&str>| {
-            choose(quality, &live, budget, current.map(Rid::from)).map(|r| r.to_string())
-        };
-        assert_eq!(pick(ReceiveQuality::Auto, None, None).as_deref(), Some("h"));
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(600_000), None).as_deref(),
-            Some("m")
-        );
-        assert_eq!(pick(ReceiveQuality::Auto, Some(100_000), None), None);
-        assert_eq!(pick(ReceiveQuality::Low, None, None).as_deref(), Some("l"));
-        assert_eq!(pick(ReceiveQuality::AudioOnly, None, None), None);
-        assert_eq!(choose(ReceiveQuality::Auto, &[], None, None), None);
-        // Up only with headroom; staying needs none.
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(480_000), Some("l")).as_deref(),
-            Some("l")
-        );
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(480_000), Some("m")).as_deref(),
-            Some("m")
-        );
-        // The smallest shown stays through a dip; far below it, video pauses; it comes back
-        // only with headroom.
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(100_000), Some("l")).as_deref(),
-            Some("l")
-        );
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(80_000), Some("l")),
-            None,
-            "not even the smallest fits: paused"
-        );
-        assert_eq!(pick(ReceiveQuality::Auto, Some(150_000), None), None);
-        assert_eq!(
-            pick(ReceiveQuality::Auto, Some(175_000), None).as_deref(),
-            Some("l")
-        );
+    fn a_track_in_one_layer_is_measured_too() {
+        let start = Instant::now();
+        let mut sent = SentLayers::default();
+        for frame in 0..31u64 {
+            let now = start + Duration::from_millis(frame * 1_000 / 30);
+            sent.frame(key(), None, 1_000, now);
+        }
+        let now = start + Duration::from_millis(1_000);
+        assert_eq!(sent.single_bitrate(&key(), now), Some(248_000));
+        assert!(!sent.is_simulcast(&key()));
+        assert_eq!(sent.single_bitrate(&key(), now + LAYER_STOPPED_AFTER), None);
     }
 
     #[test]
-    fn the_estimate_aims_at_the_largest_layers_and_keeps_the_current_ones() {
-        let live = vec![
-            layer("l", 150_000),
-            layer("m", 450_000),
-            layer("h", 1_400_000),
-        ];
-        let cameras = [
-            (live.clone(), Some(Rid::from("m"))),
-            (live.clone(), None),
-            (Vec::new(), None),
-        ];
-        assert_eq!(
-            probe_targets(ReceiveQuality::Auto, &cameras),
-            (600_000, 2_800_000)
-        );
-        assert_eq!(probe_targets(ReceiveQuality::Auto, &[]), (0, 0));
-        let low = [(live.clone(), Some(Rid::from("l")))];
-        assert_eq!(probe_targets(ReceiveQuality::Low, &low), (150_000, 150_000));
-        assert_eq!(probe_targets(ReceiveQuality::AudioOnly, &cameras), (0, 0));
-    }
-
-    #[test]
-    fn audio_comes_first_in_the_budget() {
-        assert_eq!(budget_per_camera(1_000_000, 1, 1), 790_000);
-        assert_eq!(budget_per_camera(1_000_000, 2, 2), 365_000);
-        assert_eq!(budget_per_camera(50_000, 1, 1), 0);
+    fn the_target_is_what_was_allotted_while_it_is_sent() {
+        let (l, m, h) = (Rid::from("l"), Rid::from("m"), Rid::from("h"));
+        let live = [layer("l", 150_000), layer("h", 1_400_000)];
+        let mut choice = LayerChoice::default();
+        assert_eq!(choice.target(ReceiveQuality::Auto, &live), Some(h));
+        assert_eq!(choice.target(ReceiveQuality::Low, &live), Some(l));
+        assert_eq!(choice.target(ReceiveQuality::AudioOnly, &live), None);
+        choice.allotted = Allotted::Layer(Some(l));
+        assert_eq!(choice.target(ReceiveQuality::Auto, &live), Some(l));
+        // The layer it was given stopped: the largest being sent until the next allocation.
+        choice.allotted = Allotted::Layer(Some(m));
+        assert_eq!(choice.target(ReceiveQuality::Auto, &live), Some(h));
+        choice.allotted = Allotted::Paused;
+        assert_eq!(choice.target(ReceiveQuality::Auto, &live), None);
     }
 
     #[test]

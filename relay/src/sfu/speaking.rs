@@ -14,6 +14,8 @@ pub struct SpeakingClock {
     counted: Duration,
     /// Start and last voice of the open interval.
     open: Option<(Instant, Instant)>,
+    /// The last voice heard, kept after its interval closed.
+    last_voice: Option<Instant>,
     muted: bool,
 }
 
@@ -32,6 +34,7 @@ impl SpeakingClock {
         if self.muted || level < VOICE_THRESHOLD_DBOV {
             return;
         }
+        self.last_voice = Some(now);
         self.open = Some(match self.open {
             Some((start, _)) => (start, now),
             None => (now, now),
@@ -57,6 +60,11 @@ impl SpeakingClock {
             }
             None => self.counted,
         }
+    }
+
+    /// When voice was last heard (muted or not since).
+    pub fn last_voice(&self) -> Option<Instant> {
+        self.last_voice
     }
 
     /// Speaking now: since when.

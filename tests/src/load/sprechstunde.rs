@@ -3,6 +3,7 @@
 //! tracks once; then the relay offers what others publish and the client answers).
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -66,6 +67,18 @@ pub async fn join(
             }
         }
     });
+    // The relay closes a signaling connection that says nothing for its idle timeout (15 s),
+    // as a browser's client keeps it alive.
+    let keepalive_to = outgoing.clone();
+    let keepalive = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            if keepalive_to.send(ClientMessage::Ping).is_err() {
+                break;
+            }
+        }
+    });
     let to_leg = leg.to_leg.clone();
     let reader = tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
@@ -84,7 +97,7 @@ pub async fn join(
     });
     Ok(Participant {
         legs: vec![leg],
-        tasks: vec![from_leg_task, reader],
+        tasks: vec![from_leg_task, reader, keepalive],
         farewell: Some(Box::new(move || {
             let _ = outgoing.send(ClientMessage::Leave);
         })),

@@ -14,10 +14,16 @@ use tracing::debug;
 use super::keyframes::LayerKey;
 use super::{meeting_of, Departure, Output, Sfu};
 use crate::metrics;
+use crate::sfu::allocation;
 use crate::sfu::peer::isolated;
 use crate::sfu::rooms::{TrackKey, TrackKind};
 use crate::sfu::simulcast;
 use sprechstunde_shared::{ReceiveQuality, ServerMessage};
+
+/// The most immediate timeouts served in one poll of a connection: a bound so that one
+/// connection cannot hold the loop, far above what a pacer's burst needs (its 40 ms of debt
+/// are a few dozen packets).
+const PACED_PER_POLL: usize = 256;
 
 impl Sfu {
     /// Poll everyone [`Sfu::receive_datagram`] gave datagrams to, once each. Datagrams that
@@ -104,7 +110,7 @@ impl Sfu {
             if let Some((sdp, streams)) = peer.create_offer_if_needed() {
                 self.signal(id, ServerMessage::Offer { sdp, streams });
             }
-            let (events, alive) = self.poll_peer(id);
+            let (events, alive) = self.poll_peer(now, id);
             for event in events {
                 self.handle_event(now, id, event, &mut work);
             }
@@ -114,11 +120,17 @@ impl Sfu {
         }
     }
 
-    pub(super) fn poll_peer(&mut self, id: ParticipantId) -> (Vec<Event>, bool) {
+    /// Take everything `id`'s connection has to give now. str0m's pacer hands out one packet
+    /// per timeout and asks for an immediate one after it: that is served here at once, up
+    /// to [`PACED_PER_POLL`], not on the next wake-up of the loop (which would send one
+    /// packet per wake-up, less than a full room's audio alone).
+    pub(super) fn poll_peer(&mut self, now: Instant, id: ParticipantId) -> (Vec<Event>, bool) {
         let mut events = Vec::new();
         let Some(peer) = self.members.peer_mut(id) else {
             return (events, true);
         };
+        let mut immediate_timeouts = 0;
+        let mut sent = false;
         loop {
             if peer.failed || !peer.rtc.is_alive() {
                 return (events, false);
@@ -130,10 +142,27 @@ impl Sfu {
             };
             match output {
                 Ok(RtcOutput::Timeout(at)) => {
+                    if sent && at <= now && immediate_timeouts < PACED_PER_POLL {
+                        immediate_timeouts += 1;
+                        sent = false;
+                        let rtc = &mut peer.rtc;
+                        match isolated(|| rtc.handle_input(Input::Timeout(now))) {
+                            Some(Ok(())) => continue,
+                            Some(Err(_)) => {
+                                peer.rtc.disconnect();
+                                return (events, false);
+                            }
+                            None => {
+                                peer.failed = true;
+                                return (events, false);
+                            }
+                        }
+                    }
                     peer.next_timeout = at;
                     return (events, true);
                 }
                 Ok(RtcOutput::Transmit(transmit)) => {
+                    sent = true;
                     self.outputs.push_back(Output::Transmit(transmit));
                 }
                 Ok(RtcOutput::Event(event)) => events.push(event),
@@ -187,9 +216,9 @@ impl Sfu {
                 };
                 if kind.is_some_and(TrackKind::is_video) {
                     self.keyframe_requests.frame(&layer, data.is_keyframe());
-                    if let Some(rid) = data.rid {
-                        self.sent_layers.frame(key, rid, data.data.len(), now);
-                    }
+                }
+                if kind.is_some() {
+                    self.sent_layers.frame(key, data.rid, data.data.len(), now);
                 }
                 if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
                     self.request_layer_keyframe(now, layer, KeyframeRequestKind::Fir);
@@ -218,7 +247,6 @@ impl Sfu {
                     None => Vec::new(),
                 };
                 let mut keyframes_wanted = Vec::new();
-                let mut pauses = Vec::new();
                 let Sfu {
                     rooms,
                     members,
@@ -233,23 +261,15 @@ impl Sfu {
                         continue;
                     };
                     let (mut time, mut arrived) = (data.time, data.network_time);
-                    if let Some(rid) = data.rid {
-                        let cameras = peer.layers.count().max(1);
-                        let budget = peer
-                            .egress_estimate
-                            .map(|e| simulcast::budget_per_camera(e, cameras, cameras));
-                        let current = peer.layers.current(&key);
-                        let target = simulcast::choose(peer.receive, &live, budget, current);
-                        let choice = peer.layers.of(key);
-                        // Not even the smallest layer fits: video to this receiver pauses
-                        // (audio goes on), and it is told so.
-                        let paused = target.is_none()
-                            && peer.receive == ReceiveQuality::Auto
-                            && !live.is_empty();
-                        if paused != choice.paused {
-                            choice.paused = paused;
-                            pauses.push((*receiver, paused));
+                    if is_video && data.rid.is_none() {
+                        let allotted = peer.layers.get(&key).map(|c| c.allotted);
+                        if allotted == Some(simulcast::Allotted::Paused) {
+                            continue;
                         }
+                    }
+                    if let Some(rid) = data.rid {
+                        let choice = peer.layers.of(key);
+                        let target = choice.target(peer.receive, &live);
                         let was = choice.current();
                         let forwarded = choice.forward(
                             rid,
@@ -276,21 +296,14 @@ impl Sfu {
                         continue;
                     };
                     let bytes = data.data.len() as u64;
-                    if writer.write(pt, arrived, time, data.data.clone()).is_ok() {
-                        metrics::add(&metrics.media_samples_forwarded, 1);
-                        metrics::add(&metrics.media_bytes_forwarded, bytes);
+                    match writer.write(pt, arrived, time, data.data.clone()) {
+                        Ok(()) => {
+                            metrics::add(&metrics.media_samples_forwarded, 1);
+                            metrics::add(&metrics.media_bytes_forwarded, bytes);
+                        }
+                        Err(e) => debug!(%receiver, origin = %id, "not forwarded: {e}"),
                     }
                     work.push(*receiver);
-                }
-                for (receiver, paused) in pauses {
-                    debug!(%receiver, origin = %id, paused, "video paused for a weak link");
-                    self.signal(
-                        receiver,
-                        ServerMessage::VideoPaused {
-                            participant_id: id,
-                            paused,
-                        },
-                    );
                 }
                 // A receiver waits for the keyframe of the layer it should switch to.
                 keyframes_wanted.sort_by_key(|rid| rid.to_string());
@@ -340,9 +353,11 @@ impl Sfu {
                 }
             }
             Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
-                self.bandwidth_estimated(now, id, estimate.as_u64());
+                self.bandwidth_estimated(now, id, estimate.as_u64(), work);
             }
             Event::PeerStats(stats) => {
+                // Once a second: layers started or stopped, rates changed.
+                self.allocate_for(now, id, work);
                 let quality = super::super::link_quality::classify(&stats);
                 let told = self
                     .members
@@ -382,25 +397,130 @@ impl Sfu {
         }
     }
 
-    /// A new estimate of what the link to `id` carries: the layers it gets follow it, and
-    /// the estimator is told what to probe for.
-    fn bandwidth_estimated(&mut self, now: Instant, id: ParticipantId, estimate: u64) {
-        let Some(peer) = self.members.peer(id) else {
-            return;
-        };
-        let cameras: Vec<_> = peer
-            .layers
-            .each()
-            .map(|(key, current)| (self.sent_layers.live(key, now), current))
-            .collect();
-        let (minimum, desired) = simulcast::probe_targets(peer.receive, &cameras);
-        debug!(participant = %id, estimate, minimum, desired, "bandwidth estimate");
+    /// A new estimate of what the link to `id` carries: the pictures it gets follow it.
+    fn bandwidth_estimated(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        estimate: u64,
+        work: &mut Vec<ParticipantId>,
+    ) {
         if let Some(peer) = self.members.peer_mut(id) {
             peer.egress_estimate = Some(estimate);
-            peer.rtc
-                .bwe()
-                .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
         }
+        self.allocate_for(now, id, work);
+    }
+
+    /// Share the link to `receiver` among the pictures it gets ([`allocation`]): each
+    /// picture's layer, which are paused (it is told), and what the estimator is to keep up
+    /// and probe toward.
+    pub(super) fn allocate_for(
+        &mut self,
+        now: Instant,
+        receiver: ParticipantId,
+        work: &mut Vec<ParticipantId>,
+    ) {
+        let Some(peer) = self.members.peer(receiver) else {
+            return;
+        };
+        let mut tracks = peer.open_tracks();
+        tracks.sort_by_key(|(key, _)| (key.origin, key.mid.to_string()));
+        let mut audio = 0;
+        let mut pictures = Vec::new();
+        let mut keys = Vec::new();
+        for (key, kind) in tracks {
+            if kind == TrackKind::Audio {
+                audio += self.sent_layers.single_bitrate(&key, now).unwrap_or(0);
+                continue;
+            }
+            let allotted = peer.layers.get(&key).map(|c| c.allotted);
+            let (layers, current) = if self.sent_layers.is_simulcast(&key) {
+                let layers = self
+                    .sent_layers
+                    .live(&key, now)
+                    .into_iter()
+                    .map(|l| allocation::Layer {
+                        rid: Some(l.rid),
+                        bitrate: l.bitrate,
+                    })
+                    .collect();
+                (layers, peer.layers.current(&key).map(Some))
+            } else {
+                let layers: Vec<_> = self
+                    .sent_layers
+                    .single_bitrate(&key, now)
+                    .map(|bitrate| allocation::Layer { rid: None, bitrate })
+                    .into_iter()
+                    .collect();
+                let shown = !layers.is_empty() && allotted != Some(simulcast::Allotted::Paused);
+                (layers, shown.then_some(None))
+            };
+            let last_voice = self
+                .rooms
+                .room_name(key.origin)
+                .and_then(|room| self.meetings.get(room))
+                .and_then(|meeting| meeting.last_voice(key.origin));
+            pictures.push(allocation::Picture {
+                screen: kind == TrackKind::Screen,
+                last_voice,
+                layers,
+                current,
+            });
+            keys.push((key, kind));
+        }
+        let budget = peer
+            .egress_estimate
+            .map(|estimate| allocation::budget(estimate, audio));
+        let quality = peer.receive;
+        let shared = allocation::allocate(quality, budget, &pictures);
+        debug!(participant = %receiver, ?budget, audio, minimum = shared.minimum, desired = shared.desired, "pictures allotted");
+        let mut told = Vec::new();
+        let mut resumed = Vec::new();
+        let Some(peer) = self.members.peer_mut(receiver) else {
+            return;
+        };
+        for (((key, kind), picture), pick) in keys.iter().zip(&pictures).zip(&shared.picks) {
+            let allotted = match pick {
+                Some(rid) => simulcast::Allotted::Layer(*rid),
+                None if picture.layers.is_empty() || quality == ReceiveQuality::AudioOnly => {
+                    simulcast::Allotted::Unset
+                }
+                None => simulcast::Allotted::Paused,
+            };
+            let choice = peer.layers.of(*key);
+            let paused = allotted == simulcast::Allotted::Paused;
+            if choice.allotted == simulcast::Allotted::Paused
+                && !paused
+                && picture.current.is_none()
+            {
+                resumed.push(*key);
+            }
+            choice.allotted = allotted;
+            // Told per participant: their camera's picture.
+            if paused != choice.paused && *kind == TrackKind::Video {
+                told.push((key.origin, paused));
+            }
+            choice.paused = paused;
+        }
+        peer.rtc
+            .bwe()
+            .set_bitrate(Bitrate::bps(shared.minimum), Bitrate::bps(shared.desired));
+        for (origin, paused) in told {
+            debug!(%receiver, %origin, paused, "video paused for a weak link");
+            self.signal(
+                receiver,
+                ServerMessage::VideoPaused {
+                    participant_id: origin,
+                    paused,
+                },
+            );
+        }
+        // A picture that comes back starts with a keyframe, not with a frozen one.
+        for key in resumed {
+            self.request_keyframe(now, key, KeyframeRequestKind::Pli);
+            work.push(key.origin);
+        }
+        work.push(receiver);
     }
 
     /// Ask the sender of `key` for a keyframe of each layer its receivers get or wait for.
@@ -428,15 +548,12 @@ impl Sfu {
             let Some(peer) = self.members.peer(*receiver) else {
                 continue;
             };
-            let cameras = peer.layers.count().max(1);
-            let budget = peer
-                .egress_estimate
-                .map(|e| simulcast::budget_per_camera(e, cameras, cameras));
             let current = peer.layers.current(key);
-            let layers = [
-                current,
-                simulcast::choose(peer.receive, &live, budget, current),
-            ];
+            let target = match peer.layers.get(key) {
+                Some(choice) => choice.target(peer.receive, &live),
+                None => simulcast::default_layer(peer.receive, &live),
+            };
+            let layers = [current, target];
             for rid in layers.into_iter().flatten() {
                 if !wanted.contains(&rid) {
                     wanted.push(rid);
