@@ -226,7 +226,12 @@ fn spawn(
     let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--log", "info,sprechstunde_relay=debug"])
+        .arg("--log")
+        // More detail for one investigation, e.g. `str0m::pacer=trace`.
+        .arg(
+            std::env::var("SPRECHSTUNDE_TEST_RELAY_LOG")
+                .unwrap_or_else(|_| "info,sprechstunde_relay=debug".into()),
+        )
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))

@@ -1,7 +1,8 @@
 //! A full room: `room_capacity` (20) participants, two of them real browsers and eighteen
 //! synthetic str0m participants of the load generator. Everyone's negotiation succeeds:
-//! each browser receives all nineteen others, the two browsers see each other, and the
-//! synthetic participants hear one another. The largest offer and answer are reported.
+//! each browser hears all nineteen others and gets each picture or the notice that it is
+//! paused for its link, the two browsers see each other (whoever speaks comes first), and
+//! the synthetic participants hear one another. The largest offer and answer are reported.
 
 use std::time::Duration;
 
@@ -14,22 +15,45 @@ use sprechstunde_tests::relay::Relay;
 const SYNTHETIC: u32 = 18;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `browser` receives camera and microphone of every synthetic participant.
-async fn receives_everyone(browser: &Browser, who: &str) -> Result<()> {
+/// The names of the synthetic participants whose picture `browser` shows as paused for its
+/// link.
+async fn paused_pictures(browser: &Browser) -> Result<Vec<String>> {
+    let names = browser
+        .eval(
+            "return [...document.querySelectorAll('figure.tile[data-participant]:not(.own)')]
+               .filter(t => t.querySelector('.video-paused'))
+               .map(t => (t.querySelector('figcaption') || { textContent: '' }).textContent);",
+        )
+        .await?;
+    Ok(names
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect())
+}
+
+/// `browser` hears every synthetic participant and receives each one's picture, or shows it
+/// paused where the relay's estimate of its link does not carry all of them (this machine
+/// runs two browsers and eighteen participants on two cores, and the estimate follows the
+/// load). Returns how many pictures were paused.
+async fn receives_everyone(browser: &Browser, who: &str) -> Result<usize> {
     eventually(
         &format!("{who} to receive all {SYNTHETIC} synthetic participants"),
         TIMEOUT,
         || async {
+            let paused = paused_pictures(browser).await?;
             let mut missing = Vec::new();
             for index in 0..SYNTHETIC {
                 let name = format!("Last {index}");
                 let (video, audio) = browser.received_from(&name).await?;
-                if video == 0 || audio == 0 {
-                    missing.push(name);
+                let shown = video > 0 || paused.iter().any(|p| p.ends_with(&name));
+                if !shown || audio == 0 {
+                    missing.push(format!("{name} (video {video}, audio {audio} packets)"));
                 }
             }
             Ok(if missing.is_empty() {
-                Ok(())
+                Ok(paused.len())
             } else {
                 Err(missing)
             })
@@ -62,8 +86,9 @@ async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> R
 
     anna.until_sees_and_hears("Ben", TIMEOUT).await?;
     ben.until_sees_and_hears("Anna", TIMEOUT).await?;
-    receives_everyone(&anna, "Anna").await?;
-    receives_everyone(&ben, "Ben").await?;
+    let anna_paused = receives_everyone(&anna, "Anna").await?;
+    let ben_paused = receives_everyone(&ben, "Ben").await?;
+    println!("pictures paused for the link: Anna {anna_paused}, Ben {ben_paused} of {SYNTHETIC}");
     eventually(
         "every synthetic participant to hear the other seventeen",
         TIMEOUT,
