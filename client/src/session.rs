@@ -11,7 +11,7 @@ use gloo_timers::callback::{Interval, Timeout};
 use sprechstunde_shared::{
     close_code, ChatMessage, ClientMessage, Contact, ErrorCode, IceServer, MediaState,
     MeetingSettings, ModerationAction, Participant, ParticipantId, ReceiveQuality, RoomName,
-    ServerMessage, SpeakingTime, TrackSource, WaitingGuest, PROTOCOL_VERSION,
+    ServerMessage, SpeakingTime, TileHeight, TrackSource, WaitingGuest, PROTOCOL_VERSION,
 };
 use web_sys::MediaStream;
 use yew::Callback;
@@ -304,6 +304,7 @@ impl Session {
                 sending,
                 media: std::cell::Cell::new(media),
                 receive: std::cell::Cell::new(ReceiveQuality::Auto),
+                tile_heights: std::cell::RefCell::new(Vec::new()),
             },
             on_event,
         ));
@@ -341,6 +342,25 @@ impl Session {
         };
         if welcomed {
             send(&self.links, &ClientMessage::ReceiveQuality { quality });
+        }
+    }
+
+    /// How tall others' pictures are shown now: told when it changed (the relay then sends
+    /// no layer much taller), and again after each welcome.
+    pub fn set_tile_heights(&self, tiles: Vec<TileHeight>) {
+        let welcomed = {
+            let links = self.links.borrow();
+            let Some(joining) = links.joining.as_ref() else {
+                return;
+            };
+            if *joining.tile_heights.borrow() == tiles {
+                return;
+            }
+            joining.tile_heights.replace(tiles.clone());
+            links.peer.is_some()
+        };
+        if welcomed {
+            send(&self.links, &ClientMessage::TileHeights { tiles });
         }
     }
 
@@ -383,6 +403,8 @@ struct Joining {
     media: std::cell::Cell<MediaState>,
     /// What the participant chose to receive of others' video.
     receive: std::cell::Cell<ReceiveQuality>,
+    /// How tall others' pictures are shown, as last told.
+    tile_heights: std::cell::RefCell<Vec<TileHeight>>,
 }
 
 impl Joining {
@@ -648,6 +670,11 @@ async fn handle(
             let quality = joining.receive.get();
             if quality != ReceiveQuality::default() {
                 send(links, &ClientMessage::ReceiveQuality { quality });
+            }
+            // A new media connection knows no tile heights yet.
+            let tiles = joining.tile_heights.borrow().clone();
+            if !tiles.is_empty() {
+                send(links, &ClientMessage::TileHeights { tiles });
             }
         }
         ServerMessage::Answer { sdp } => {

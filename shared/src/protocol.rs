@@ -54,6 +54,20 @@ pub struct MediaState {
     pub screen: bool,
 }
 
+/// How tall one participant's camera (or screen share) is shown, in device pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TileHeight {
+    pub participant_id: ParticipantId,
+    #[serde(default)]
+    pub screen: bool,
+    pub height: u32,
+}
+
+/// At most this many pictures in one `tile_heights` (a full room has 19 others with a camera
+/// and a screen share each).
+pub const MAX_TILE_HEIGHTS: usize = 64;
+
 impl Default for MediaState {
     fn default() -> Self {
         MediaState {
@@ -121,6 +135,9 @@ pub enum ClientMessage {
     SetHand { raised: bool },
     /// How much of others' video to receive.
     ReceiveQuality { quality: ReceiveQuality },
+    /// How tall the client shows others' pictures now: the relay sends no layer much larger
+    /// than that. Sent when it changes; a picture not named has no limit.
+    TileHeights { tiles: Vec<TileHeight> },
     /// Host: the meeting's topic and description (`None` clears).
     SetRoomInfo {
         topic: Option<String>,

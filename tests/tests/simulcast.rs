@@ -1,6 +1,7 @@
 //! Simulcast (#19): the counselor's camera goes out in three layers, and each receiver gets the
 //! one it chose: "Automatisch" the largest, "Niedrig" the smallest, "Nur Ton" none. Switches
-//! happen on the new layer's keyframe, so the receiver's decoder never asks for help.
+//! happen on the new layer's keyframe, so the receiver's decoder never asks for help. A
+//! picture shown small gets a small layer.
 
 use std::time::Duration;
 
@@ -119,6 +120,27 @@ async fn each_receiver_gets_the_layer_it_chose_and_switches_on_keyframes() -> Re
     // Ben was not touched by any of it.
     until_received(&ben, "Ben to keep his 720 lines", |r| {
         r.frame_height >= 700 && r.frames_decoded > ben_now.frames_decoded + 60
+    })
+    .await?;
+
+    // Ben shows Anna small: his browser says so, and the relay sends him the small layer;
+    // shown large again, he gets the large one.
+    // (The page's content security policy refuses a style element; the property is set.)
+    let anna_video = "document.querySelector('figure.tile[data-participant]:not(.own) video')";
+    ben.eval(&format!(
+        "{anna_video}.style.setProperty('height', '60px', 'important');"
+    ))
+    .await?;
+    let small = until_received(
+        &ben,
+        "Ben (Anna shown 60 px tall) to get at most 180 lines",
+        |r| r.frame_height > 0 && r.frame_height <= 180,
+    )
+    .await?;
+    ben.eval(&format!("{anna_video}.style.removeProperty('height');"))
+        .await?;
+    until_received(&ben, "Ben (Anna shown large again) to get 720 lines", |r| {
+        r.frame_height >= 700 && r.frames_decoded > small.frames_decoded + 30
     })
     .await?;
 

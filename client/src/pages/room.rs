@@ -9,6 +9,7 @@ mod keyboard;
 mod local;
 mod side_panel;
 mod stage;
+mod tile_heights;
 
 use sprechstunde_shared::{
     ClientMessage, ErrorCode, MediaState, ModerationAction, Participant, ParticipantId, RoomName,

@@ -31,6 +31,8 @@ const USABLE_PERCENT: u64 = 85;
 pub struct Layer {
     pub rid: Option<Rid>,
     pub bitrate: u64,
+    /// Its picture height, once a keyframe told it.
+    pub height: Option<u32>,
 }
 
 /// A picture the receiver gets.
@@ -43,6 +45,8 @@ pub struct Picture {
     pub layers: Vec<Layer>,
     /// The layer it gets now; `None` while it gets none.
     pub current: Option<Option<Rid>>,
+    /// How tall the receiver shows it (device pixels), if it said.
+    pub shown_height: Option<u32>,
 }
 
 /// What a receiver should get.
@@ -57,6 +61,20 @@ pub struct Allocation {
     pub desired: u64,
 }
 
+/// The largest layer worth sending where `picture` is shown: the smallest that is about as
+/// tall as its tile (a layer of unknown height does not count), else the largest.
+fn fitting_height(picture: &Picture) -> Option<usize> {
+    let largest = picture.layers.len().checked_sub(1)?;
+    let Some(shown) = picture.shown_height else {
+        return Some(largest);
+    };
+    picture
+        .layers
+        .iter()
+        .position(|l| l.height.is_some_and(|h| h * 10 >= shown * 9))
+        .or(Some(largest))
+}
+
 /// What an `estimate` of the link leaves for pictures once `audio` (bits per second) is sent.
 pub fn budget(estimate: u64, audio: u64) -> u64 {
     (estimate * USABLE_PERCENT / 100).saturating_sub(audio)
@@ -66,7 +84,7 @@ pub fn budget(estimate: u64, audio: u64) -> u64 {
 pub fn allocate(quality: ReceiveQuality, budget: Option<u64>, pictures: &[Picture]) -> Allocation {
     let mut picks: Vec<Option<usize>> = vec![None; pictures.len()];
     let largest = |p: &Picture| match quality {
-        ReceiveQuality::Auto => p.layers.len().checked_sub(1),
+        ReceiveQuality::Auto => fitting_height(p),
         ReceiveQuality::Low => (!p.layers.is_empty()).then_some(0),
         ReceiveQuality::AudioOnly => None,
     };
@@ -166,6 +184,7 @@ mod tests {
             .map(|(rid, bitrate)| Layer {
                 rid: Some(Rid::from(*rid)),
                 bitrate: *bitrate,
+                height: Some((*bitrate / 2_000) as u32),
             })
             .collect()
     }
@@ -176,6 +195,7 @@ mod tests {
             last_voice: None,
             layers: layers(&[("l", 150_000), ("m", 450_000), ("h", 1_400_000)]),
             current: current.map(|rid| Some(Rid::from(rid))),
+            shown_height: None,
         }
     }
 
@@ -183,8 +203,13 @@ mod tests {
         Picture {
             screen: false,
             last_voice: None,
-            layers: vec![Layer { rid: None, bitrate }],
+            layers: vec![Layer {
+                rid: None,
+                bitrate,
+                height: None,
+            }],
             current: shown.then_some(None),
+            shown_height: None,
         }
     }
 
@@ -277,6 +302,44 @@ mod tests {
         assert_eq!(
             picked(AUTO, Some(900_000), &pictures),
             some(&["-", "-", "-"])
+        );
+    }
+
+    #[test]
+    fn no_layer_much_taller_than_the_tile_is_sent() {
+        // Layer heights in the test: l 75, m 225, h 700 lines.
+        let shown = |height| Picture {
+            shown_height: Some(height),
+            ..camera(None)
+        };
+        assert_eq!(picked(AUTO, None, &[shown(70)]), some(&["l"]));
+        assert_eq!(
+            picked(AUTO, None, &[shown(240)]),
+            some(&["m"]),
+            "within a tenth"
+        );
+        assert_eq!(picked(AUTO, None, &[shown(300)]), some(&["h"]));
+        assert_eq!(picked(AUTO, None, &[shown(2_000)]), some(&["h"]));
+        assert_eq!(picked(AUTO, Some(300_000), &[shown(300)]), some(&["l"]));
+        // Nothing probed for beyond what is shown.
+        assert_eq!(
+            allocate(AUTO, Some(9_000_000), &[shown(70)]).desired,
+            150_000
+        );
+        let unknown = Picture {
+            layers: vec![
+                Layer {
+                    height: None,
+                    ..layers(&[("l", 150_000)])[0]
+                },
+                layers(&[("h", 1_400_000)])[0],
+            ],
+            ..shown(70)
+        };
+        assert_eq!(
+            picked(AUTO, None, &[unknown]),
+            some(&["h"]),
+            "an unknown height may be too small"
         );
     }
 

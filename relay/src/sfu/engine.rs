@@ -118,6 +118,11 @@ pub enum Command {
         id: ParticipantId,
         quality: sprechstunde_shared::ReceiveQuality,
     },
+    /// How tall the participant shows others' pictures.
+    TileHeights {
+        id: ParticipantId,
+        tiles: Vec<sprechstunde_shared::TileHeight>,
+    },
     Offer {
         id: ParticipantId,
         sdp: String,
@@ -362,6 +367,17 @@ impl Sfu {
                         work.push(key.origin);
                     }
                 }
+                self.allocate_for(now, id, &mut work);
+            }
+            Command::TileHeights { id, tiles } => {
+                let Some(peer) = self.members.peer_mut(id) else {
+                    return self.not_in_call(id);
+                };
+                debug!(participant = %id, ?tiles, "tile heights");
+                peer.tile_heights = tiles
+                    .iter()
+                    .map(|tile| ((tile.participant_id, tile.screen), tile.height))
+                    .collect();
                 self.allocate_for(now, id, &mut work);
             }
             Command::Offer { id, sdp } => {

@@ -60,6 +60,8 @@ pub struct Peer {
     pub link: super::link_quality::LinkQuality,
     /// What str0m estimates the link to this participant carries (bits per second).
     pub egress_estimate: Option<u64>,
+    /// How tall (device pixels) it shows each other's camera or screen (`true`).
+    pub tile_heights: std::collections::HashMap<(ParticipantId, bool), u32>,
     /// When the participant entered the room (and this connection began).
     pub entered: Instant,
     /// When a datagram last came from this participant (media, RTCP or ICE consent checks).
@@ -143,6 +145,7 @@ impl Peer {
             media_connected: false,
             link: super::link_quality::LinkQuality::default(),
             egress_estimate: None,
+            tile_heights: std::collections::HashMap::new(),
             entered: now,
             last_heard: now,
             ice_lost_since: None,

@@ -30,13 +30,15 @@ fn rank(rid: &Rid) -> usize {
         .unwrap_or(SIMULCAST_RIDS.len())
 }
 
-/// A stream's bitrate over [`RATE_WINDOW`], and when it was last seen.
+/// A stream's bitrate over [`RATE_WINDOW`], when it was last seen, and its picture height.
 struct Rate {
     last_seen: Instant,
     window_start: Instant,
     window_bytes: u64,
     /// Bits per second over the last full window.
     bitrate: u64,
+    /// The picture height of its last keyframe (VP8).
+    height: Option<u32>,
 }
 
 impl Rate {
@@ -46,6 +48,7 @@ impl Rate {
             window_start: now,
             window_bytes: 0,
             bitrate: 0,
+            height: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl Rate {
 pub struct LiveLayer {
     pub rid: Rid,
     pub bitrate: u64,
+    pub height: Option<u32>,
 }
 
 #[derive(Default)]
@@ -148,22 +152,59 @@ impl SentLayers {
             .map(|(rid, rate)| LiveLayer {
                 rid: *rid,
                 bitrate: rate.bitrate,
+                height: rate.height,
             })
             .collect()
     }
 
     /// The bitrate of `key`, sent in one layer, if it is being sent now.
     pub fn single_bitrate(&self, key: &TrackKey<Mid>, now: Instant) -> Option<u64> {
+        self.single_live(key, now).map(|(bitrate, _)| bitrate)
+    }
+
+    /// The bitrate and picture height of `key`, sent in one layer, if it is being sent now.
+    pub fn single_live(&self, key: &TrackKey<Mid>, now: Instant) -> Option<(u64, Option<u32>)> {
         self.single
             .get(key)
             .filter(|rate| rate.live(now))
-            .map(|rate| rate.bitrate)
+            .map(|rate| (rate.bitrate, rate.height))
+    }
+
+    /// A keyframe of `key` (layer `rid`) came: its picture height, where it can be read.
+    pub fn keyframe(&mut self, key: &TrackKey<Mid>, rid: Option<Rid>, frame: &[u8]) {
+        let Some(height) = vp8_keyframe_height(frame) else {
+            return;
+        };
+        let rate = match rid {
+            None => self.single.get_mut(key),
+            Some(rid) => self
+                .tracks
+                .get_mut(key)
+                .and_then(|t| t.seen.iter_mut().find(|(seen, _)| *seen == rid))
+                .map(|(_, rate)| rate),
+        };
+        if let Some(rate) = rate {
+            rate.height = Some(height);
+        }
     }
 
     pub fn forget(&mut self, key: &TrackKey<Mid>) {
         self.tracks.remove(key);
         self.single.remove(key);
     }
+}
+
+/// The picture height a VP8 key frame states (RFC 6386, 9.1: a 3-byte frame tag whose
+/// lowest bit is 0 for a key frame, the start code 9d 01 2a, then width and height in 14
+/// bits each, little-endian).
+fn vp8_keyframe_height(frame: &[u8]) -> Option<u32> {
+    let header = frame.get(..10)?;
+    if header[0] & 1 != 0 || header[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    Some(u32::from(
+        u16::from_le_bytes([header[8], header[9]]) & 0x3fff,
+    ))
 }
 
 /// The layer a receiver gets of a simulcast track while the allocation has given it none that
@@ -324,6 +365,7 @@ mod tests {
         LiveLayer {
             rid: Rid::from(rid),
             bitrate,
+            height: None,
         }
     }
 
@@ -368,6 +410,25 @@ mod tests {
         assert_eq!(sent.single_bitrate(&key(), now), Some(248_000));
         assert!(!sent.is_simulcast(&key()));
         assert_eq!(sent.single_bitrate(&key(), now + LAYER_STOPPED_AFTER), None);
+    }
+
+    #[test]
+    fn a_keyframe_tells_its_layers_height() {
+        let now = Instant::now();
+        let mut sent = SentLayers::default();
+        let h = Some(Rid::from("h"));
+        sent.frame(key(), h, 1_000, now);
+        // A 1280x720 key frame (scale bits set, which do not count), then a delta frame.
+        let keyframe = [0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x45, 0xd0, 0x42];
+        sent.keyframe(&key(), h, &keyframe);
+        sent.keyframe(&key(), h, &[0x51, 0x42, 0x00, 0, 0, 0, 0, 0, 0, 0]);
+        sent.keyframe(&key(), h, &keyframe[..6]);
+        assert_eq!(sent.live(&key(), now)[0].height, Some(720));
+        assert_eq!(vp8_keyframe_height(&keyframe[..6]), None);
+        assert_eq!(
+            vp8_keyframe_height(&[0x51, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0, 5, 0xd0, 2]),
+            None
+        );
     }
 
     #[test]

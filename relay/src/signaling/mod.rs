@@ -182,6 +182,15 @@ impl Session {
                 id: self.id,
                 quality,
             },
+            ClientMessage::TileHeights { tiles } => {
+                if tiles.len() > sprechstunde_shared::MAX_TILE_HEIGHTS {
+                    return Verdict::Refuse(
+                        ErrorCode::MessageTooLong,
+                        "too many tile heights".into(),
+                    );
+                }
+                Command::TileHeights { id: self.id, tiles }
+            }
             ClientMessage::SetRoomInfo { topic, description } => {
                 match MeetingInfo::cleaned(topic.as_deref(), description.as_deref()) {
                     Ok(info) => Command::SetRoomInfo { id: self.id, info },

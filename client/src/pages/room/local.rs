@@ -237,6 +237,7 @@ pub fn use_local_media(
     use_follow_the_host(session, &sending, &dispatch, moderated);
     use_notice_lost_devices(session, &sending, &dispatch);
     use_watch_devices(&dispatch, state.own_stream.is_some());
+    super::tile_heights::use_report_tile_heights(session);
     let controls = media_controls(session, &sending, &dispatch, &state);
     LocalMedia {
         state,

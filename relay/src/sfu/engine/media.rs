@@ -220,6 +220,9 @@ impl Sfu {
                 if kind.is_some() {
                     self.sent_layers.frame(key, data.rid, data.data.len(), now);
                 }
+                if kind.is_some_and(TrackKind::is_video) && data.is_keyframe() {
+                    self.sent_layers.keyframe(&key, data.rid, &data.data);
+                }
                 if !data.contiguous && kind.is_some_and(TrackKind::is_video) {
                     self.request_layer_keyframe(now, layer, KeyframeRequestKind::Fir);
                     work.push(id);
@@ -442,14 +445,19 @@ impl Sfu {
                     .map(|l| allocation::Layer {
                         rid: Some(l.rid),
                         bitrate: l.bitrate,
+                        height: l.height,
                     })
                     .collect();
                 (layers, peer.layers.current(&key).map(Some))
             } else {
                 let layers: Vec<_> = self
                     .sent_layers
-                    .single_bitrate(&key, now)
-                    .map(|bitrate| allocation::Layer { rid: None, bitrate })
+                    .single_live(&key, now)
+                    .map(|(bitrate, height)| allocation::Layer {
+                        rid: None,
+                        bitrate,
+                        height,
+                    })
                     .into_iter()
                     .collect();
                 let shown = !layers.is_empty() && allotted != Some(simulcast::Allotted::Paused);
@@ -463,6 +471,10 @@ impl Sfu {
             pictures.push(allocation::Picture {
                 screen: kind == TrackKind::Screen,
                 last_voice,
+                shown_height: peer
+                    .tile_heights
+                    .get(&(key.origin, kind == TrackKind::Screen))
+                    .copied(),
                 layers,
                 current,
             });
