@@ -74,3 +74,43 @@ async fn sdp_may_be_larger_than_chat_up_to_its_own_limit() -> Result<()> {
     send_raw(&mut socket, &huge).await?;
     refused_as_too_large_and_closed(&mut socket, "an answer over 256 KiB").await
 }
+
+#[tokio::test]
+async fn tile_heights_are_taken_up_to_their_limit_and_refused_beyond() -> Result<()> {
+    use sprechstunde_shared::{ParticipantId, TileHeight, MAX_TILE_HEIGHTS};
+    let relay = Relay::start()?;
+    let mut socket = joined(&relay, "Cara").await?;
+    let tiles = |count: usize| ClientMessage::TileHeights {
+        tiles: (0..count)
+            .map(|i| TileHeight {
+                participant_id: ParticipantId(i as u64),
+                screen: i % 2 == 1,
+                height: 360,
+            })
+            .collect(),
+    };
+    // As many as a full room can show: taken without a word (the ping after it is answered).
+    send_raw(&mut socket, &tiles(MAX_TILE_HEIGHTS).to_json()).await?;
+    send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
+    loop {
+        match next(&mut socket).await? {
+            Ok(ServerMessage::Pong) => break,
+            Ok(ServerMessage::Error { code, message }) => {
+                bail!("{MAX_TILE_HEIGHTS} tile heights refused: {code:?} {message}")
+            }
+            Ok(_) => continue,
+            other => bail!("expected the pong, got {other:?}"),
+        }
+    }
+    send_raw(&mut socket, &tiles(MAX_TILE_HEIGHTS + 1).to_json()).await?;
+    loop {
+        match next(&mut socket).await? {
+            Ok(ServerMessage::Error { code, .. }) => {
+                ensure!(code == ErrorCode::MessageTooLong, "refused with {code:?}");
+                return Ok(());
+            }
+            Ok(_) => continue,
+            other => bail!("expected an error for too many tile heights, got {other:?}"),
+        }
+    }
+}
