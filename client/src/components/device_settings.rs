@@ -33,6 +33,18 @@ fn speaker_choice_supported() -> bool {
         .is_some_and(|p| js_sys::Reflect::has(&p, &"setSinkId".into()).unwrap_or(false))
 }
 
+/// A select's change as the setting its option code names (unknown codes are ignored).
+fn on_choice_of<T: 'static>(emit: Callback<T>, parse: fn(&str) -> Option<T>) -> Callback<Event> {
+    Callback::from(move |event: Event| {
+        if let Some(choice) = event
+            .target_dyn_into::<HtmlSelectElement>()
+            .and_then(|select| parse(&select.value()))
+        {
+            emit.emit(choice);
+        }
+    })
+}
+
 #[function_component(DeviceSettings)]
 pub fn device_settings(props: &DeviceSettingsProps) -> Html {
     let lang = use_lang();
@@ -76,28 +88,8 @@ pub fn device_settings(props: &DeviceSettingsProps) -> Html {
             </>
         }
     };
-    let on_quality = {
-        let on_quality = props.on_quality.clone();
-        Callback::from(move |event: Event| {
-            if let Some(quality) = event
-                .target_dyn_into::<HtmlSelectElement>()
-                .and_then(|s| Quality::from_code(&s.value()))
-            {
-                on_quality.emit(quality);
-            }
-        })
-    };
-    let on_receive = {
-        let on_receive = props.on_receive.clone();
-        Callback::from(move |event: Event| {
-            if let Some(quality) = event
-                .target_dyn_into::<HtmlSelectElement>()
-                .and_then(|s| ReceiveQuality::from_code(&s.value()))
-            {
-                on_receive.emit(quality);
-            }
-        })
-    };
+    let on_quality = on_choice_of(props.on_quality.clone(), Quality::from_code);
+    let on_receive = on_choice_of(props.on_receive.clone(), ReceiveQuality::from_code);
     let receive_label = |q: ReceiveQuality| match q {
         ReceiveQuality::Auto => Key::ReceiveAuto,
         ReceiveQuality::Low => Key::ReceiveLow,
