@@ -243,11 +243,12 @@ pub async fn run(
         // A timer already due is served before waiting: on a busy socket tokio's timer
         // wheel turns only now and then, and the pacers' timeouts would wait for it.
         let now = Instant::now();
-        if sfu.next_timeout(now) <= now {
+        let mut deadline = sfu.next_timeout(now);
+        if deadline <= now {
             sfu.handle_timeout(now);
             flush(&mut sfu, &sockets, &mut clients, &metrics, &audit);
+            deadline = sfu.next_timeout(Instant::now());
         }
-        let deadline = sfu.next_timeout(Instant::now());
         tokio::select! {
             (index, received) = recv_any(&sockets, &mut buf) => match received {
                 Ok((len, source)) => {

@@ -284,10 +284,10 @@ impl<M: Copy + Eq> Lines<M> {
 
     /// Video tracks of others this receiver gets now.
     pub fn open_video(&self) -> Vec<TrackKey<M>> {
-        self.lines
-            .iter()
-            .filter(|l| l.kind.is_video() && l.state == State::Open)
-            .filter_map(|l| l.track)
+        self.open()
+            .into_iter()
+            .filter(|(_, kind)| kind.is_video())
+            .map(|(track, _)| track)
             .collect()
     }
 

@@ -427,7 +427,7 @@ impl Sfu {
             return;
         };
         let mut tracks = peer.open_tracks();
-        tracks.sort_by_key(|(key, _)| (key.origin, key.mid.to_string()));
+        tracks.sort_by_key(|(key, _)| (key.origin, key.mid));
         let mut audio = 0;
         let mut pictures = Vec::new();
         let mut keys = Vec::new();
