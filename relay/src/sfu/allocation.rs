@@ -54,8 +54,8 @@ pub struct Picture {
 pub struct Allocation {
     /// Per picture, in the order given: the layer to get, or `None`: paused.
     pub picks: Vec<Option<Option<Rid>>>,
-    /// What str0m's estimator is to keep up (the picks) and to probe toward (the largest
-    /// layers), in bits per second. A receiver at "low" is probed for the smallest layers
+    /// What the pictures need to keep up (the picks) and at most (the largest layers), in
+    /// bits per second; [`link_targets`] adds the audio for str0m's estimator. A receiver at "low" is probed for the smallest layers
     /// only, at "audio only" not at all: probes are padding, that is data.
     pub minimum: u64,
     pub desired: u64,
@@ -78,6 +78,49 @@ fn fitting_height(picture: &Picture) -> Option<usize> {
 /// What an `estimate` of the link leaves for pictures once `audio` (bits per second) is sent.
 pub fn budget(estimate: u64, audio: u64) -> u64 {
     (estimate * USABLE_PERCENT / 100).saturating_sub(audio)
+}
+
+/// What a forwarded audio track costs on the link besides its payload: 50 packets a second
+/// (20 ms Opus frames), each with RTP header, header extensions, SRTP tag, UDP and IPv4
+/// (about 62 bytes). For a 35 kbit/s voice that is most of the cost again.
+const AUDIO_OVERHEAD_BPS: u64 = 50 * 62 * 8;
+/// Redundant audio (RED, RFC 2198) is kept while, with it, audio takes at most this share
+/// of the estimate. It doubles each voice's payload: worth it on a lossy link with one or
+/// two voices, not when nineteen voices would leave no room for any picture.
+const RED_SHARE_PERCENT: u64 = 40;
+
+/// The audio a receiver gets: whether it is sent with redundancy, and what it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audio {
+    pub redundant: bool,
+    pub bits_per_second: u64,
+}
+
+/// The audio cost on a link estimated at `estimate` (`None`: not known yet) of voices whose
+/// payloads measure `payloads` (bits per second each).
+pub fn audio(estimate: Option<u64>, payloads: &[u64]) -> Audio {
+    let cost = |redundant: bool| -> u64 {
+        let copies = if redundant { 2 } else { 1 };
+        payloads
+            .iter()
+            .map(|p| p * copies + AUDIO_OVERHEAD_BPS)
+            .sum()
+    };
+    let redundant = estimate.is_none_or(|e| cost(true) * 100 <= e * RED_SHARE_PERCENT);
+    Audio {
+        redundant,
+        bits_per_second: cost(redundant),
+    }
+}
+
+/// What str0m's estimator of the link is to keep up (`minimum`) and to probe toward
+/// (`desired`), in bits per second: the link's whole load, audio included. It compares them
+/// with its estimate of the whole link, so pictures alone looked met while voices filled
+/// the link, and it never probed.
+pub fn link_targets(audio: Audio, pictures: &Allocation) -> (u64, u64) {
+    let minimum = audio.bits_per_second + pictures.minimum;
+    let desired = (audio.bits_per_second + pictures.desired) * 100 / USABLE_PERCENT;
+    (minimum, desired)
 }
 
 /// Share `budget` (`None`: no estimate yet, everything fits) among `pictures`.
@@ -384,5 +427,57 @@ mod tests {
     fn audio_comes_first_in_the_budget() {
         assert_eq!(budget(1_000_000, 60_000), 790_000);
         assert_eq!(budget(50_000, 60_000), 0);
+    }
+
+    #[test]
+    fn voices_are_sent_redundant_while_the_link_affords_it() {
+        // One voice of 35 kbit/s costs 94.8 kbit/s with RED, 59.8 without.
+        let one = audio(Some(400_000), &[35_000]);
+        assert_eq!(
+            one,
+            Audio {
+                redundant: true,
+                bits_per_second: 94_800
+            }
+        );
+        let weak = audio(Some(120_000), &[35_000]);
+        assert_eq!(
+            weak,
+            Audio {
+                redundant: false,
+                bits_per_second: 59_800
+            }
+        );
+        // Nineteen voices on a 1.2 Mbit/s estimate: with RED 1.8 Mbit/s, more than the
+        // link; without, 1.14 Mbit/s.
+        let room = audio(Some(1_200_000), &[35_000; 19]);
+        assert_eq!(
+            room,
+            Audio {
+                redundant: false,
+                bits_per_second: 1_136_200
+            }
+        );
+        assert!(
+            audio(None, &[35_000; 19]).redundant,
+            "unknown link: as negotiated"
+        );
+    }
+
+    #[test]
+    fn the_estimator_is_given_the_whole_links_load() {
+        let voices = audio(Some(3_000_000), &[35_000; 19]);
+        let pictures = Allocation {
+            picks: Vec::new(),
+            minimum: 500_000,
+            desired: 1_900_000,
+        };
+        // Probing toward 3.57 Mbit/s, where all pictures fit within the usable share.
+        assert_eq!(link_targets(voices, &pictures), (1_636_200, 3_572_000));
+        assert_eq!(
+            budget(3_572_000, voices.bits_per_second),
+            1_900_000,
+            "what it probes toward carries every picture"
+        );
     }
 }

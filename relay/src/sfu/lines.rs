@@ -300,6 +300,14 @@ impl<M: Copy + Eq> Lines<M> {
             .collect()
     }
 
+    /// The line this receiver gets `track` on.
+    pub fn line_of(&self, track: TrackKey<M>) -> Option<M> {
+        self.lines
+            .iter()
+            .find(|l| l.track == Some(track) && l.state == State::Open)
+            .and_then(|l| l.mid)
+    }
+
     /// The track this receiver gets on `out_mid`.
     pub fn track_on(&self, out_mid: M) -> Option<TrackKey<M>> {
         self.lines

@@ -101,7 +101,6 @@ fn media_kind(kind: TrackKind) -> MediaKind {
 const VIDEO_RESEND_PACKETS: usize = 256;
 /// Where each receiver's bandwidth estimate starts (libwebrtc starts at 300 kbit/s): enough
 /// for the middle layer at once, more found by probing.
-#[allow(dead_code)]
 const INITIAL_ESTIMATE: str0m::bwe::Bitrate = str0m::bwe::Bitrate::kbps(600);
 
 impl Peer {
@@ -112,12 +111,9 @@ impl Peer {
             // exactly that instead of two dozen payload types.
             .clear_codecs()
             .enable_vp8(true)
-            // Off (`None` disables it in str0m 0.25): with str0m's estimate and pacer on, a
-            // receiver of nineteen others got no packet on most of their video lines even
-            // where the allocation (`allocation`) gave them room, and the relay's memory
-            // grew by 150 MB in 40 s (the full-room test). Without an estimate every
-            // receiver gets the largest layer being sent, or the smallest at "low".
-            .enable_bwe(None)
+            // The estimate of each receiver's link, from its transport-wide feedback; the
+            // allocation (`allocation`) shares it among the pictures, voices first.
+            .enable_bwe(Some(INITIAL_ESTIMATE))
             // RFC 2198 redundancy for Opus on every leg: a lost audio packet is rebuilt from
             // the next one (audio has no retransmission in browsers).
             .enable_opus(true, true)
@@ -322,6 +318,11 @@ impl Peer {
     /// Every track of others this participant receives now, with its kind.
     pub fn open_tracks(&self) -> Vec<(TrackKey<Mid>, TrackKind)> {
         self.lines.open()
+    }
+
+    /// The line this participant receives the other participant's `track` on.
+    pub fn line_of(&self, track: TrackKey<Mid>) -> Option<Mid> {
+        self.lines.line_of(track)
     }
 
     /// The other participant's track that this participant receives on `out_mid`.

@@ -428,12 +428,12 @@ impl Sfu {
         };
         let mut tracks = peer.open_tracks();
         tracks.sort_by_key(|(key, _)| (key.origin, key.mid));
-        let mut audio = 0;
+        let mut voices = Vec::new();
         let mut pictures = Vec::new();
         let mut keys = Vec::new();
         for (key, kind) in tracks {
             if kind == TrackKind::Audio {
-                audio += self.sent_layers.single_bitrate(&key, now).unwrap_or(0);
+                voices.push((key, self.sent_layers.single_bitrate(&key, now).unwrap_or(0)));
                 continue;
             }
             let allotted = peer.layers.get(&key).map(|c| c.allotted);
@@ -480,17 +480,26 @@ impl Sfu {
             });
             keys.push((key, kind));
         }
+        let payloads: Vec<u64> = voices.iter().map(|(_, bitrate)| *bitrate).collect();
+        let audio = allocation::audio(peer.egress_estimate, &payloads);
         let budget = peer
             .egress_estimate
-            .map(|estimate| allocation::budget(estimate, audio));
+            .map(|estimate| allocation::budget(estimate, audio.bits_per_second));
         let quality = peer.receive;
         let shared = allocation::allocate(quality, budget, &pictures);
-        debug!(participant = %receiver, ?budget, audio, minimum = shared.minimum, desired = shared.desired, "pictures allotted");
+        debug!(participant = %receiver, ?budget, audio = audio.bits_per_second, red = audio.redundant, minimum = shared.minimum, desired = shared.desired, "pictures allotted");
         let mut told = Vec::new();
         let mut resumed = Vec::new();
         let Some(peer) = self.members.peer_mut(receiver) else {
             return;
         };
+        for (key, _) in &voices {
+            if let Some(line) = peer.line_of(*key) {
+                if peer.rtc.direct_api().set_red_send(line, audio.redundant) {
+                    debug!(%receiver, origin = %key.origin, red = audio.redundant, "redundant audio switched");
+                }
+            }
+        }
         for (((key, kind), picture), pick) in keys.iter().zip(&pictures).zip(&shared.picks) {
             let allotted = match pick {
                 Some(rid) => simulcast::Allotted::Layer(*rid),
@@ -514,9 +523,10 @@ impl Sfu {
             }
             choice.paused = paused;
         }
+        let (minimum, desired) = allocation::link_targets(audio, &shared);
         peer.rtc
             .bwe()
-            .set_bitrate(Bitrate::bps(shared.minimum), Bitrate::bps(shared.desired));
+            .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
         for (origin, paused) in told {
             debug!(%receiver, %origin, paused, "video paused for a weak link");
             self.signal(
