@@ -1,22 +1,23 @@
 //! A full room: `room_capacity` (20) participants, two of them real browsers and eighteen
 //! synthetic str0m participants of the load generator. Everyone's negotiation succeeds:
 //! each browser hears all nineteen others and gets each picture or the notice that it is
-//! paused for its link, the two browsers see each other (whoever speaks comes first), and
-//! the synthetic participants hear one another. The largest offer and answer are reported.
+//! paused for its link, and the synthetic participants hear one another. The largest offer
+//! and answer are reported. (That the pictures do flow in a full room once the link carries
+//! them is `full_room_media`'s proof: here two browsers on two cores hold every link's
+//! estimate near the audio alone.)
 
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
 use sprechstunde_tests::browser::{Browser, Driver};
 use sprechstunde_tests::eventually;
-use sprechstunde_tests::load::{self, MediaProfile};
+use sprechstunde_tests::load::{self, MediaProfile, TrackKind};
 use sprechstunde_tests::relay::Relay;
 
 const SYNTHETIC: u32 = 18;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The names of the synthetic participants whose picture `browser` shows as paused for its
-/// link.
+/// The names of the participants whose picture `browser` shows as paused for its link.
 async fn paused_pictures(browser: &Browser) -> Result<Vec<String>> {
     let names = browser
         .eval(
@@ -33,21 +34,20 @@ async fn paused_pictures(browser: &Browser) -> Result<Vec<String>> {
         .collect())
 }
 
-/// `browser` hears every synthetic participant and receives each one's picture, or shows it
+/// `browser` hears everyone in `others` and receives each one's picture, or shows it
 /// paused where the relay's estimate of its link does not carry all of them (this machine
 /// runs two browsers and eighteen participants on two cores, and the estimate follows the
 /// load). Returns how many pictures were paused.
-async fn receives_everyone(browser: &Browser, who: &str) -> Result<usize> {
+async fn receives_everyone(browser: &Browser, who: &str, others: &[String]) -> Result<usize> {
     eventually(
-        &format!("{who} to receive all {SYNTHETIC} synthetic participants"),
+        &format!("{who} to receive all {} others", others.len()),
         TIMEOUT,
         || async {
             let paused = paused_pictures(browser).await?;
             let mut missing = Vec::new();
-            for index in 0..SYNTHETIC {
-                let name = format!("Last {index}");
-                let (video, audio) = browser.received_from(&name).await?;
-                let shown = video > 0 || paused.iter().any(|p| p.ends_with(&name));
+            for name in others {
+                let (video, audio) = browser.received_from(name).await?;
+                let shown = video > 0 || paused.iter().any(|p| p.ends_with(name.as_str()));
                 if !shown || audio == 0 {
                     missing.push(format!("{name} (video {video}, audio {audio} packets)"));
                 }
@@ -63,7 +63,8 @@ async fn receives_everyone(browser: &Browser, who: &str) -> Result<usize> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> Result<()> {
+async fn twenty_in_one_room_all_negotiate_and_each_browser_gets_every_voice_and_picture_or_its_pause(
+) -> Result<()> {
     let relay = Relay::start()?;
     let base = relay.url("");
     let driver = Driver::start().await?;
@@ -84,21 +85,37 @@ async fn twenty_in_one_room_all_negotiate_and_the_browsers_see_each_other() -> R
     let ben = driver.browser().await?;
     ben.join(&base, "voll", "Ben").await?;
 
-    anna.until_sees_and_hears("Ben", TIMEOUT).await?;
-    ben.until_sees_and_hears("Anna", TIMEOUT).await?;
-    let anna_paused = receives_everyone(&anna, "Anna").await?;
-    let ben_paused = receives_everyone(&ben, "Ben").await?;
-    println!("pictures paused for the link: Anna {anna_paused}, Ben {ben_paused} of {SYNTHETIC}");
+    let synthetic_names = (0..SYNTHETIC).map(|index| format!("Last {index}"));
+    let anna_others: Vec<String> = synthetic_names.clone().chain(["Ben".into()]).collect();
+    let ben_others: Vec<String> = synthetic_names.chain(["Anna".into()]).collect();
+    let anna_paused = receives_everyone(&anna, "Anna", &anna_others).await?;
+    let ben_paused = receives_everyone(&ben, "Ben", &ben_others).await?;
+    println!("pictures paused for the link: Anna {anna_paused}, Ben {ben_paused} of 19");
     eventually(
-        "every synthetic participant to hear the other seventeen",
+        "every synthetic participant to hear the other seventeen and get each picture or its pause",
         TIMEOUT,
         || async {
-            let deaf: Vec<usize> = synthetic
-                .iter()
-                .map(|p| p.senders_heard())
-                .filter(|heard| *heard < SYNTHETIC as usize - 1)
-                .collect();
-            Ok(if deaf.is_empty() { Ok(()) } else { Err(deaf) })
+            let mut lacking = Vec::new();
+            for (index, p) in synthetic.iter().enumerate() {
+                let (voices, pictures) = (
+                    p.senders_of(TrackKind::Audio),
+                    p.senders_of(TrackKind::Video),
+                );
+                let paused = p.take_paused();
+                let others = (0..SYNTHETIC).filter(|other| *other as usize != index);
+                for other in others {
+                    if !voices.contains(&other)
+                        || !(pictures.contains(&other) || paused.contains(&other))
+                    {
+                        lacking.push(format!("{other}→{index}"));
+                    }
+                }
+            }
+            Ok(if lacking.is_empty() {
+                Ok(())
+            } else {
+                Err(lacking)
+            })
         },
     )
     .await?;

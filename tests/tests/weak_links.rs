@@ -26,7 +26,6 @@ const PAUSED_NOTICE: &str =
     "const n = document.querySelector('figure.tile[data-participant]:not(.own) .video-paused'); return !!n && n.textContent.includes('Video pausiert');";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the relay's bandwidth estimate is off again: with it on, a full room of 20 got no media from the synthetic participants (see the closing note of #19)"]
 async fn a_weak_link_gets_a_smaller_layer_then_a_pause_and_recovers() -> Result<()> {
     let call = TwoHosts::ready(None).await?;
     let base = format!("http://{RELAY_IP}:{}", call.http_port);

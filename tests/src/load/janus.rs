@@ -387,6 +387,7 @@ async fn subscribe(
             let _ = farewell.send(());
         })),
         writer: Some(keeper),
+        pauses: None,
     })
 }
 

@@ -29,6 +29,9 @@ pub struct MediaProfile {
     /// A keyframe is this many times the size of a delta frame.
     pub keyframe_factor: u32,
     pub audio_frame_bytes: usize,
+    /// Negotiate redundant audio (RED, RFC 2198) for what it receives, as browsers do: the
+    /// relay may then send each voice twice over.
+    pub redundant_audio: bool,
 }
 
 impl Default for MediaProfile {
@@ -41,6 +44,7 @@ impl Default for MediaProfile {
             keyframe_every: Duration::from_secs(3),
             keyframe_factor: 4,
             audio_frame_bytes: 90,
+            redundant_audio: false,
         }
     }
 }
@@ -90,9 +94,10 @@ pub async fn start(
         .await
         .with_context(|| format!("bind UDP on {bind}"))?;
     let local = socket.local_addr()?;
+    let redundant_audio = publish.is_some_and(|(_, profile)| profile.redundant_audio);
     let mut rtc = Rtc::builder()
         .clear_codecs()
-        .enable_opus(true, false)
+        .enable_opus(true, redundant_audio)
         .enable_vp8(true)
         .build(Instant::now());
     rtc.add_local_candidate(Candidate::host(local, "udp")?);

@@ -5,6 +5,7 @@
 
 pub mod janus;
 pub mod leg;
+pub mod pauses;
 pub mod sprechstunde;
 pub mod stamp;
 pub mod stats;
@@ -28,6 +29,8 @@ pub struct Participant {
     farewell: Option<Box<dyn FnOnce() + Send>>,
     /// Ends after the farewell went out.
     writer: Option<tokio::task::JoinHandle<()>>,
+    /// What our relay said it pauses for this participant's link (none for Janus's).
+    pauses: Option<std::sync::Arc<std::sync::Mutex<pauses::Pauses>>>,
 }
 
 impl Participant {
@@ -39,6 +42,15 @@ impl Participant {
             .sum()
     }
 
+    /// The senders of whom it received a track of `kind` since the last [`Participant::take`].
+    pub fn senders_of(&self, kind: TrackKind) -> std::collections::HashSet<u32> {
+        self.legs
+            .iter()
+            .filter_map(|leg| leg.stats.lock().ok().map(|s| s.senders_of(kind)))
+            .flatten()
+            .collect()
+    }
+
     /// What its connections counted since the last call.
     pub fn take(&self) -> Snapshot {
         let mut total = Snapshot::default();
@@ -48,6 +60,15 @@ impl Participant {
             }
         }
         total
+    }
+
+    /// The senders whose pictures the relay paused for this participant at any moment
+    /// since the last call (by sender index).
+    pub fn take_paused(&self) -> std::collections::HashSet<u32> {
+        self.pauses
+            .as_ref()
+            .and_then(|p| p.lock().ok().map(|mut p| p.take()))
+            .unwrap_or_default()
     }
 
     pub async fn leave(mut self) {

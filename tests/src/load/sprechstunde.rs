@@ -3,6 +3,7 @@
 //! tracks once; then the relay offers what others publish and the client answers).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::leg::{self, MediaProfile, SignalIn, SignalOut};
+use super::pauses::Pauses;
 use super::Participant;
 use crate::ws::JoinRequest;
 
@@ -31,12 +33,17 @@ pub async fn join(
     let (mut sink, mut stream) = socket.split();
     let join = JoinRequest::new(room, &format!("Last {index}")).message();
     sink.send(Message::text(join.to_json())).await?;
+    let pauses = Arc::new(Mutex::new(Pauses::default()));
     loop {
         let Some(message) = stream.next().await else {
             bail!("the relay closed before welcoming participant {index}");
         };
         if let Message::Text(text) = message? {
-            match ServerMessage::from_json(text.as_str())? {
+            let message = ServerMessage::from_json(text.as_str())?;
+            if let Ok(mut pauses) = pauses.lock() {
+                pauses.read(&message);
+            }
+            match message {
                 ServerMessage::Welcome { .. } => break,
                 ServerMessage::Error { message, .. } => bail!("join refused: {message}"),
                 _ => {}
@@ -80,14 +87,21 @@ pub async fn join(
         }
     });
     let to_leg = leg.to_leg.clone();
+    let pauses_read = pauses.clone();
     let reader = tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
             let Message::Text(text) = message else {
                 continue;
             };
-            let signal = match ServerMessage::from_json(text.as_str()) {
-                Ok(ServerMessage::Offer { sdp, .. }) => SignalIn::Offer(sdp),
-                Ok(ServerMessage::Answer { sdp }) => SignalIn::Answer(sdp),
+            let Ok(message) = ServerMessage::from_json(text.as_str()) else {
+                continue;
+            };
+            if let Ok(mut pauses) = pauses_read.lock() {
+                pauses.read(&message);
+            }
+            let signal = match message {
+                ServerMessage::Offer { sdp, .. } => SignalIn::Offer(sdp),
+                ServerMessage::Answer { sdp } => SignalIn::Answer(sdp),
                 _ => continue,
             };
             if to_leg.send(signal).is_err() {
@@ -102,5 +116,6 @@ pub async fn join(
             let _ = outgoing.send(ClientMessage::Leave);
         })),
         writer: Some(writer),
+        pauses: Some(pauses),
     })
 }

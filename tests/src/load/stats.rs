@@ -80,6 +80,15 @@ impl LegStats {
             .count()
     }
 
+    /// The senders of whom a track of `kind` was received.
+    pub fn senders_of(&self, kind: TrackKind) -> Vec<u32> {
+        self.tracks
+            .keys()
+            .filter(|(_, k)| *k == kind)
+            .map(|(sender, _)| *sender)
+            .collect()
+    }
+
     /// Everything counted since the last call; counting starts afresh.
     pub fn take(&mut self) -> Snapshot {
         let mut snapshot = Snapshot {
@@ -90,7 +99,7 @@ impl LegStats {
             video_delays_us: std::mem::take(&mut self.video_delays_us),
             ..Snapshot::default()
         };
-        for ((_, kind), window) in self.tracks.drain() {
+        for ((sender, kind), window) in self.tracks.drain() {
             let expected = u64::from(window.last - window.first) + 1;
             let (exp, got) = match kind {
                 TrackKind::Audio => (&mut snapshot.audio_expected, &mut snapshot.audio_received),
@@ -98,6 +107,9 @@ impl LegStats {
             };
             *exp += expected;
             *got += window.received.min(expected);
+            if kind == TrackKind::Video {
+                *snapshot.video_by_sender.entry(sender).or_default() += window.received;
+            }
         }
         self.rtp_sent = 0;
         self.rtp_received = 0;
@@ -119,6 +131,8 @@ pub struct Snapshot {
     /// From the sender's stamp to the receiver's complete frame.
     pub audio_delays_us: Vec<u32>,
     pub video_delays_us: Vec<u32>,
+    /// Video frames that came from each sender (by index).
+    pub video_by_sender: HashMap<u32, u64>,
 }
 
 impl Snapshot {
@@ -132,6 +146,9 @@ impl Snapshot {
         self.video_received += other.video_received;
         self.audio_delays_us.extend(other.audio_delays_us);
         self.video_delays_us.extend(other.video_delays_us);
+        for (sender, frames) in other.video_by_sender {
+            *self.video_by_sender.entry(sender).or_default() += frames;
+        }
     }
 
     /// The share of audio and video frames that never arrived (audio frames are packets).
