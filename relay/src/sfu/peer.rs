@@ -60,6 +60,10 @@ pub struct Peer {
     pub link: super::link_quality::LinkQuality,
     /// What str0m estimates the link to this participant carries (bits per second).
     pub egress_estimate: Option<u64>,
+    /// Its media comes over ICE-TCP (the web port), as its last datagram did.
+    pub over_tcp: bool,
+    /// The voices it gets are sent with redundancy (RED), as negotiated at first.
+    pub redundant_audio: bool,
     /// How tall (device pixels) it shows each other's camera or screen (`true`).
     pub tile_heights: std::collections::HashMap<(ParticipantId, bool), u32>,
     /// When the participant entered the room (and this connection began).
@@ -141,6 +145,8 @@ impl Peer {
             media_connected: false,
             link: super::link_quality::LinkQuality::default(),
             egress_estimate: None,
+            over_tcp: false,
+            redundant_audio: true,
             tile_heights: std::collections::HashMap::new(),
             entered: now,
             last_heard: now,

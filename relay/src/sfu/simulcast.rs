@@ -268,6 +268,9 @@ pub struct LayerChoice {
     pub allotted: Allotted,
     /// Video to it is paused, and it was told so.
     pub paused: bool,
+    /// Since when its smallest layer has not fitted while it was shown
+    /// ([`super::allocation::PAUSE_AFTER`]).
+    pub short_since: Option<Instant>,
 }
 
 /// A frame to forward: its rewritten timestamp, and the arrival time to queue it by.

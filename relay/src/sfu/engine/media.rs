@@ -89,6 +89,7 @@ impl Sfu {
         self.by_source.insert(source, id);
         if let Some(peer) = self.members.peer_mut(id) {
             peer.last_heard = now;
+            peer.over_tcp = proto == Protocol::Tcp;
             let rtc = &mut peer.rtc;
             match isolated(|| rtc.handle_input(input)) {
                 Some(Ok(())) => {}
@@ -480,11 +481,14 @@ impl Sfu {
             });
             keys.push((key, kind));
         }
+        // Over TCP the delay the estimator reads is TCP's own (its buffering and resends):
+        // on an open path the estimates fell to 60-250 kbit/s and paused every picture. There
+        // TCP's congestion control sets the pace, and the pictures follow only the receive
+        // setting and the tiles' sizes.
+        let estimate = peer.egress_estimate.filter(|_| !peer.over_tcp);
         let payloads: Vec<u64> = voices.iter().map(|(_, bitrate)| *bitrate).collect();
-        let audio = allocation::audio(peer.egress_estimate, &payloads);
-        let budget = peer
-            .egress_estimate
-            .map(|estimate| allocation::budget(estimate, audio.bits_per_second));
+        let audio = allocation::audio(estimate, &payloads, peer.redundant_audio);
+        let budget = estimate.map(|estimate| allocation::budget(estimate, audio.bits_per_second));
         let quality = peer.receive;
         let shared = allocation::allocate(quality, budget, &pictures);
         debug!(participant = %receiver, ?budget, audio = audio.bits_per_second, red = audio.redundant, minimum = shared.minimum, desired = shared.desired, "pictures allotted");
@@ -493,6 +497,7 @@ impl Sfu {
         let Some(peer) = self.members.peer_mut(receiver) else {
             return;
         };
+        peer.redundant_audio = audio.redundant;
         for (key, _) in &voices {
             if let Some(line) = peer.line_of(*key) {
                 if peer.rtc.direct_api().set_red_send(line, audio.redundant) {
@@ -501,14 +506,26 @@ impl Sfu {
             }
         }
         for (((key, kind), picture), pick) in keys.iter().zip(&pictures).zip(&shared.picks) {
-            let allotted = match pick {
+            let choice = peer.layers.of(*key);
+            let mut allotted = match pick {
                 Some(rid) => simulcast::Allotted::Layer(*rid),
                 None if picture.layers.is_empty() || quality == ReceiveQuality::AudioOnly => {
                     simulcast::Allotted::Unset
                 }
                 None => simulcast::Allotted::Paused,
             };
-            let choice = peer.layers.of(*key);
+            // A shown picture keeps its smallest layer while the link is short for less
+            // than `PAUSE_AFTER`.
+            match (allotted, picture.current, picture.layers.first()) {
+                (simulcast::Allotted::Paused, Some(_), Some(smallest)) => {
+                    let since = *choice.short_since.get_or_insert(now);
+                    if now.duration_since(since) < allocation::PAUSE_AFTER {
+                        allotted = simulcast::Allotted::Layer(smallest.rid);
+                    }
+                }
+                (simulcast::Allotted::Paused, _, _) => {}
+                _ => choice.short_since = None,
+            }
             let paused = allotted == simulcast::Allotted::Paused;
             if choice.allotted == simulcast::Allotted::Paused
                 && !paused
