@@ -18,6 +18,7 @@ pub mod turn;
 pub mod two_hosts;
 pub mod vp8;
 pub mod ws;
+pub mod y4m;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -146,6 +146,11 @@ impl TwoHosts {
         self._drivers.0.browser().await
     }
 
+    /// Another browser on Anna's host whose camera plays `y4m`.
+    pub async fn browser_beside_anna_with_camera(&self, y4m: &std::path::Path) -> Result<Browser> {
+        self._drivers.0.browser_with_camera_file(y4m).await
+    }
+
     /// Both join the room and see each other.
     pub async fn join(&self) -> Result<()> {
         let base = format!("http://{RELAY_IP}:{}", self.http_port);

@@ -76,7 +76,7 @@ async fn each_receiver_gets_the_layer_it_chose_and_switches_on_keyframes() -> Re
         video_rate(&cara, span).await?,
     );
     println!("video received: Ben {ben_rate} bit/s, Cara {cara_rate} bit/s");
-    // The small layer is capped at 150 kbit/s; the large one is still growing with Anna's
+    // The small layer is capped at 100 kbit/s; the large one is still growing with Anna's
     // own estimate, but already well above it.
     ensure!(
         cara_rate > 0 && cara_rate < 220_000 && ben_rate > cara_rate * 3 / 2,

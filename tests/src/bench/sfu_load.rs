@@ -107,7 +107,13 @@ impl Sweep {
     /// Rooms of `size` (2 or 3), as many as the plan says, on a freshly started server
     /// (memory is a high-water mark: an earlier, larger load would hide a smaller one's).
     /// Ends early where loss passes 1 % or the machine is saturated.
-    pub async fn run(&mut self, target: &Target<'_>, size: usize, plan: &Plan) -> Result<()> {
+    pub async fn run(
+        &mut self,
+        target: &Target<'_>,
+        size: usize,
+        plan: &Plan,
+        profile: MediaProfile,
+    ) -> Result<()> {
         let loads = if size == 2 { &plan.pairs } else { &plan.trios };
         if size == 2 {
             self.idle_rss_kib = proc::rss_kib(target.pid())?;
@@ -116,7 +122,7 @@ impl Sweep {
             let load = Load {
                 rooms: *rooms,
                 room_size: size,
-                profile: MediaProfile::default(),
+                profile,
                 warm_up: plan.warm_up,
                 window: plan.window,
             };
@@ -212,9 +218,11 @@ fn summary_row(
     format!("| {what} | {} | {} | {ratio} |", show(ours), show(janus))
 }
 
-/// The report section, and the plot beside `out`.
+/// The report section, and the plot beside `out`. `simulcast`: our relay again, with every
+/// camera sent in three layers.
 pub fn write(
     ours: &Sweep,
+    simulcast: &Sweep,
     janus: Result<&Sweep, &str>,
     plan: &Plan,
     plot_file: &Path,
@@ -270,6 +278,17 @@ pub fn write(
             0
         )
     )?;
+    writeln!(
+        report,
+        "{}",
+        summary_row(
+            "CPU per forwarded packet, cameras in three layers (simulcast; Janus not measured so)",
+            fit(Some(simulcast)),
+            None,
+            "µs",
+            1
+        )
+    )?;
     let largest = |s: Option<&Sweep>| s.and_then(Sweep::largest_clean).map(|p| p.rooms as f64);
     writeln!(
         report,
@@ -290,6 +309,11 @@ pub fn write(
         writeln!(report, "Janus not measured: {why}.\n")?;
     }
     table(ours, report)?;
+    writeln!(
+        report,
+        "With simulcast each camera arrives in three layers (about 150, 500 and 1500 kbit/s, as Chromium sends them at \"Hoch\") and each receiver gets the one its link's estimate carries, so more packets come in than go out.\n"
+    )?;
+    table(simulcast, report)?;
     if let Some(janus) = janus_sweep {
         table(janus, report)?;
     }
@@ -298,6 +322,11 @@ pub fn write(
         ours.pairs.iter().chain(&ours.trios),
         ours.cpu_fit(),
     )];
+    series.push(plot::Series::new(
+        simulcast.system,
+        simulcast.pairs.iter(),
+        simulcast.cpu_fit(),
+    ));
     if let Some(janus) = janus_sweep {
         series.push(plot::Series::new(
             janus.system,

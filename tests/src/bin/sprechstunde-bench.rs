@@ -15,7 +15,7 @@ use sprechstunde_tests::bench::sfu_load::{self, Plan, Sweep};
 use sprechstunde_tests::bench::{payload, proc, stats};
 use sprechstunde_tests::browser::Driver;
 use sprechstunde_tests::load::janus::Janus;
-use sprechstunde_tests::load::Target;
+use sprechstunde_tests::load::{MediaProfile, Target};
 use sprechstunde_tests::relay::Relay;
 use sprechstunde_tests::ws::WsClient;
 
@@ -448,13 +448,36 @@ async fn sfu_under_load(options: &Options, report: &mut String) -> Result<()> {
             http: relay.http,
             pid: relay.pid(),
         };
-        ours.run(&target, size, &plan).await?;
+        ours.run(&target, size, &plan, MediaProfile::default())
+            .await?;
+    }
+    let mut simulcast = Sweep::new("Sprechstunde, simulcast");
+    {
+        let relay = Relay::start()?;
+        let target = Target::Sprechstunde {
+            http: relay.http,
+            pid: relay.pid(),
+        };
+        let profile = MediaProfile {
+            simulcast: true,
+            ..MediaProfile::default()
+        };
+        simulcast.run(&target, 2, &plan, profile).await?;
     }
     let mut janus = Sweep::new("Janus");
     let mut janus_failed = None;
     for size in [2, 3] {
         let result = match Janus::start().await {
-            Ok(server) => janus.run(&Target::Janus(&server), size, &plan).await,
+            Ok(server) => {
+                janus
+                    .run(
+                        &Target::Janus(&server),
+                        size,
+                        &plan,
+                        MediaProfile::default(),
+                    )
+                    .await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -467,7 +490,7 @@ async fn sfu_under_load(options: &Options, report: &mut String) -> Result<()> {
         Some(ref why) => Err(why.as_str()),
     };
     let plot_file = options.out.with_file_name("benchmarks-sfu-cpu.svg");
-    sfu_load::write(&ours, janus, &plan, &plot_file, report)
+    sfu_load::write(&ours, &simulcast, janus, &plan, &plot_file, report)
 }
 
 fn machine() -> String {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use str0m::change::SdpPendingOffer;
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -29,6 +29,9 @@ pub struct MediaProfile {
     /// A keyframe is this many times the size of a delta frame.
     pub keyframe_factor: u32,
     pub audio_frame_bytes: usize,
+    /// Send the camera in three layers (simulcast, rids `l`, `m`, `h`) as Chromium does:
+    /// the largest at `video_bits_per_second`, the others at a tenth and a third of it.
+    pub simulcast: bool,
     /// Negotiate redundant audio (RED, RFC 2198) for what it receives, as browsers do: the
     /// relay may then send each voice twice over.
     pub redundant_audio: bool,
@@ -44,6 +47,7 @@ impl Default for MediaProfile {
             keyframe_every: Duration::from_secs(3),
             keyframe_factor: 4,
             audio_frame_bytes: 90,
+            simulcast: false,
             redundant_audio: false,
         }
     }
@@ -164,7 +168,20 @@ impl Leg {
             None,
             None,
         );
-        let video = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, None);
+        let simulcast = profile.simulcast.then(|| {
+            let mut layers = Simulcast::new();
+            for (rid, _) in LAYERS {
+                layers.add_send_layer(SimulcastLayer::new(rid));
+            }
+            layers
+        });
+        let video = change.add_media(
+            MediaKind::Video,
+            Direction::SendOnly,
+            stream,
+            None,
+            simulcast,
+        );
         let (offer, pending) = change.apply().context("nothing to offer")?;
         self.pending = Some(pending);
         self.publishing = Some(Publishing {
@@ -327,6 +344,7 @@ impl Leg {
                 &mut self.rtc,
                 publishing.audio,
                 Codec::Opus,
+                None,
                 now,
                 time,
                 data,
@@ -344,20 +362,52 @@ impl Leg {
             } else {
                 profile.delta_frame_bytes()
             };
-            let mut data = publishing.filler[..size.max(Stamp::LEN + 1)].to_vec();
-            // VP8's first byte: bit 0 clear marks a keyframe.
-            data[0] = if key { 0x10 } else { 0x11 };
-            Stamp::now(publishing.sender, index).write(&mut data[1..]);
             let time = MediaTime::new(u64::from(index) * 3000, str0m::media::Frequency::NINETY_KHZ);
-            write(&mut self.rtc, publishing.video, Codec::Vp8, now, time, data);
+            let layers: &[(&str, usize)] = if profile.simulcast {
+                &LAYERS
+            } else {
+                &[("", 1)]
+            };
+            for (rid, divisor) in layers {
+                let size = (size / divisor).max(Stamp::LEN + 1);
+                let mut data = publishing.filler[..size].to_vec();
+                // VP8's first byte: bit 0 clear marks a keyframe.
+                data[0] = if key { 0x10 } else { 0x11 };
+                Stamp::now(publishing.sender, index).write(&mut data[1..]);
+                let rid = (!rid.is_empty()).then(|| Rid::from(*rid));
+                write(
+                    &mut self.rtc,
+                    publishing.video,
+                    Codec::Vp8,
+                    rid,
+                    now,
+                    time,
+                    data,
+                );
+            }
         }
     }
 }
 
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, data: Vec<u8>) {
-    let Some(writer) = rtc.writer(mid) else {
+/// The camera's simulcast layers as Chromium sends them at "high" (150, 500 and 1500
+/// kbit/s): each rid with the divisor of the largest layer's frame size.
+const LAYERS: [(&str, usize); 3] = [("l", 10), ("m", 3), ("h", 1)];
+
+fn write(
+    rtc: &mut Rtc,
+    mid: Mid,
+    codec: Codec,
+    rid: Option<Rid>,
+    now: Instant,
+    time: MediaTime,
+    data: Vec<u8>,
+) {
+    let Some(mut writer) = rtc.writer(mid) else {
         return;
     };
+    if let Some(rid) = rid {
+        writer = writer.rid(rid);
+    }
     let Some(pt) = writer
         .payload_params()
         .find(|p| p.spec().codec == codec)
