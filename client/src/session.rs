@@ -580,7 +580,6 @@ async fn welcomed(
     if let Some(old) = links.borrow_mut().peer.take() {
         old.close();
     }
-    on_event.emit(welcome);
     let candidate_links = links.clone();
     let restart_links = Rc::downgrade(links);
     let events = on_event.clone();
@@ -628,6 +627,8 @@ async fn welcomed(
         .await
         .map_err(|_| EndReason::MediaFailed)?;
     send(links, &ClientMessage::Offer { sdp });
+    // The room is drawn only now: the offer goes out first, without waiting for the render.
+    on_event.emit(welcome);
     Ok(())
 }
 
