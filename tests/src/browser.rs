@@ -151,6 +151,12 @@ impl Driver {
         })
     }
 
+    /// Pages from `origin` (neither loopback nor HTTPS) may use camera and microphone, as
+    /// they could over HTTPS.
+    pub fn treat_as_secure(&mut self, origin: &str) {
+        self.relay_origin = Some(origin.to_string());
+    }
+
     pub async fn browser(&self) -> Result<Browser> {
         self.launch(Launch::default()).await
     }

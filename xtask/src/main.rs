@@ -195,6 +195,10 @@ fn ensure_cargo_deny() -> Result<()> {
 const NFT: &str = "/usr/sbin/nft";
 
 const JANUS: &str = "/usr/bin/janus";
+/// Janus's stock VideoRoom demo page (`janus-demos`), served by Python's file server, for the
+/// join comparison.
+const JANUS_DEMO: &str = "/usr/share/janus/demos/videoroomtest.html";
+const PYTHON: &str = "/usr/bin/python3";
 
 /// coturn stands in for an operator's own TURN server in the firewall tests.
 const TURNSERVER: &str = "/usr/bin/turnserver";
@@ -252,14 +256,17 @@ fn ensure_browser() -> Result<()> {
     Ok(())
 }
 
-/// The comparison server of the load bench: Debian's Janus with its VideoRoom plugin.
+/// The bench's comparison: Debian's Janus with its VideoRoom plugin, and its demo page.
 fn ensure_janus() -> Result<()> {
-    step("checking janus (the bench's comparison)");
-    if Path::new(JANUS).exists() {
+    step("checking janus and its demo page (the bench's comparison)");
+    if [JANUS, JANUS_DEMO, PYTHON]
+        .iter()
+        .all(|path| Path::new(path).exists())
+    {
         return Ok(());
     }
-    step("installing Debian's janus");
-    apt_install(&["janus"])
+    step("installing Debian's janus, janus-demos and python3");
+    apt_install(&["janus", "janus-demos", "python3"])
 }
 
 /// Debian packages, installed without questions (CI has no terminal).

@@ -2,6 +2,7 @@
 //! itself is `src/bin/sprechstunde-bench.rs`; figures go to `BENCHMARKS.md`, never into
 //! assertions.
 
+pub mod first_frame;
 pub mod media_path;
 pub mod payload;
 pub mod plot;

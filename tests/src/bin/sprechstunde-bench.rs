@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use sprechstunde_tests::bench::sfu_load::{self, Plan, Sweep};
-use sprechstunde_tests::bench::{payload, proc, stats};
+use sprechstunde_tests::bench::{first_frame, payload, proc, stats};
 use sprechstunde_tests::browser::Driver;
 use sprechstunde_tests::load::janus::Janus;
 use sprechstunde_tests::load::{MediaProfile, Target};
@@ -291,7 +291,57 @@ const done = arguments[arguments.length - 1];
 })().then(done, () => done({ room: false, connected: false, bytes: 0, frames: 0 }));
 "#;
 
+/// Marks (ms on the page's clock) of what the client does after the click: its WebSocket
+/// and messages, its peer connection's steps, the first remote track. Installed before the
+/// click; read after the first frame.
+const OBSERVE_JOIN_STEPS: &str = r#"
+window.__joinSteps = {};
+const mark = (name) => { if (!(name in window.__joinSteps)) window.__joinSteps[name] = performance.now(); };
+document.addEventListener('click', () => mark('click'), true);
+const OriginalSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  mark('socket opened');
+  const socket = new OriginalSocket(...args);
+  socket.addEventListener('open', () => mark('socket open'));
+  socket.addEventListener('message', (e) => {
+    try { mark('got ' + JSON.parse(e.data).type); } catch (_) {}
+  });
+  const send = socket.send.bind(socket);
+  socket.send = (data) => { try { mark('sent ' + JSON.parse(data).type); } catch (_) {} send(data); };
+  return socket;
+};
+window.WebSocket.prototype = OriginalSocket.prototype;
+Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+const proto = window.RTCPeerConnection.prototype;
+for (const method of ['createOffer', 'setLocalDescription', 'setRemoteDescription', 'createAnswer']) {
+  const original = proto[method];
+  proto[method] = function (...args) {
+    if (this.__inCall) {
+      mark(method + ' called');
+      return original.apply(this, args).then((r) => { mark(method + ' done'); return r; });
+    }
+    return original.apply(this, args);
+  };
+}
+const OriginalPc = window.RTCPeerConnection;
+window.RTCPeerConnection = function (...args) {
+  const pc = new OriginalPc(...args);
+  if ('click' in window.__joinSteps) {
+    mark('peer created');
+    pc.__inCall = true;
+    pc.addEventListener('connectionstatechange', () => mark('peer ' + pc.connectionState));
+    pc.addEventListener('track', (e) => mark('track ' + e.track.kind));
+  }
+  return pc;
+};
+window.RTCPeerConnection.prototype = proto;
+"#;
+
+const READ_JOIN_STEPS: &str = "return window.__joinSteps || {};";
+
 struct JoinTiming {
+    /// What the page did after the click, in ms from it.
+    steps: Vec<(String, f64)>,
     page_load: f64,
     app_ready: f64,
     signaling: f64,
@@ -321,6 +371,7 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
     browser.agree_to_privacy_notice().await?;
     // A person reads the connection check's verdict before joining; it is not timed here.
     browser.connection_check().await?;
+    browser.eval(OBSERVE_JOIN_STEPS).await?;
     let button = browser.button("Beitreten").await?;
     let clicked = Instant::now();
     button.click().await?;
@@ -345,8 +396,19 @@ async fn one_join(driver: &Driver, base: &str, room: &str) -> Result<JoinTiming>
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
+    let marks: Value = browser.client.execute(READ_JOIN_STEPS, vec![]).await?;
+
+    let mut steps = Vec::new();
+    if let (Some(marks), Some(click)) = (marks.as_object(), marks["click"].as_f64()) {
+        for (name, at) in marks {
+            if let Some(at) = at.as_f64() {
+                steps.push((name.clone(), at - click));
+            }
+        }
+    }
     browser.close().await?;
     Ok(JoinTiming {
+        steps,
         page_load,
         app_ready,
         signaling: signaling.unwrap_or(first_frame),
@@ -365,7 +427,12 @@ async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<(
     for _ in 0..joins {
         timings.push(one_join(&driver, &base, "messung").await?);
     }
+    let mut ours = Vec::new();
+    for _ in 0..joins {
+        ours.push(first_frame::ours(&driver, &format!("{base}/r/messung")).await?);
+    }
     host.close().await?;
+    let janus = janus_link_to_frame(joins).await;
     let row = |what: &str, f: fn(&JoinTiming) -> f64| -> String {
         let values: Vec<f64> = timings.iter().map(f).collect();
         format!(
@@ -399,6 +466,91 @@ async fn join_time(relay: &Relay, joins: usize, report: &mut String) -> Result<(
         writeln!(report, "{line}")?;
     }
     writeln!(report, "\nTarget: join under 1 s median on loopback.\n")?;
+    join_steps(&timings, report)?;
+    link_to_frame_table(&ours, janus, report)?;
+    Ok(())
+}
+
+/// Janus's stock VideoRoom demo page, joined as [`first_frame::ours`] joins ours.
+async fn janus_link_to_frame(joins: usize) -> Result<Vec<f64>> {
+    let janus = Janus::start_with_demo_page().await?;
+    let mut driver = Driver::start().await?;
+    driver.treat_as_secure(&janus.demo_origin().context("no demo page")?);
+    let (host, link) = first_frame::janus_host(&driver, &janus).await?;
+    let mut times = Vec::new();
+    for _ in 0..joins {
+        times.push(first_frame::janus(&driver, &link).await?);
+    }
+    host.close().await?;
+    Ok(times)
+}
+
+fn link_to_frame_table(ours: &[f64], janus: Result<Vec<f64>>, report: &mut String) -> Result<()> {
+    writeln!(
+        report,
+        "### From opening the link to the first remote frame\n"
+    )?;
+    writeln!(
+        report,
+        "A person's steps done by the bench at once, each by WebDriver as soon as the page shows it: ours — open the link, type the name, tick consent, \"Beitreten\" (the connection check runs meanwhile); Janus's stock VideoRoom demo page (Debian's `janus-demos`, served as files beside Janus, its HTTP API as shipped, room settings as in Debian's sample) — open the link, \"Start\", type the name, \"Join the room\". Each page joins a room where one browser on the same page already sends camera and microphone, and publishes its own camera too. Janus runs in a network namespace of its own (libnice gathers no loopback candidates).\n"
+    )?;
+    writeln!(
+        report,
+        "| page | median | p90 | fastest | slowest |\n|---|---:|---:|---:|---:|"
+    )?;
+    let row = |report: &mut String, what: &str, values: &[f64]| -> Result<()> {
+        let fastest = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let slowest = values.iter().copied().fold(0.0, f64::max);
+        writeln!(
+            report,
+            "| {what} | {:.0} ms | {:.0} ms | {fastest:.0} ms | {slowest:.0} ms |",
+            stats::median(values).unwrap_or_default(),
+            stats::percentile(values, 90.0).unwrap_or_default()
+        )?;
+        Ok(())
+    };
+    row(report, "Sprechstunde", ours)?;
+    match janus {
+        Ok(values) => row(report, "Janus 1.1.2, VideoRoom demo", &values)?,
+        Err(e) => writeln!(
+            report,
+            "| Janus 1.1.2, VideoRoom demo | not measured: {e:#} | | | |"
+        )?,
+    }
+    writeln!(report, "\nTarget (#23): at most 500 ms median.\n")?;
+    Ok(())
+}
+
+/// The page's own marks after the click, in the order they happen (by median).
+fn join_steps(timings: &[JoinTiming], report: &mut String) -> Result<()> {
+    let mut by_step: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for timing in timings {
+        for (name, at) in &timing.steps {
+            by_step.entry(name).or_default().push(*at);
+        }
+    }
+    let mut rows: Vec<(&str, f64, f64)> = by_step
+        .into_iter()
+        .filter(|(name, _)| *name != "click")
+        .map(|(name, values)| {
+            let median = stats::median(&values).unwrap_or_default();
+            (
+                name,
+                median,
+                stats::percentile(&values, 90.0).unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+    writeln!(
+        report,
+        "Where the time after the click goes, as the page sees it (its WebSocket and messages, its peer connection's calls, from `performance.now()`):\n"
+    )?;
+    writeln!(report, "| step | median | p90 |\n|---|---:|---:|")?;
+    for (name, median, p90) in rows {
+        writeln!(report, "| {name} | {median:.0} ms | {p90:.0} ms |")?;
+    }
+    writeln!(report)?;
     Ok(())
 }
 

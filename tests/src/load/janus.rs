@@ -35,12 +35,14 @@ pub fn installed() -> bool {
 /// A running Janus in its own namespace; stopped on drop.
 pub struct Janus {
     child: Child,
+    /// The file server of the demo pages, if asked for.
+    demo_pages: Option<Child>,
     /// The address our participants bind to (the test side of the veth pair).
     pub client_ip: IpAddr,
     pub ws_url: String,
     pub log: PathBuf,
     dir: PathBuf,
-    _host: Host,
+    host: Host,
     _network: Network,
 }
 
@@ -56,10 +58,51 @@ fn all_but(kind: &str, keep: &str) -> Result<String> {
     Ok(names.join(","))
 }
 
-fn write_config(dir: &Path, ip: Ipv4Addr) -> Result<()> {
+/// Debian's `janus-demos`: Janus's stock demo pages, with local copies of their libraries.
+const DEMOS: &str = "/usr/share/janus/demos";
+/// The port the demo pages are served on, beside Janus's HTTP API on 8088 (where the stock
+/// `settings.js` looks for it).
+const DEMO_PORT: u16 = 8000;
+const HTTP_API_PORT: u16 = 8088;
+/// The stock VideoRoom demo's room, set up as Debian's sample configuration sets it up.
+pub const DEMO_ROOM: u64 = 1234;
+
+pub fn demos_installed() -> bool {
+    Path::new(DEMOS).join("videoroomtest.html").exists()
+}
+
+/// The demo files as shipped, but for Debian's `settings.js`, which lacks two settings its
+/// pages read (`token`, `apisecret`: "ReferenceError: token is not defined" on "Start").
+fn demo_pages(dir: &Path) -> Result<PathBuf> {
+    let pages = dir.join("demos");
+    std::fs::create_dir_all(&pages)?;
+    for entry in std::fs::read_dir(DEMOS)? {
+        let entry = entry?;
+        if entry.file_name() != "settings.js" {
+            std::os::unix::fs::symlink(entry.path(), pages.join(entry.file_name()))?;
+        }
+    }
+    let settings = std::fs::read_to_string(Path::new(DEMOS).join("settings.js"))?;
+    std::fs::write(
+        pages.join("settings.js"),
+        format!("{settings}\nvar token = null;\nvar apisecret = null;\n"),
+    )?;
+    Ok(pages)
+}
+
+fn write_config(dir: &Path, ip: Ipv4Addr, demo: bool) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let plugins = all_but("plugins", "libjanus_videoroom.so")?;
-    let transports = all_but("transports", "libjanus_websockets.so")?;
+    let transports = if demo {
+        // The demo pages talk to Janus over its HTTP API (long polling), as shipped.
+        all_but("transports", "libjanus_websockets.so")?
+            .split(',')
+            .filter(|name| *name != "libjanus_http.so")
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        all_but("transports", "libjanus_websockets.so")?
+    };
     std::fs::write(
         dir.join("janus.jcfg"),
         format!(
@@ -89,10 +132,25 @@ nat: {{
             loggers = all_but("loggers", "")?,
         ),
     )?;
+    let demo_room = if demo {
+        format!(
+            "room-{DEMO_ROOM}: {{\n    description = \"Demo Room\"\n    publishers = 6\n    bitrate = 128000\n    fir_freq = 10\n    record = false\n}}\n"
+        )
+    } else {
+        String::new()
+    };
     std::fs::write(
         dir.join("janus.plugin.videoroom.jcfg"),
-        "general: {\n    string_ids = false\n}\n",
+        format!("general: {{\n    string_ids = false\n}}\n{demo_room}"),
     )?;
+    if demo {
+        std::fs::write(
+            dir.join("janus.transport.http.jcfg"),
+            format!(
+                "general: {{\n    json = \"indented\"\n    base_path = \"/janus\"\n    http = true\n    port = {HTTP_API_PORT}\n    ip = \"{ip}\"\n    https = false\n}}\nadmin: {{\n    admin_http = false\n    admin_https = false\n}}\n"
+            ),
+        )?;
+    }
     std::fs::write(
         dir.join("janus.transport.websockets.jcfg"),
         format!(
@@ -104,6 +162,31 @@ nat: {{
 
 impl Janus {
     pub async fn start() -> Result<Janus> {
+        Self::start_serving(false).await
+    }
+
+    /// Janus with its stock VideoRoom demo page served beside it ([`Janus::demo_url`]).
+    pub async fn start_with_demo_page() -> Result<Janus> {
+        if !demos_installed() {
+            bail!("Janus's demo pages are not installed (Debian package `janus-demos`)");
+        }
+        Self::start_serving(true).await
+    }
+
+    /// Where the demo pages are served (to be treated as a secure origin).
+    pub fn demo_origin(&self) -> Option<String> {
+        self.demo_pages
+            .as_ref()
+            .map(|_| format!("http://{}:{DEMO_PORT}", self.host.address))
+    }
+
+    /// The stock VideoRoom demo page, in the demo room.
+    pub fn demo_url(&self) -> Option<String> {
+        self.demo_origin()
+            .map(|origin| format!("{origin}/videoroomtest.html?room={DEMO_ROOM}"))
+    }
+
+    async fn start_serving(demo: bool) -> Result<Janus> {
         if !installed() {
             bail!("Janus is not installed (Debian package `janus`)");
         }
@@ -111,7 +194,7 @@ impl Janus {
         let host = network.host(60)?;
         let dir = std::env::temp_dir().join(format!("sprechstunde-janus-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        write_config(&dir, host.address)?;
+        write_config(&dir, host.address, demo)?;
         let log = dir.join("janus.log");
         let child = host
             .command("/usr/bin/janus")
@@ -129,20 +212,55 @@ impl Janus {
             .context("cannot start janus")?;
         let mut janus = Janus {
             child,
+            demo_pages: None,
             client_ip: IpAddr::V4(host.gateway),
             ws_url: format!("ws://{}:{WS_PORT}/", host.address),
             log,
             dir,
-            _host: host,
+            host,
             _network: network,
         };
-        let address = SocketAddr::new(IpAddr::V4(janus._host.address), WS_PORT);
+        // A plain static file server for the demo files, in Janus's namespace so that the
+        // page's own origin is Janus's address, as its `settings.js` expects.
+        if demo {
+            janus.demo_pages = Some(
+                janus
+                    .host
+                    .command("/usr/bin/python3")
+                    .args(["-m", "http.server", "--bind"])
+                    .arg(janus.host.address.to_string())
+                    .arg("--directory")
+                    .arg(demo_pages(&janus.dir)?)
+                    .arg(DEMO_PORT.to_string())
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("cannot start a file server for the demo pages (python3)")?,
+            );
+        }
+        let mut addresses = vec![SocketAddr::new(IpAddr::V4(janus.host.address), WS_PORT)];
+        if demo {
+            addresses.push(SocketAddr::new(
+                IpAddr::V4(janus.host.address),
+                HTTP_API_PORT,
+            ));
+            addresses.push(SocketAddr::new(IpAddr::V4(janus.host.address), DEMO_PORT));
+        }
+        for address in addresses {
+            janus.until_listening(address).await?;
+        }
+        Ok(janus)
+    }
+
+    async fn until_listening(&mut self, address: SocketAddr) -> Result<()> {
+        let janus = self;
         for _ in 0..100 {
             if let Ok(Some(status)) = janus.child.try_wait() {
                 bail!("janus exited ({status}); see {}", janus.log.display());
             }
             if TcpStream::connect(address).await.is_ok() {
-                return Ok(janus);
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -159,6 +277,10 @@ impl Janus {
 
 impl Drop for Janus {
     fn drop(&mut self) {
+        if let Some(mut pages) = self.demo_pages.take() {
+            let _ = pages.kill();
+            let _ = pages.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
