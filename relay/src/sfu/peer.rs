@@ -160,6 +160,19 @@ impl Peer {
         }
     }
 
+    /// What the link to this peer is taken to carry, for sharing it among pictures: str0m's
+    /// estimate, and before its first one the estimate str0m's pacer starts at, since that
+    /// is what leaves the relay meanwhile. Sharing nothing then, every picture went out in
+    /// its largest layer and queued behind the pacer (up to 300 KB per receiver, frames
+    /// delayed by seconds), and a newcomer's first keyframe was asked of a layer it would
+    /// not get. `None` over ICE-TCP (see `over_tcp`).
+    pub fn link_estimate(&self) -> Option<u64> {
+        (!self.over_tcp).then(|| {
+            self.egress_estimate
+                .unwrap_or_else(|| INITIAL_ESTIMATE.as_u64())
+        })
+    }
+
     /// Answer the client's offer. Returns the answer SDP.
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, PeerError> {
         if self.negotiated {
@@ -350,6 +363,16 @@ mod tests {
         sdp.lines()
             .find(|l| l.starts_with(prefix))
             .map(str::to_string)
+    }
+
+    #[test]
+    fn the_link_is_taken_to_carry_the_starting_estimate_until_str0m_estimates_it() {
+        let mut peer = Peer::new(Instant::now(), &[]);
+        assert_eq!(peer.link_estimate(), Some(600_000));
+        peer.egress_estimate = Some(2_000_000);
+        assert_eq!(peer.link_estimate(), Some(2_000_000));
+        peer.over_tcp = true;
+        assert_eq!(peer.link_estimate(), None, "over TCP, TCP sets the pace");
     }
 
     #[test]

@@ -485,7 +485,7 @@ impl Sfu {
         // on an open path the estimates fell to 60-250 kbit/s and paused every picture. There
         // TCP's congestion control sets the pace, and the pictures follow only the receive
         // setting and the tiles' sizes.
-        let estimate = peer.egress_estimate.filter(|_| !peer.over_tcp);
+        let estimate = peer.link_estimate();
         let payloads: Vec<u64> = voices.iter().map(|(_, bitrate)| *bitrate).collect();
         let audio = allocation::audio(estimate, &payloads, peer.redundant_audio);
         let budget = estimate.map(|estimate| allocation::budget(estimate, audio.bits_per_second));
