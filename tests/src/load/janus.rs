@@ -46,12 +46,12 @@ pub struct Janus {
     _network: Network,
 }
 
-/// Every library in `kind` but `keep`, comma-separated, for Janus's `disable` setting.
-fn all_but(kind: &str, keep: &str) -> Result<String> {
+/// Every library in `kind` but those in `keep`, comma-separated, for Janus's `disable` setting.
+fn all_but(kind: &str, keep: &[&str]) -> Result<String> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(Path::new(LIBRARIES).join(kind))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".so") && name != keep {
+        if name.ends_with(".so") && !keep.contains(&name.as_str()) {
             names.push(name);
         }
     }
@@ -92,16 +92,15 @@ fn demo_pages(dir: &Path) -> Result<PathBuf> {
 
 fn write_config(dir: &Path, ip: Ipv4Addr, demo: bool) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let plugins = all_but("plugins", "libjanus_videoroom.so")?;
+    let plugins = all_but("plugins", &["libjanus_videoroom.so"])?;
+    // The demo pages talk to Janus over its HTTP API (long polling), as shipped.
     let transports = if demo {
-        // The demo pages talk to Janus over its HTTP API (long polling), as shipped.
-        all_but("transports", "libjanus_websockets.so")?
-            .split(',')
-            .filter(|name| *name != "libjanus_http.so")
-            .collect::<Vec<_>>()
-            .join(",")
+        all_but(
+            "transports",
+            &["libjanus_websockets.so", "libjanus_http.so"],
+        )?
     } else {
-        all_but("transports", "libjanus_websockets.so")?
+        all_but("transports", &["libjanus_websockets.so"])?
     };
     std::fs::write(
         dir.join("janus.jcfg"),
@@ -129,7 +128,7 @@ nat: {{
 }}
 "#,
             configs = dir.display(),
-            loggers = all_but("loggers", "")?,
+            loggers = all_but("loggers", &[])?,
         ),
     )?;
     let demo_room = if demo {
@@ -254,10 +253,9 @@ impl Janus {
     }
 
     async fn until_listening(&mut self, address: SocketAddr) -> Result<()> {
-        let janus = self;
         for _ in 0..100 {
-            if let Ok(Some(status)) = janus.child.try_wait() {
-                bail!("janus exited ({status}); see {}", janus.log.display());
+            if let Ok(Some(status)) = self.child.try_wait() {
+                bail!("janus exited ({status}); see {}", self.log.display());
             }
             if TcpStream::connect(address).await.is_ok() {
                 return Ok(());
@@ -266,7 +264,7 @@ impl Janus {
         }
         bail!(
             "janus did not listen on {address}; see {}",
-            janus.log.display()
+            self.log.display()
         )
     }
 
