@@ -3,8 +3,9 @@
 //! Drop policy: the queue is bounded; when the disk cannot keep up, new entries are dropped
 //! and counted (`access_log_dropped_total`) rather than slowing requests or filling memory.
 //! Every entry is small (paths are cut to 256 bytes, the other fields are short), so the
-//! queue's 8192 entries hold at most about 5 MB. One address adds at most 600 request entries
-//! a minute ([`super::flood`]).
+//! queue's 8192 entries hold at most about 5 MB. One address adds at most 600 request
+//! entries a minute ([`super::flood`]). Entries are queued boxed: the channel allocates all
+//! its slots at start, and 8192 entries in place were 1.2 MB of an idle relay's memory.
 //! Write errors are logged at most once a minute, so a broken disk cannot flood the output.
 
 use std::net::IpAddr;
@@ -32,7 +33,7 @@ const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct AuditSink {
-    sender: SyncSender<AuditRecord>,
+    sender: SyncSender<Box<AuditRecord>>,
     metrics: Arc<Metrics>,
     flood: Arc<FloodGuard>,
 }
@@ -58,7 +59,7 @@ impl AuditSink {
     }
 
     pub fn record(&self, record: AuditRecord) {
-        match self.sender.try_send(record) {
+        match self.sender.try_send(Box::new(record)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 metrics::add(&self.metrics.access_log_dropped, 1)
@@ -105,7 +106,7 @@ pub fn start(
 fn write_loop(
     mut store: Store,
     json_lines: Option<JsonLines>,
-    receiver: Receiver<AuditRecord>,
+    receiver: Receiver<Box<AuditRecord>>,
     retention_days: u32,
     metrics: Arc<Metrics>,
 ) {
@@ -115,13 +116,13 @@ fn write_loop(
     loop {
         let timeout = next_purge.saturating_duration_since(Instant::now());
         match receiver.recv_timeout(timeout) {
-            Ok(record) => batch.push(record),
+            Ok(record) => batch.push(*record),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
         while batch.len() < BATCH {
             match receiver.try_recv() {
-                Ok(record) => batch.push(record),
+                Ok(record) => batch.push(*record),
                 Err(_) => break,
             }
         }
