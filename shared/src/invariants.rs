@@ -118,12 +118,14 @@ mod tests {
             flag in any::<bool>(),
             number in any::<u32>(),
         ) {
-            let json = serde_json::json!({
-                "type": kind,
-                "data": { "version": number, "room": text, "name": text, "text": text,
-                          "raised": flag, "participant": number, "action": "mute",
-                          "sdp": text, "topic": text, "to": null }
+            let fields = serde_json::json!({
+                "version": number, "room": text, "name": text, "text": text,
+                "raised": flag, "participant": number, "action": "mute",
+                "sdp": text, "topic": text, "to": null
             });
+            let mut message = serde_json::Map::new();
+            message.insert(kind.to_string(), fields);
+            let json = serde_json::Value::Object(message);
             prop_assert_eq!(decode_round_trips(json.to_string().as_bytes()), Ok(()));
         }
 

@@ -58,7 +58,7 @@ async fn chat_reaches_everyone_with_the_sender_the_relay_sets() -> Result<()> {
 
     // A client that tries to name the sender itself is refused; nothing reaches the others.
     ben.send_raw(&format!(
-        r#"{{"type":"chat","data":{{"text":"gefälscht","from":{}}}}}"#,
+        r#"{{"chat":{{"text":"gefälscht","from":{}}}}}"#,
         anna.id.0
     ))
     .await?;
@@ -264,13 +264,13 @@ async fn hands_are_seen_in_the_order_raised_and_only_ones_own_can_be_raised() ->
     // Someone else's hand or microphone cannot be named in a message.
     anna.drain(QUIET).await;
     ben.send_raw(&format!(
-        r#"{{"type":"set_hand","data":{{"raised":false,"id":{}}}}}"#,
+        r#"{{"set_hand":{{"raised":false,"id":{}}}}}"#,
         cem.id.0
     ))
     .await?;
     expect_error(&mut ben, ErrorCode::Malformed).await?;
     ben.send_raw(&format!(
-        r#"{{"type":"set_media","data":{{"mic":false,"camera":false,"screen":false,"participant":{}}}}}"#,
+        r#"{{"set_media":{{"mic":false,"camera":false,"screen":false,"participant":{}}}}}"#,
         cem.id.0
     ))
     .await?;

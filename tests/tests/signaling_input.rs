@@ -20,13 +20,13 @@ async fn bad_messages_get_errors_that_name_the_problem() -> Result<()> {
     let message = expect_error(&mut socket, ErrorCode::Malformed).await?;
     ensure!(message.contains("malformed"), "{message}");
 
-    send_raw(&mut socket, r#"{"type":"offer","data":{"sdp":"v=0"}}"#).await?;
+    send_raw(&mut socket, r#"{"offer":{"sdp":"v=0"}}"#).await?;
     let message = expect_error(&mut socket, ErrorCode::OutOfOrder).await?;
     ensure!(message.contains("join first"), "{message}");
 
     send_raw(
         &mut socket,
-        r#"{"type":"join","data":{"version":1,"room":"r","name":"n","admin":true}}"#,
+        r#"{"join":{"version":1,"room":"r","name":"n","admin":true}}"#,
     )
     .await?;
     let message = expect_error(&mut socket, ErrorCode::Malformed).await?;
@@ -42,7 +42,7 @@ async fn bad_messages_get_errors_that_name_the_problem() -> Result<()> {
     send_raw(&mut socket, &ClientMessage::Ping.to_json()).await?;
     ensure!(matches!(next(&mut socket).await?, Ok(ServerMessage::Pong)));
 
-    send_raw(&mut socket, r#"{"type":"explode"}"#).await?;
+    send_raw(&mut socket, r#"{"explode":{}}"#).await?;
     expect_error(&mut socket, ErrorCode::Malformed).await?;
     match next(&mut socket).await? {
         Err(Some(code)) => ensure!(code == close_code::PROTOCOL_ABUSE, "closed with {code}"),

@@ -131,21 +131,21 @@ async fn room_a_talks_on_while_room_b_attacks() -> Result<()> {
     // Malformed, unknown and duplicate fields, wrong types, out of order.
     refused("{\"type\":", false, ErrorCode::Malformed, &relay).await?;
     refused(
-        r#"{"type":"join","data":{"version":2,"room":"raum-b","name":"M","role":"host"}}"#,
+        r#"{"join":{"version":3,"room":"raum-b","name":"M","role":"host"}}"#,
         false,
         ErrorCode::Malformed,
         &relay,
     )
     .await?;
     refused(
-        r#"{"type":"join","data":{"version":2,"room":"raum-b","room":"raum-a","name":"M"}}"#,
+        r#"{"join":{"version":3,"room":"raum-b","room":"raum-a","name":"M"}}"#,
         false,
         ErrorCode::Malformed,
         &relay,
     )
     .await?;
     refused(
-        r#"{"type":"join","data":{"version":"2","room":7,"name":["M"]}}"#,
+        r#"{"join":{"version":"2","room":7,"name":["M"]}}"#,
         false,
         ErrorCode::Malformed,
         &relay,

@@ -227,12 +227,11 @@ fn wire_format_is_tagged_snake_case() {
     .to_json();
     assert_eq!(
         json,
-        r#"{"type":"join","data":{"version":1,"room":"a","name":"b","media":{"mic":true,"camera":true,"screen":false}}}"#
+        r#"{"join":{"version":1,"room":"a","name":"b","media":{"mic":true,"camera":true,"screen":false}}}"#
     );
     // Older clients leave out the media state: microphone and camera on.
     assert_eq!(
-        ClientMessage::from_json(r#"{"type":"join","data":{"version":1,"room":"a","name":"b"}}"#)
-            .ok(),
+        ClientMessage::from_json(r#"{"join":{"version":1,"room":"a","name":"b"}}"#).ok(),
         Some(ClientMessage::Join {
             version: 1,
             room: "a".into(),
@@ -248,10 +247,10 @@ fn wire_format_is_tagged_snake_case() {
 #[test]
 fn a_chat_sender_or_a_hand_for_someone_else_cannot_be_given() {
     for forged in [
-        r#"{"type":"chat","data":{"text":"x","from":"p1"}}"#,
-        r#"{"type":"chat","data":{"text":"x","from_name":"Berater"}}"#,
-        r#"{"type":"set_hand","data":{"raised":true,"id":2}}"#,
-        r#"{"type":"set_media","data":{"mic":false,"camera":false,"screen":false,"id":2}}"#,
+        r#"{"chat":{"text":"x","from":"p1"}}"#,
+        r#"{"chat":{"text":"x","from_name":"Berater"}}"#,
+        r#"{"set_hand":{"raised":true,"id":2}}"#,
+        r#"{"set_media":{"mic":false,"camera":false,"screen":false,"id":2}}"#,
     ] {
         assert!(
             ClientMessage::from_json(forged).is_err(),
@@ -262,28 +261,43 @@ fn a_chat_sender_or_a_hand_for_someone_else_cannot_be_given() {
 
 #[test]
 fn unknown_fields_are_rejected() {
-    let err = ClientMessage::from_json(r#"{"type":"offer","data":{"sdp":"x","sender":"p1"}}"#);
+    let err = ClientMessage::from_json(r#"{"offer":{"sdp":"x","sender":"p1"}}"#);
     assert!(err.is_err(), "a forged sender field must not be accepted");
-    let err = ServerMessage::from_json(r#"{"type":"pong","extra":1}"#);
-    assert!(err.is_err());
+    assert!(ServerMessage::from_json(r#"{"pong":null,"extra":1}"#).is_err());
+    assert!(ServerMessage::from_json(r#"{"pong":{"extra":1}}"#).is_err());
 }
 
 #[test]
 fn unknown_types_wrong_types_and_duplicates_are_rejected() {
     for bad in [
-        r#"{"type":"explode"}"#,
-        r#"{"type":"join","data":{"version":"1","room":"a","name":"b"}}"#,
-        r#"{"type":"join","data":{"version":1,"room":5,"name":"b"}}"#,
-        r#"{"type":"join","data":{"version":1,"room":"a"}}"#,
-        r#"{"type":"offer","data":{"sdp":"a","sdp":"b"}}"#,
-        r#"{"type":"offer","type":"answer","data":{"sdp":"a"}}"#,
-        r#"{"type":"ping","data":{"x":1}}"#,
-        r#"{"type":"ping","sender":"p1"}"#,
+        r#""explode""#,
+        r#"{"explode":{}}"#,
+        r#"{"join":{"version":"1","room":"a","name":"b"}}"#,
+        r#"{"join":{"version":1,"room":5,"name":"b"}}"#,
+        r#"{"join":{"version":1,"room":"a"}}"#,
+        r#"{"offer":{"sdp":"a","sdp":"b"}}"#,
+        r#"{"offer":{"sdp":"a"},"answer":{"sdp":"a"}}"#,
+        r#"{"ping":{"x":1}}"#,
+        r#"{"ping":null,"sender":"p1"}"#,
         r#"{"data":{"sdp":"a"}}"#,
+        r#"{}"#,
+        // Version 2's form.
+        r#"{"type":"offer","data":{"sdp":"a"}}"#,
+        r#"{"type":"ping"}"#,
         r#"[1,2,3]"#,
         "not json",
         "",
     ] {
         assert!(ClientMessage::from_json(bad).is_err(), "accepted: {bad}");
     }
+}
+
+#[test]
+fn a_message_without_fields_is_its_name() {
+    assert_eq!(ClientMessage::Ping.to_json(), r#""ping""#);
+    assert_eq!(ServerMessage::Pong.to_json(), r#""pong""#);
+    assert_eq!(
+        ClientMessage::from_json(r#""leave""#).ok(),
+        Some(ClientMessage::Leave)
+    );
 }
