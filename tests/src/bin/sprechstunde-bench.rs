@@ -298,16 +298,18 @@ const OBSERVE_JOIN_STEPS: &str = r#"
 window.__joinSteps = {};
 const mark = (name) => { if (!(name in window.__joinSteps)) window.__joinSteps[name] = performance.now(); };
 document.addEventListener('click', () => mark('click'), true);
+// A message is {"name": {fields}}, or "name" alone (protocol 3).
+const messageName = (text) => { const m = JSON.parse(text); return typeof m === 'string' ? m : Object.keys(m)[0]; };
 const OriginalSocket = window.WebSocket;
 window.WebSocket = function (...args) {
   mark('socket opened');
   const socket = new OriginalSocket(...args);
   socket.addEventListener('open', () => mark('socket open'));
   socket.addEventListener('message', (e) => {
-    try { mark('got ' + JSON.parse(e.data).type); } catch (_) {}
+    try { mark('got ' + messageName(e.data)); } catch (_) {}
   });
   const send = socket.send.bind(socket);
-  socket.send = (data) => { try { mark('sent ' + JSON.parse(data).type); } catch (_) {} send(data); };
+  socket.send = (data) => { try { mark('sent ' + messageName(data)); } catch (_) {} send(data); };
   return socket;
 };
 window.WebSocket.prototype = OriginalSocket.prototype;
