@@ -413,6 +413,10 @@ impl ReceiveQuality {
 /// lines.
 pub const SIMULCAST_RIDS: [&str; 3] = ["l", "m", "h"];
 
+/// The most each of [`SIMULCAST_RIDS`] is sent at, in bits per second: the client caps its
+/// encodings so, and the relay takes a layer to need this until it has measured it.
+pub const SIMULCAST_MAX_BITRATES: [u64; 3] = [100_000, 500_000, 1_500_000];
+
 /// A participant's media connection as the relay measures it (loss both ways, round trip).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,7 @@
 //! The video quality a participant sends: a cap on resolution and bitrate, and the
 //! simulcast layers the camera is sent in.
 
-use sprechstunde_shared::SIMULCAST_RIDS;
+use sprechstunde_shared::{SIMULCAST_MAX_BITRATES, SIMULCAST_RIDS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Quality {
@@ -66,17 +66,17 @@ const LAYERS: [Layer; 3] = [
     Layer {
         rid: SIMULCAST_RIDS[0],
         max_height: 180.0,
-        max_bitrate: 100_000.0,
+        max_bitrate: SIMULCAST_MAX_BITRATES[0] as f64,
     },
     Layer {
         rid: SIMULCAST_RIDS[1],
         max_height: 360.0,
-        max_bitrate: 500_000.0,
+        max_bitrate: SIMULCAST_MAX_BITRATES[1] as f64,
     },
     Layer {
         rid: SIMULCAST_RIDS[2],
         max_height: 720.0,
-        max_bitrate: 1_500_000.0,
+        max_bitrate: SIMULCAST_MAX_BITRATES[2] as f64,
     },
 ];
 

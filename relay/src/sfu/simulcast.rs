@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use sprechstunde_shared::{ReceiveQuality, SIMULCAST_RIDS};
+use sprechstunde_shared::{ReceiveQuality, SIMULCAST_MAX_BITRATES, SIMULCAST_RIDS};
 use str0m::media::{MediaTime, Mid, Rid};
 
 use super::rooms::TrackKey;
@@ -28,6 +28,20 @@ fn rank(rid: &Rid) -> usize {
         .iter()
         .position(|known| **rid == **known)
         .unwrap_or(SIMULCAST_RIDS.len())
+}
+
+/// What a layer is taken to need until its bitrate is measured (its first
+/// [`RATE_WINDOW`]): the most the client sends it at; the largest for a track sent in one
+/// layer or an unknown rid. Counted as nothing, an unmeasured layer was what a newcomer got
+/// first: the largest, at 1.5 Mbit/s while the pacer sent 0.66 (the starting estimate), with
+/// nothing to probe for, until the smaller layer's keyframe; frames queued for up to 0.7 s.
+pub fn bitrate_or_expected(measured: u64, rid: Option<Rid>) -> u64 {
+    if measured > 0 {
+        return measured;
+    }
+    let largest = SIMULCAST_MAX_BITRATES[SIMULCAST_MAX_BITRATES.len() - 1];
+    rid.and_then(|rid| SIMULCAST_MAX_BITRATES.get(rank(&rid)).copied())
+        .unwrap_or(largest)
 }
 
 /// A stream's bitrate over [`RATE_WINDOW`], when it was last seen, and its picture height.
@@ -432,6 +446,40 @@ mod tests {
             vp8_keyframe_height(&[0x51, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0, 5, 0xd0, 2]),
             None
         );
+    }
+
+    #[test]
+    fn a_layer_not_yet_measured_counts_at_the_most_it_is_sent_at() {
+        assert_eq!(bitrate_or_expected(0, Some(Rid::from("l"))), 100_000);
+        assert_eq!(bitrate_or_expected(0, Some(Rid::from("m"))), 500_000);
+        assert_eq!(bitrate_or_expected(0, Some(Rid::from("h"))), 1_500_000);
+        assert_eq!(bitrate_or_expected(0, Some(Rid::from("q"))), 1_500_000);
+        assert_eq!(bitrate_or_expected(0, None), 1_500_000);
+        assert_eq!(bitrate_or_expected(42_000, Some(Rid::from("h"))), 42_000);
+        // So a newcomer's first allotment at the starting estimate is the smallest layer,
+        // and the estimator probes toward the largest from the first packet.
+        let layers: Vec<_> = ["l", "m", "h"]
+            .into_iter()
+            .map(|rid| super::super::allocation::Layer {
+                rid: Some(Rid::from(rid)),
+                bitrate: bitrate_or_expected(0, Some(Rid::from(rid))),
+                height: None,
+            })
+            .collect();
+        let picture = super::super::allocation::Picture {
+            screen: false,
+            last_voice: None,
+            layers,
+            current: None,
+            shown_height: None,
+        };
+        let shared = super::super::allocation::allocate(
+            ReceiveQuality::Auto,
+            Some(super::super::allocation::budget(600_000, 25_000)),
+            &[picture],
+        );
+        assert_eq!(shared.picks, vec![Some(Some(Rid::from("l")))]);
+        assert_eq!(shared.desired, 1_500_000);
     }
 
     #[test]

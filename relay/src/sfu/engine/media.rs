@@ -445,7 +445,7 @@ impl Sfu {
                     .into_iter()
                     .map(|l| allocation::Layer {
                         rid: Some(l.rid),
-                        bitrate: l.bitrate,
+                        bitrate: simulcast::bitrate_or_expected(l.bitrate, Some(l.rid)),
                         height: l.height,
                     })
                     .collect();
@@ -456,7 +456,7 @@ impl Sfu {
                     .single_live(&key, now)
                     .map(|(bitrate, height)| allocation::Layer {
                         rid: None,
-                        bitrate,
+                        bitrate: simulcast::bitrate_or_expected(bitrate, None),
                         height,
                     })
                     .into_iter()
