@@ -450,6 +450,7 @@ mod tests {
 
     #[test]
     fn a_layer_not_yet_measured_counts_at_the_most_it_is_sent_at() {
+        use super::super::allocation;
         assert_eq!(bitrate_or_expected(0, Some(Rid::from("l"))), 100_000);
         assert_eq!(bitrate_or_expected(0, Some(Rid::from("m"))), 500_000);
         assert_eq!(bitrate_or_expected(0, Some(Rid::from("h"))), 1_500_000);
@@ -460,22 +461,22 @@ mod tests {
         // and the estimator probes toward the largest from the first packet.
         let layers: Vec<_> = ["l", "m", "h"]
             .into_iter()
-            .map(|rid| super::super::allocation::Layer {
+            .map(|rid| allocation::Layer {
                 rid: Some(Rid::from(rid)),
                 bitrate: bitrate_or_expected(0, Some(Rid::from(rid))),
                 height: None,
             })
             .collect();
-        let picture = super::super::allocation::Picture {
+        let picture = allocation::Picture {
             screen: false,
             last_voice: None,
             layers,
             current: None,
             shown_height: None,
         };
-        let shared = super::super::allocation::allocate(
+        let shared = allocation::allocate(
             ReceiveQuality::Auto,
-            Some(super::super::allocation::budget(600_000, 25_000)),
+            Some(allocation::budget(600_000, 25_000)),
             &[picture],
         );
         assert_eq!(shared.picks, vec![Some(Some(Rid::from("l")))]);
